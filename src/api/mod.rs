@@ -1,0 +1,1 @@
+//! The TIM REST client: wire types, signing, pacing and retries.

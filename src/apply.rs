@@ -1,0 +1,1 @@
+//! Executes a `Plan` against the API.

@@ -1,0 +1,1 @@
+//! The emulator of the TIM group REST API (own wire types; never imports `api`).

@@ -1,0 +1,16 @@
+//! timctl: keeps the chat groups of a Tencent Cloud Chat (TIM) app equal to what a Git
+//! repository declares.
+//!
+//! Data flows one way: manifests → [`model::Desired`]; API → [`model::Actual`];
+//! `(desired, actual)` → [`plan::Plan`]; the plan is rendered or applied. Only [`manifest`]
+//! (files), [`api`] (HTTP), [`apply`] and [`emulator`] do I/O.
+
+pub mod api;
+pub mod apply;
+pub mod cli;
+pub mod emulator;
+pub mod manifest;
+pub mod model;
+pub mod plan;
+pub mod render;
+pub mod usersig;

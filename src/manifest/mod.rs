@@ -1,0 +1,1 @@
+//! Manifests: YAML files → `model::Desired`, with validation and the JSON Schema.

@@ -1,0 +1,256 @@
+//! The vocabulary shared by every stage of the flow: manifests → `Desired`, API → `Actual`,
+//! `(Desired, Actual)` → `Plan`.
+//!
+//! [`Group`] is the one profile type used on both sides, so the diff in `plan.rs` is symmetric:
+//! in a desired group `None` means "unmanaged, leave it alone"; in an actual group `None` means the
+//! service did not report the field (an ownerless group has `owner: None`). What only one side
+//! knows lives beside the profile: the manifest's `ensure`/`protect`/source location in
+//! [`DesiredGroup`], the service's `InfoSeq`, member count and member roles in [`ActualGroup`].
+//!
+//! Nothing here does I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A GroupId, the identity of a group. Validation of its shape lives in `manifest::validate`.
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(transparent)]
+pub struct GroupId(pub String);
+
+impl GroupId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for GroupId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for GroupId {
+    fn from(s: &str) -> Self {
+        GroupId(s.to_owned())
+    }
+}
+
+/// The REST API's group types (legacy names: Private = Work, ChatRoom = Meeting).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub enum GroupType {
+    Private,
+    Public,
+    ChatRoom,
+    AVChatRoom,
+    Community,
+}
+
+impl GroupType {
+    pub const ALL: [GroupType; 5] = [
+        GroupType::Private,
+        GroupType::Public,
+        GroupType::ChatRoom,
+        GroupType::AVChatRoom,
+        GroupType::Community,
+    ];
+
+    /// The wire name, also the manifest name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupType::Private => "Private",
+            GroupType::Public => "Public",
+            GroupType::ChatRoom => "ChatRoom",
+            GroupType::AVChatRoom => "AVChatRoom",
+            GroupType::Community => "Community",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GroupType> {
+        GroupType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// `import_group` refuses AVChatRoom (10007); such groups are made with `create_group`.
+    pub fn importable(self) -> bool {
+        self != GroupType::AVChatRoom
+    }
+
+    /// `change_group_owner` refuses AVChatRoom (10007).
+    pub fn transferable(self) -> bool {
+        self != GroupType::AVChatRoom
+    }
+
+    /// Largest `MaxMemberCount`/`MaxMemberNum` the type accepts (AVChatRoom: unlimited).
+    pub fn member_cap(self) -> Option<u32> {
+        match self {
+            GroupType::Community => Some(100_000),
+            GroupType::AVChatRoom => None,
+            _ => Some(6_000),
+        }
+    }
+}
+
+impl fmt::Display for GroupType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `ApplyJoinOption`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub enum ApplyJoin {
+    FreeAccess,
+    NeedPermission,
+    DisableApply,
+}
+
+impl ApplyJoin {
+    pub const ALL: [ApplyJoin; 3] = [
+        ApplyJoin::FreeAccess,
+        ApplyJoin::NeedPermission,
+        ApplyJoin::DisableApply,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplyJoin::FreeAccess => "FreeAccess",
+            ApplyJoin::NeedPermission => "NeedPermission",
+            ApplyJoin::DisableApply => "DisableApply",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ApplyJoin> {
+        ApplyJoin::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl fmt::Display for ApplyJoin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A group's profile: the same type for desired and actual (see the module header).
+///
+/// `custom` maps AppDefinedData keys to values; values may hold any character, `\0` included.
+/// When a desired group writes `custom`, the map is the whole set of managed keys.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: GroupId,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub group_type: Option<GroupType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduction: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_members: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apply_join: Option<ApplyJoin>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mute_all: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<u64>,
+}
+
+impl Group {
+    pub fn new(id: impl Into<String>) -> Group {
+        Group {
+            id: GroupId(id.into()),
+            ..Group::default()
+        }
+    }
+}
+
+/// Whether the manifest wants the group to exist.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Ensure {
+    #[default]
+    Present,
+    Absent,
+}
+
+/// Where in the user's files a thing was declared, for error messages and plan output.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub file: PathBuf,
+    /// 1-based line of the group's entry, where the parser gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}", self.file.display(), line),
+            None => write!(f, "{}", self.file.display()),
+        }
+    }
+}
+
+/// One group as the manifests declare it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredGroup {
+    pub group: Group,
+    pub ensure: Ensure,
+    pub protect: bool,
+    pub source: Source,
+}
+
+/// The resolved manifests: every declared group, and the prune scope.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Desired {
+    pub groups: BTreeMap<GroupId, DesiredGroup>,
+    /// Live groups whose id starts with one of these and that no manifest declares are
+    /// destroyed. Empty: prune is off.
+    pub prune_prefixes: BTreeSet<String>,
+}
+
+/// A member's role, as `get_role_in_group` answers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+    NotMember,
+}
+
+/// One group as the service reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActualGroup {
+    /// Every field the service reported; `group_type` is always `Some`.
+    pub group: Group,
+    /// `InfoSeq`: grows on every profile change. The compare-and-swap token of saved plans.
+    pub info_seq: u64,
+    /// `MemberNum`.
+    pub member_num: u32,
+    /// Roles of the accounts the reader was asked about (desired owners that differ from the
+    /// actual one), from `get_role_in_group`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub roles: BTreeMap<String, Role>,
+}
+
+/// The live groups that were read: the declared ones that exist, plus (when prune is on or on
+/// export) the listed ones.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actual {
+    pub groups: BTreeMap<GroupId, ActualGroup>,
+}

@@ -1,0 +1,1 @@
+//! The pure planner: `plan(desired, actual) -> Plan`.

@@ -1,0 +1,1 @@
+//! Rendering a `Plan`: text, markdown, json.
