@@ -1,0 +1,583 @@
+//! Planner specifications: start in sync, change one thing, check the plan.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::model::Source;
+
+fn live(group: Group, member_num: u32) -> ActualGroup {
+    ActualGroup {
+        group,
+        info_seq: 7,
+        member_num,
+        roles: BTreeMap::new(),
+    }
+}
+
+fn full(id: &str) -> Group {
+    Group {
+        id: GroupId::from(id),
+        group_type: Some(GroupType::Public),
+        name: Some("Engineering".into()),
+        owner: Some("alice".into()),
+        introduction: Some("Announcements\nfor engineering.".into()),
+        notification: Some("Deploy freeze on Friday".into()),
+        face_url: Some("https://example.com/eng.png".into()),
+        max_members: Some(2000),
+        apply_join: Some(ApplyJoin::NeedPermission),
+        mute_all: Some(false),
+        custom: Some(BTreeMap::from([("team".into(), "platform".into())])),
+        create_time: None,
+    }
+}
+
+fn declared(group: Group) -> DesiredGroup {
+    DesiredGroup {
+        group,
+        ensure: Ensure::Present,
+        protect: false,
+        source: Source::default(),
+    }
+}
+
+/// One declared group and its identical live twin.
+fn in_sync() -> (Desired, Actual) {
+    let group = full("eng");
+    let mut desired = Desired::default();
+    desired
+        .groups
+        .insert(group.id.clone(), declared(group.clone()));
+    let mut actual = Actual::default();
+    let mut twin = group;
+    twin.create_time = Some(1_448_357_837);
+    actual.groups.insert(twin.id.clone(), live(twin, 12));
+    (desired, actual)
+}
+
+fn desired_mut<'a>(desired: &'a mut Desired, id: &str) -> &'a mut DesiredGroup {
+    desired.groups.get_mut(&GroupId::from(id)).unwrap()
+}
+
+fn actual_mut<'a>(actual: &'a mut Actual, id: &str) -> &'a mut ActualGroup {
+    actual.groups.get_mut(&GroupId::from(id)).unwrap()
+}
+
+fn run(desired: &Desired, actual: &Actual) -> Plan {
+    plan(desired, actual, &PlanOptions::default()).expect("plan")
+}
+
+fn errors(desired: &Desired, actual: &Actual, options: &PlanOptions) -> Vec<PlanError> {
+    plan(desired, actual, options).expect_err("plan errors").0
+}
+
+fn only_update(plan: &Plan) -> &Update {
+    match &plan.changes[..] {
+        [
+            Change {
+                action: Action::Update(update),
+                ..
+            },
+        ] => update,
+        other => panic!("expected one update, got {other:?}"),
+    }
+}
+
+#[test]
+fn in_sync_is_empty() {
+    let (desired, actual) = in_sync();
+    let plan = run(&desired, &actual);
+    assert!(plan.is_empty(), "{plan:?}");
+    assert_eq!(plan.summary(), Summary::default());
+}
+
+#[test]
+fn create_time_is_never_a_diff() {
+    let (mut desired, actual) = in_sync();
+    desired_mut(&mut desired, "eng").group.create_time = Some(1);
+    assert!(run(&desired, &actual).is_empty());
+}
+
+#[test]
+fn a_renamed_group_is_one_field_update() {
+    let (mut desired, actual) = in_sync();
+    desired_mut(&mut desired, "eng").group.name = Some("Platform".into());
+    let plan = run(&desired, &actual);
+    assert_eq!(
+        only_update(&plan),
+        &Update {
+            name: Some(Diff {
+                actual: Some("Engineering".into()),
+                desired: "Platform".into()
+            }),
+            ..Update::default()
+        }
+    );
+    assert_eq!(
+        plan.guards[&GroupId::from("eng")],
+        Guard::Present {
+            info_seq: 7,
+            fingerprint: fingerprint(&actual.groups[&GroupId::from("eng")].group)
+        }
+    );
+    assert_eq!(plan.summary().api_calls, 1);
+}
+
+#[test]
+fn omitted_fields_are_unmanaged() {
+    let (mut desired, mut actual) = in_sync();
+    let group = &mut desired_mut(&mut desired, "eng").group;
+    group.name = None;
+    group.introduction = None;
+    group.custom = None;
+    group.mute_all = None;
+    let twin = &mut actual_mut(&mut actual, "eng").group;
+    twin.name = Some("Renamed in the console".into());
+    twin.introduction = Some("edited".into());
+    twin.custom = Some(BTreeMap::from([("other".into(), "x".into())]));
+    twin.mute_all = Some(true);
+    assert!(run(&desired, &actual).is_empty());
+}
+
+#[test]
+fn unmanaged_custom_keys_are_deleted_when_custom_is_written() {
+    let (mut desired, mut actual) = in_sync();
+    actual_mut(&mut actual, "eng")
+        .group
+        .custom
+        .as_mut()
+        .unwrap()
+        .insert("legacy".into(), "1".into());
+    desired_mut(&mut desired, "eng")
+        .group
+        .custom
+        .as_mut()
+        .unwrap()
+        .insert("zone".into(), "a\0b".into());
+    let plan = run(&desired, &actual);
+    assert_eq!(
+        only_update(&plan).custom,
+        vec![
+            CustomDiff {
+                key: "legacy".into(),
+                actual: Some("1".into()),
+                desired: None
+            },
+            CustomDiff {
+                key: "zone".into(),
+                actual: None,
+                desired: Some("a\0b".into())
+            },
+        ]
+    );
+}
+
+#[test]
+fn an_empty_custom_value_means_absent() {
+    let (mut desired, actual) = in_sync();
+    desired_mut(&mut desired, "eng")
+        .group
+        .custom
+        .as_mut()
+        .unwrap()
+        .insert("gone".into(), String::new());
+    assert!(run(&desired, &actual).is_empty());
+}
+
+#[test]
+fn empty_text_and_unreported_text_are_equal() {
+    let (mut desired, mut actual) = in_sync();
+    desired_mut(&mut desired, "eng").group.notification = Some(String::new());
+    actual_mut(&mut actual, "eng").group.notification = None;
+    assert!(run(&desired, &actual).is_empty());
+}
+
+#[test]
+fn unmute_of_a_group_that_reports_nothing_is_no_change() {
+    let (mut desired, mut actual) = in_sync();
+    desired_mut(&mut desired, "eng").group.mute_all = Some(false);
+    actual_mut(&mut actual, "eng").group.mute_all = None;
+    assert!(run(&desired, &actual).is_empty());
+}
+
+#[test]
+fn every_profile_field_is_compared() {
+    let (mut desired, actual) = in_sync();
+    let group = &mut desired_mut(&mut desired, "eng").group;
+    group.introduction = Some("new".into());
+    group.notification = Some("new".into());
+    group.face_url = Some("https://example.com/new.png".into());
+    group.max_members = Some(500);
+    group.apply_join = Some(ApplyJoin::FreeAccess);
+    group.mute_all = Some(true);
+    let update = only_update(&run(&desired, &actual)).clone();
+    assert_eq!(update.introduction.unwrap().desired, "new");
+    assert_eq!(update.notification.unwrap().desired, "new");
+    assert_eq!(
+        update.face_url.unwrap().actual.as_deref(),
+        Some("https://example.com/eng.png")
+    );
+    assert_eq!(
+        update.max_members,
+        Some(Diff {
+            actual: Some(2000),
+            desired: 500
+        })
+    );
+    assert_eq!(update.apply_join.unwrap().desired, ApplyJoin::FreeAccess);
+    assert_eq!(
+        update.mute_all,
+        Some(Diff {
+            actual: Some(false),
+            desired: true
+        })
+    );
+}
+
+#[test]
+fn a_missing_group_is_imported_with_every_written_field() {
+    let (desired, _) = in_sync();
+    let plan = run(&desired, &Actual::default());
+    assert_eq!(
+        plan.changes,
+        vec![Change {
+            id: GroupId::from("eng"),
+            action: Action::Create(Create {
+                desired: full("eng")
+            }),
+            origin: None,
+        }]
+    );
+    assert_eq!(plan.changes[0].action.commands(), vec!["import_group"]);
+    assert_eq!(plan.guards[&GroupId::from("eng")], Guard::Absent);
+}
+
+#[test]
+fn a_muted_group_is_modified_right_after_import() {
+    let (mut desired, _) = in_sync();
+    desired_mut(&mut desired, "eng").group.mute_all = Some(true);
+    let plan = run(&desired, &Actual::default());
+    assert_eq!(
+        plan.changes[0].action.commands(),
+        vec!["import_group", "modify_group_base_info"]
+    );
+    assert_eq!(plan.summary().api_calls, 2);
+}
+
+#[test]
+fn an_avchatroom_is_created_not_imported_and_says_so() {
+    let (mut desired, _) = in_sync();
+    let group = &mut desired_mut(&mut desired, "eng").group;
+    group.group_type = Some(GroupType::AVChatRoom);
+    group.max_members = None;
+    let plan = run(&desired, &Actual::default());
+    assert_eq!(plan.changes[0].action.commands(), vec!["create_group"]);
+    assert_eq!(
+        plan.warnings,
+        vec![Warning::CreatedNotImported {
+            id: GroupId::from("eng")
+        }]
+    );
+}
+
+#[test]
+fn creating_needs_type_and_name() {
+    let (mut desired, _) = in_sync();
+    desired_mut(&mut desired, "eng").group.group_type = None;
+    let mut other = full("ops");
+    other.name = None;
+    desired.groups.insert(other.id.clone(), declared(other));
+    assert_eq!(
+        errors(&desired, &Actual::default(), &PlanOptions::default()),
+        vec![
+            PlanError::MissingForCreate {
+                id: GroupId::from("eng"),
+                field: "type"
+            },
+            PlanError::MissingForCreate {
+                id: GroupId::from("ops"),
+                field: "name"
+            },
+        ]
+    );
+}
+
+#[test]
+fn an_owner_change_is_a_transfer_to_a_member() {
+    let (mut desired, mut actual) = in_sync();
+    desired_mut(&mut desired, "eng").group.owner = Some("bob".into());
+    actual_mut(&mut actual, "eng")
+        .roles
+        .insert("bob".into(), Role::Member);
+    let plan = run(&desired, &actual);
+    assert_eq!(
+        plan.changes[0].action,
+        Action::Transfer(Transfer {
+            actual: Some("alice".into()),
+            desired: "bob".into()
+        })
+    );
+    assert_eq!(plan.summary().transfer, 1);
+}
+
+#[test]
+fn a_transfer_to_a_non_member_is_a_plan_error() {
+    let (mut desired, mut actual) = in_sync();
+    desired_mut(&mut desired, "eng").group.owner = Some("mallory".into());
+    actual_mut(&mut actual, "eng")
+        .roles
+        .insert("mallory".into(), Role::NotMember);
+    assert_eq!(
+        errors(&desired, &actual, &PlanOptions::default()),
+        vec![PlanError::OwnerNotMember {
+            id: GroupId::from("eng"),
+            owner: "mallory".into()
+        }]
+    );
+}
+
+#[test]
+fn an_avchatroom_cannot_change_owner() {
+    let (mut desired, mut actual) = in_sync();
+    for group in [
+        &mut desired_mut(&mut desired, "eng").group,
+        &mut actual_mut(&mut actual, "eng").group,
+    ] {
+        group.group_type = Some(GroupType::AVChatRoom);
+        group.max_members = None;
+    }
+    desired_mut(&mut desired, "eng").group.owner = Some("bob".into());
+    assert_eq!(
+        errors(&desired, &actual, &PlanOptions::default()),
+        vec![PlanError::TransferRefused {
+            id: GroupId::from("eng"),
+            group_type: GroupType::AVChatRoom
+        }]
+    );
+}
+
+#[test]
+fn a_type_change_is_refused_unless_replace_is_allowed() {
+    let (mut desired, actual) = in_sync();
+    desired_mut(&mut desired, "eng").group.group_type = Some(GroupType::ChatRoom);
+    assert_eq!(
+        errors(&desired, &actual, &PlanOptions::default()),
+        vec![PlanError::TypeChange {
+            id: GroupId::from("eng"),
+            actual: GroupType::Public,
+            desired: GroupType::ChatRoom
+        }]
+    );
+    let options = PlanOptions {
+        allow_replace: true,
+        ..PlanOptions::default()
+    };
+    let plan = plan(&desired, &actual, &options).unwrap();
+    assert!(matches!(&plan.changes[0].action, Action::Replace(r) if r.member_num == 12));
+    assert_eq!(
+        plan.changes[0].action.commands(),
+        vec!["destroy_group", "import_group"]
+    );
+    assert_eq!(
+        plan.warnings,
+        vec![Warning::ReplaceLosesHistory {
+            id: GroupId::from("eng"),
+            member_num: 12
+        }]
+    );
+}
+
+#[test]
+fn ensure_absent_destroys_a_live_group_and_ignores_a_missing_one() {
+    let (mut desired, actual) = in_sync();
+    desired_mut(&mut desired, "eng").ensure = Ensure::Absent;
+    let plan = run(&desired, &actual);
+    assert_eq!(
+        plan.changes[0].action,
+        Action::Destroy(Destroy {
+            group_type: GroupType::Public,
+            member_num: 12,
+            reason: DestroyReason::Absent
+        })
+    );
+    assert!(run(&desired, &Actual::default()).is_empty());
+}
+
+#[test]
+fn a_protected_group_is_never_destroyed() {
+    let (mut desired, actual) = in_sync();
+    let entry = desired_mut(&mut desired, "eng");
+    entry.ensure = Ensure::Absent;
+    entry.protect = true;
+    assert!(matches!(
+        &errors(&desired, &actual, &PlanOptions::default())[..],
+        [PlanError::Protected { .. }]
+    ));
+}
+
+#[test]
+fn prune_destroys_only_undeclared_groups_under_a_prefix() {
+    let (mut desired, mut actual) = in_sync();
+    desired.prune_prefixes.insert("ops-".into());
+    for id in ["ops-old", "other-old"] {
+        actual.groups.insert(GroupId::from(id), live(full(id), 3));
+    }
+    let plan = run(&desired, &actual);
+    assert_eq!(plan.changes.len(), 1);
+    assert_eq!(plan.changes[0].id, GroupId::from("ops-old"));
+    assert!(matches!(
+        &plan.changes[0].action,
+        Action::Destroy(Destroy { reason: DestroyReason::Pruned { prefix }, .. }) if prefix == "ops-"
+    ));
+}
+
+#[test]
+fn prune_with_no_declared_group_is_refused() {
+    let mut desired = Desired::default();
+    desired.prune_prefixes.insert("ops-".into());
+    let mut actual = Actual::default();
+    actual
+        .groups
+        .insert(GroupId::from("ops-a"), live(full("ops-a"), 1));
+    assert_eq!(
+        errors(&desired, &actual, &PlanOptions::default()),
+        vec![PlanError::PruneWithoutGroups {
+            prefixes: vec!["ops-".into()]
+        }]
+    );
+}
+
+#[test]
+fn targets_and_excludes_limit_the_plan() {
+    let (mut desired, actual) = in_sync();
+    desired_mut(&mut desired, "eng").group.name = Some("Platform".into());
+    let mut second = full("ops");
+    second.name = Some("Ops".into());
+    desired.groups.insert(second.id.clone(), declared(second));
+    let targeted = PlanOptions {
+        targets: [GroupId::from("ops")].into(),
+        ..PlanOptions::default()
+    };
+    let plan = plan(&desired, &actual, &targeted).unwrap();
+    assert_eq!(plan.changes.len(), 1);
+    assert_eq!(plan.changes[0].id, GroupId::from("ops"));
+    let excluded = PlanOptions {
+        excludes: [GroupId::from("ops")].into(),
+        ..PlanOptions::default()
+    };
+    let plan = super::plan(&desired, &actual, &excluded).unwrap();
+    assert_eq!(plan.changes.len(), 1);
+    assert_eq!(plan.changes[0].id, GroupId::from("eng"));
+}
+
+#[test]
+fn changes_come_in_phase_order() {
+    let (mut desired, mut actual) = in_sync();
+    desired_mut(&mut desired, "eng").group.name = Some("Platform".into());
+    desired_mut(&mut desired, "eng").group.owner = Some("bob".into());
+    actual_mut(&mut actual, "eng")
+        .roles
+        .insert("bob".into(), Role::Admin);
+    let new = full("aaa-new");
+    desired.groups.insert(new.id.clone(), declared(new));
+    let mut gone = declared(full("zzz-gone"));
+    gone.ensure = Ensure::Absent;
+    desired.groups.insert(gone.group.id.clone(), gone);
+    actual
+        .groups
+        .insert(GroupId::from("zzz-gone"), live(full("zzz-gone"), 4));
+    let plan = run(&desired, &actual);
+    let phases: Vec<(Phase, &str)> = plan
+        .changes
+        .iter()
+        .map(|c| (c.action.phase(), c.id.as_str()))
+        .collect();
+    assert_eq!(
+        phases,
+        vec![
+            (Phase::Create, "aaa-new"),
+            (Phase::Update, "eng"),
+            (Phase::Transfer, "eng"),
+            (Phase::Destroy, "zzz-gone"),
+        ]
+    );
+}
+
+#[test]
+fn destroy_limits_count_groups_and_members() {
+    let mut desired = Desired::default();
+    let mut actual = Actual::default();
+    for (i, members) in [40u32, 70].into_iter().enumerate() {
+        let id = format!("old-{i}");
+        let mut entry = declared(full(&id));
+        entry.ensure = Ensure::Absent;
+        desired.groups.insert(GroupId(id.clone()), entry);
+        actual
+            .groups
+            .insert(GroupId(id.clone()), live(full(&id), members));
+    }
+    let plan = run(&desired, &actual);
+    assert_eq!(plan.summary().destroyed_members, 110);
+    assert_eq!(
+        check_destroy_limits(&plan, DestroyLimits::default()),
+        Err(SafetyError::TooManyMembers {
+            members: 110,
+            limit: 100
+        })
+    );
+    assert_eq!(
+        check_destroy_limits(
+            &plan,
+            DestroyLimits {
+                max_groups: 1,
+                max_members: 1000
+            }
+        ),
+        Err(SafetyError::TooManyGroups { count: 2, limit: 1 })
+    );
+    assert!(
+        check_destroy_limits(
+            &plan,
+            DestroyLimits {
+                max_groups: 2,
+                max_members: 110
+            }
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn baseline_labels_drift_apart_from_this_change() {
+    let (mut baseline, mut actual) = in_sync();
+    actual_mut(&mut actual, "eng").group.notification = Some("edited by hand".into());
+    let mut proposed = baseline.clone();
+    desired_mut(&mut proposed, "eng").group.owner = Some("bob".into());
+    actual_mut(&mut actual, "eng")
+        .roles
+        .insert("bob".into(), Role::Member);
+    desired_mut(&mut baseline, "eng").group.owner = Some("alice".into());
+    let base_plan = run(&baseline, &actual);
+    let mut plan = run(&proposed, &actual);
+    plan.label_origins(&base_plan);
+    let origins: Vec<(Phase, Option<Origin>)> = plan
+        .changes
+        .iter()
+        .map(|c| (c.action.phase(), c.origin))
+        .collect();
+    assert_eq!(
+        origins,
+        vec![
+            (Phase::Update, Some(Origin::Drift)),
+            (Phase::Transfer, Some(Origin::ThisChange)),
+        ]
+    );
+}
+
+#[test]
+fn fingerprints_follow_every_field() {
+    let a = full("eng");
+    let mut b = a.clone();
+    assert_eq!(fingerprint(&a), fingerprint(&b));
+    b.custom.as_mut().unwrap().insert("k".into(), "v".into());
+    assert_ne!(fingerprint(&a), fingerprint(&b));
+}
