@@ -651,6 +651,116 @@ fn diff_custom(
         .collect()
 }
 
+/// The written fields of `desired` that `actual` does not hold, by manifest name. The applier
+/// uses it to report what did not take effect after reading the groups back.
+pub fn unmet_fields(desired: &Group, actual: &Group) -> Vec<&'static str> {
+    let Group {
+        id: _,
+        group_type,
+        name,
+        owner,
+        introduction,
+        notification,
+        face_url,
+        max_members,
+        apply_join,
+        mute_all,
+        custom,
+        create_time: _,
+    } = desired;
+    let mut unmet = Vec::new();
+    let mut check = |field, differs: bool| {
+        if differs {
+            unmet.push(field);
+        }
+    };
+    check(
+        "type",
+        group_type.is_some() && *group_type != actual.group_type,
+    );
+    check("name", diff_text(&actual.name, name).is_some());
+    check("owner", owner.is_some() && *owner != actual.owner);
+    check(
+        "introduction",
+        diff_text(&actual.introduction, introduction).is_some(),
+    );
+    check(
+        "notification",
+        diff_text(&actual.notification, notification).is_some(),
+    );
+    check("face_url", diff_text(&actual.face_url, face_url).is_some());
+    check(
+        "max_members",
+        diff(&actual.max_members, max_members).is_some(),
+    );
+    check("apply_join", diff(&actual.apply_join, apply_join).is_some());
+    check("mute_all", diff_mute(&actual.mute_all, mute_all).is_some());
+    check("custom", custom_unmet(&actual.custom, custom));
+    unmet
+}
+
+/// Whether any key the desired map names holds another value live (only those keys: an
+/// update checks the keys it changed, a create wrote exactly its keys).
+fn custom_unmet(
+    actual: &Option<BTreeMap<String, String>>,
+    desired: &Option<BTreeMap<String, String>>,
+) -> bool {
+    let Some(desired) = desired else {
+        return false;
+    };
+    desired.iter().any(|(key, value)| {
+        let live = actual
+            .as_ref()
+            .and_then(|map| map.get(key))
+            .map_or("", String::as_str);
+        live != value
+    })
+}
+
+impl Update {
+    /// The profile this update leads to: the desired value of every changed field. Custom keys
+    /// to delete are kept with an empty value, which [`unmet_fields`] reads as "absent".
+    pub fn desired_group(&self, id: &GroupId) -> Group {
+        let Update {
+            name,
+            introduction,
+            notification,
+            face_url,
+            max_members,
+            apply_join,
+            mute_all,
+            custom,
+        } = self;
+        let desired = |diff: &Option<Diff<String>>| diff.as_ref().map(|d| d.desired.clone());
+        Group {
+            name: desired(name),
+            introduction: desired(introduction),
+            notification: desired(notification),
+            face_url: desired(face_url),
+            max_members: max_members.as_ref().map(|d| d.desired),
+            apply_join: apply_join.as_ref().map(|d| d.desired),
+            mute_all: mute_all.as_ref().map(|d| d.desired),
+            ..Group::new(id.as_str())
+        }
+        .with_custom(custom)
+    }
+}
+
+impl Group {
+    fn with_custom(mut self, custom: &[CustomDiff]) -> Group {
+        if !custom.is_empty() {
+            // Only the changed keys are checked; keys the update leaves alone are not compared.
+            self.custom = Some(
+                custom
+                    .iter()
+                    .map(|c| (c.key.clone(), c.desired.clone().unwrap_or_default()))
+                    .collect(),
+            );
+        }
+        self
+    }
+}
+
 /// Totals for the summary line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {

@@ -581,3 +581,34 @@ fn fingerprints_follow_every_field() {
     b.custom.as_mut().unwrap().insert("k".into(), "v".into());
     assert_ne!(fingerprint(&a), fingerprint(&b));
 }
+
+#[test]
+fn unmet_fields_name_what_did_not_take_effect() {
+    let desired = full("eng");
+    let mut actual = desired.clone();
+    assert!(unmet_fields(&desired, &actual).is_empty());
+    actual.name = Some("Other".into());
+    actual.mute_all = None;
+    actual
+        .custom
+        .as_mut()
+        .unwrap()
+        .insert("extra".into(), "x".into());
+    assert_eq!(unmet_fields(&desired, &actual), vec!["name"]);
+    actual.custom = Some(BTreeMap::new());
+    assert_eq!(unmet_fields(&desired, &actual), vec!["name", "custom"]);
+}
+
+#[test]
+fn an_update_leads_to_its_desired_values() {
+    let (mut desired, actual) = in_sync();
+    desired_mut(&mut desired, "eng").group.name = Some("Platform".into());
+    desired_mut(&mut desired, "eng").group.custom = Some(BTreeMap::new());
+    let plan = run(&desired, &actual);
+    let target = only_update(&plan).desired_group(&GroupId::from("eng"));
+    let mut after = actual.groups[&GroupId::from("eng")].group.clone();
+    assert_eq!(unmet_fields(&target, &after), vec!["name", "custom"]);
+    after.name = Some("Platform".into());
+    after.custom = Some(BTreeMap::new());
+    assert!(unmet_fields(&target, &after).is_empty());
+}
