@@ -1,1 +1,451 @@
-//! Rendering a `Plan`: text, markdown, json.
+//! Rendering a [`Plan`]: the same data shown three ways, for a person at a terminal ([`text`]),
+//! for reviewers of a pull request ([`markdown`]) and for programs ([`json`]).
+//!
+//! Rendering is the last pure step of the flow: a renderer takes a finished plan and returns a
+//! `String`. It does no I/O and reads no environment; the caller decides where the output goes
+//! and whether it is coloured (a terminal without `NO_COLOR`).
+//!
+//! Guarantees shared by every view:
+//! - Completeness: the structs of a change are destructured whole (here for the field rows that
+//!   text and markdown share, in `json.rs` for the JSON view), so a field added to the plan does
+//!   not compile until every view shows it.
+//! - Visibility: user strings are shown with Rust-style escaping (`"a\0b"`), so control
+//!   characters, trailing spaces and newlines are visible and can never drive the terminal or
+//!   break the markup around them.
+//! - Determinism: the output depends only on the plan.
+
+mod json;
+mod markdown;
+mod text;
+
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use similar::{ChangeTag, TextDiff};
+
+use crate::model::{Group, GroupId};
+use crate::plan::{
+    Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Origin, Plan, Replace,
+    Summary, Transfer, Update, Warning,
+};
+
+pub use json::{FORMAT_VERSION, json};
+pub use markdown::{MARKDOWN_MAX_CHARS, markdown};
+pub use text::{TextOptions, text};
+
+/// The views `timctl plan --format` offers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Terraform-like blocks for a terminal.
+    #[default]
+    Text,
+    /// A pull-request comment: summary table, callouts, a collapsible section per group.
+    Markdown,
+    /// A versioned document for programs (see the `render::json` module).
+    Json,
+}
+
+/// What an empty plan says, in text and markdown alike.
+const NO_CHANGES: &str = "No changes. Live groups match the manifests.";
+
+/// Section titles when the plan was labelled with `--baseline`.
+const THIS_CHANGE_TITLE: &str = "This change";
+const DRIFT_TITLE: &str = "Drift (live already differed from the baseline)";
+
+/// A string as a reader sees it: quoted, with Rust-style escapes (`"a\0b"`, `"x\ny"`).
+fn quote(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// A group id as it is printed: bare when it is plain printable ASCII (what validation
+/// allows), quoted otherwise so that a strange live id cannot hide or inject anything.
+fn show_id(id: &GroupId) -> Cow<'_, str> {
+    let s = id.as_str();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(quote(s))
+    }
+}
+
+/// `custom.team` for a well-formed key, `custom["odd key"]` for anything else.
+fn custom_label(key: &str) -> String {
+    if !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        format!("custom.{key}")
+    } else {
+        format!("custom[{}]", quote(key))
+    }
+}
+
+fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `2 to create, 1 to replace, 3 to update, 1 owner transfer, 0 to destroy` (replaces only
+/// when there are any).
+fn summary_counts(summary: &Summary) -> String {
+    let Summary {
+        create,
+        replace,
+        update,
+        transfer,
+        destroy,
+        destroyed_members: _,
+        api_calls: _,
+    } = *summary;
+    let mut parts = vec![format!("{create} to create")];
+    if replace > 0 {
+        parts.push(format!("{replace} to replace"));
+    }
+    parts.push(format!("{update} to update"));
+    parts.push(plural(transfer as u64, "owner transfer", "owner transfers"));
+    parts.push(format!("{destroy} to destroy"));
+    parts.join(", ")
+}
+
+fn api_calls_sentence(summary: &Summary) -> String {
+    format!(
+        "The apply will make {}.",
+        plural(summary.api_calls as u64, "API call", "API calls")
+    )
+}
+
+/// The totals of a subset of the plan's changes.
+fn summary_of<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Summary {
+    Plan {
+        changes: changes.into_iter().cloned().collect(),
+        ..Plan::default()
+    }
+    .summary()
+}
+
+/// The changes of a plan in the sections they are shown in: one untitled section, or, when the
+/// plan was labelled with `--baseline`, "this change" then "drift" (empty ones left out).
+struct Section<'a> {
+    title: Option<&'static str>,
+    changes: Vec<&'a Change>,
+}
+
+fn sections(plan: &Plan) -> Vec<Section<'_>> {
+    if plan.changes.iter().all(|change| change.origin.is_none()) {
+        return vec![Section {
+            title: None,
+            changes: plan.changes.iter().collect(),
+        }];
+    }
+    let (drift, this_change): (Vec<&Change>, Vec<&Change>) = plan
+        .changes
+        .iter()
+        .partition(|change| change.origin == Some(Origin::Drift));
+    [(THIS_CHANGE_TITLE, this_change), (DRIFT_TITLE, drift)]
+        .into_iter()
+        .filter(|(_, changes)| !changes.is_empty())
+        .map(|(title, changes)| Section {
+            title: Some(title),
+            changes,
+        })
+        .collect()
+}
+
+/// The sign of a change, terraform-style.
+fn marker(action: &Action) -> &'static str {
+    match action {
+        Action::Create(_) => "+",
+        Action::Replace(_) => "-/+",
+        Action::Update(_) | Action::Transfer(_) => "~",
+        Action::Destroy(_) => "-",
+    }
+}
+
+/// The colour family of a change: additions, in-place changes, removals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tone {
+    Add,
+    Change,
+    Remove,
+}
+
+fn tone(action: &Action) -> Tone {
+    match action {
+        Action::Create(_) => Tone::Add,
+        Action::Update(_) | Action::Transfer(_) => Tone::Change,
+        Action::Replace(_) | Action::Destroy(_) => Tone::Remove,
+    }
+}
+
+/// The one line that names a change, without its sign:
+/// `update eng`, `owner eng: "alice" -> "bob"`, `destroy old (Public, 12 members) [ensure: absent]`.
+fn headline(change: &Change) -> String {
+    let id = show_id(&change.id);
+    let via = change.action.commands().join(", ");
+    match &change.action {
+        Action::Create(Create { desired }) => {
+            format!("create {id} ({}) via {via}", type_name(desired))
+        }
+        Action::Replace(Replace {
+            actual_type,
+            member_num,
+            desired,
+        }) => format!(
+            "replace {id} ({actual_type} -> {}, {} lost) via {via}",
+            type_name(desired),
+            plural(*member_num, "member", "members"),
+        ),
+        Action::Update(_) => format!("update {id}"),
+        Action::Transfer(Transfer { actual, desired }) => format!(
+            "owner {id}: {} -> {}",
+            actual.as_deref().map_or_else(|| NONE.to_owned(), quote),
+            quote(desired)
+        ),
+        Action::Destroy(Destroy {
+            group_type,
+            member_num,
+            reason,
+        }) => format!(
+            "destroy {id} ({group_type}, {}) [{}]",
+            plural(*member_num, "member", "members"),
+            destroy_reason(reason)
+        ),
+    }
+}
+
+fn type_name(group: &Group) -> &'static str {
+    group.group_type.map_or("type unknown", |t| t.as_str())
+}
+
+fn destroy_reason(reason: &DestroyReason) -> String {
+    match reason {
+        DestroyReason::Absent => "ensure: absent".to_owned(),
+        DestroyReason::Pruned { prefix } => format!("pruned: prefix {}", quote(prefix)),
+    }
+}
+
+/// A warning in words. Written here rather than taken from `Warning`'s `Display` so that every
+/// view quotes ids the same way.
+fn warning_message(warning: &Warning) -> String {
+    match warning {
+        Warning::CreatedNotImported { id } => format!(
+            "group {} is an AVChatRoom, which cannot be imported: it will be made with create_group (no create_time; creation callbacks fire)",
+            quote(id.as_str())
+        ),
+        Warning::ReplaceLosesHistory { id, member_num } => format!(
+            "group {} will be destroyed and made again: its {} and its message history are lost",
+            quote(id.as_str()),
+            plural(*member_num, "member", "members")
+        ),
+    }
+}
+
+/// What an absent actual value is called.
+const NONE: &str = "(none)";
+/// What a custom key that is deleted becomes.
+const DELETED: &str = "(deleted)";
+
+/// One field of a change, as text and markdown show it.
+struct Row {
+    label: String,
+    value: RowValue,
+}
+
+enum RowValue {
+    /// A value written at creation.
+    Set(String),
+    /// A value that changes; `None` is [`NONE`] on the actual side, [`DELETED`] on the desired.
+    Change {
+        actual: Option<String>,
+        desired: Option<String>,
+    },
+    /// A multi-line text as a line diff (all insertions at creation).
+    Lines(Vec<DiffLine>),
+}
+
+/// One line of a multi-line field's diff.
+struct DiffLine {
+    tag: ChangeTag,
+    /// The line without its terminator, control characters escaped.
+    text: String,
+    /// The text ends on this line without a newline while the other side's text ends with one.
+    no_newline: bool,
+}
+
+/// A text that reads as several lines: it holds a newline before its last character.
+fn is_multi_line(s: &str) -> bool {
+    s.strip_suffix('\n').unwrap_or(s).contains('\n')
+}
+
+fn line_diff(actual: &str, desired: &str) -> Vec<DiffLine> {
+    let ending_matters = !actual.is_empty()
+        && !desired.is_empty()
+        && actual.ends_with('\n') != desired.ends_with('\n');
+    TextDiff::from_lines(actual, desired)
+        .iter_all_changes()
+        .map(|change| {
+            let value = change.value();
+            let line = value.strip_suffix('\n').unwrap_or(value);
+            DiffLine {
+                tag: change.tag(),
+                text: escape_line(line),
+                no_newline: ending_matters && change.missing_newline(),
+            }
+        })
+        .collect()
+}
+
+/// Escapes control and invisible characters of one unquoted line, and its trailing spaces
+/// (`\u{20}`), so that a change in them shows; quotes stay as they are.
+fn escape_line(line: &str) -> String {
+    let body = line.trim_end_matches(' ');
+    let mut out = String::with_capacity(line.len());
+    for c in body.chars() {
+        match c {
+            '"' | '\'' => out.push(c),
+            c => out.extend(c.escape_debug()),
+        }
+    }
+    for _ in body.len()..line.len() {
+        out.push_str("\\u{20}");
+    }
+    out
+}
+
+fn set_text(rows: &mut Vec<Row>, label: &str, value: &Option<String>) {
+    if let Some(value) = value {
+        let value = if is_multi_line(value) {
+            RowValue::Lines(line_diff("", value))
+        } else {
+            RowValue::Set(quote(value))
+        };
+        rows.push(Row {
+            label: label.to_owned(),
+            value,
+        });
+    }
+}
+
+fn set_plain(rows: &mut Vec<Row>, label: &str, value: Option<String>) {
+    if let Some(value) = value {
+        rows.push(Row {
+            label: label.to_owned(),
+            value: RowValue::Set(value),
+        });
+    }
+}
+
+fn change_text(rows: &mut Vec<Row>, label: &str, diff: &Option<Diff<String>>) {
+    if let Some(Diff { actual, desired }) = diff {
+        let multi_line = is_multi_line(desired) || actual.as_deref().is_some_and(is_multi_line);
+        let value = if multi_line {
+            RowValue::Lines(line_diff(actual.as_deref().unwrap_or_default(), desired))
+        } else {
+            RowValue::Change {
+                actual: actual.as_deref().map(quote),
+                desired: Some(quote(desired)),
+            }
+        };
+        rows.push(Row {
+            label: label.to_owned(),
+            value,
+        });
+    }
+}
+
+fn change_plain<T: ToString>(rows: &mut Vec<Row>, label: &str, diff: &Option<Diff<T>>) {
+    if let Some(Diff { actual, desired }) = diff {
+        rows.push(Row {
+            label: label.to_owned(),
+            value: RowValue::Change {
+                actual: actual.as_ref().map(T::to_string),
+                desired: Some(desired.to_string()),
+            },
+        });
+    }
+}
+
+/// The written fields of a group that is made (create, or the second half of a replace). The
+/// id and type are in the headline.
+fn group_rows(group: &Group) -> Vec<Row> {
+    let Group {
+        id: _,
+        group_type: _,
+        name,
+        owner,
+        introduction,
+        notification,
+        face_url,
+        max_members,
+        apply_join,
+        mute_all,
+        custom,
+        create_time,
+    } = group;
+    let mut rows = Vec::new();
+    set_text(&mut rows, "name", name);
+    set_text(&mut rows, "owner", owner);
+    set_text(&mut rows, "introduction", introduction);
+    set_text(&mut rows, "notification", notification);
+    set_text(&mut rows, "face_url", face_url);
+    set_plain(&mut rows, "max_members", max_members.map(|n| n.to_string()));
+    set_plain(&mut rows, "apply_join", apply_join.map(|a| a.to_string()));
+    set_plain(&mut rows, "mute_all", mute_all.map(|m| m.to_string()));
+    for (key, value) in custom.iter().flat_map(BTreeMap::iter) {
+        set_text(&mut rows, &custom_label(key), &Some(value.clone()));
+    }
+    set_plain(&mut rows, "create_time", create_time.map(|t| t.to_string()));
+    rows
+}
+
+/// The changed fields of an update.
+fn update_rows(update: &Update) -> Vec<Row> {
+    let Update {
+        name,
+        introduction,
+        notification,
+        face_url,
+        max_members,
+        apply_join,
+        mute_all,
+        custom,
+    } = update;
+    let mut rows = Vec::new();
+    change_text(&mut rows, "name", name);
+    change_text(&mut rows, "introduction", introduction);
+    change_text(&mut rows, "notification", notification);
+    change_text(&mut rows, "face_url", face_url);
+    change_plain(&mut rows, "max_members", max_members);
+    change_plain(&mut rows, "apply_join", apply_join);
+    change_plain(&mut rows, "mute_all", mute_all);
+    for CustomDiff {
+        key,
+        actual,
+        desired,
+    } in custom
+    {
+        rows.push(Row {
+            label: custom_label(key),
+            value: RowValue::Change {
+                actual: actual.as_deref().map(quote),
+                desired: desired.as_deref().map(quote),
+            },
+        });
+    }
+    rows
+}
+
+/// The field rows under a change's headline.
+fn rows(action: &Action) -> Vec<Row> {
+    match action {
+        Action::Create(Create { desired }) => group_rows(desired),
+        Action::Replace(Replace {
+            actual_type: _,
+            member_num: _,
+            desired,
+        }) => group_rows(desired),
+        Action::Update(update) => update_rows(update),
+        // The headline says it all.
+        Action::Transfer(Transfer { .. }) | Action::Destroy(Destroy { .. }) => Vec::new(),
+    }
+}

@@ -1,0 +1,423 @@
+//! The machine view of a plan: `timctl plan --format json`, for CI bots, policy checks and
+//! dashboards.
+//!
+//! Programs depend on this document, so it is built from its own structs instead of
+//! serializing the planner's types: those may change, this format changes only with
+//! `format_version`. (The saved plan of `plan --out`, which `apply` reads back, is a different
+//! file with its own rules.)
+//!
+//! # Format, version 1
+//!
+//! One JSON object, pretty-printed with two-space indentation and ending with a newline. Keys
+//! are snake_case and always present unless said otherwise; key order is fixed. Strings may
+//! hold any character (JSON escapes control characters: `"a\u0000b"`). `actual` is the live
+//! value the plan read, `desired` the value the manifests ask for; either is `null` when there
+//! is none.
+//!
+//! Adding a key is not a version change, so readers must ignore keys they do not know;
+//! removing a key or changing its meaning raises `format_version`.
+//!
+//! ## Top level
+//! - `format_version` (integer): `1`.
+//! - `summary` (object): totals, see below.
+//! - `changes` (array of objects): every change, in apply order: creates and replaces, then
+//!   updates, then owner transfers, then destroys; by group id within each phase. Empty when
+//!   the live groups match the manifests.
+//! - `warnings` (array of objects): what a reader should know that does not stop the plan.
+//!
+//! ## `summary`
+//! - `create`, `replace`, `update`, `transfer`, `destroy` (integers): the number of changes
+//!   with that `action`.
+//! - `destroyed_members` (integer): members of the destroyed and replaced groups, together.
+//! - `api_calls` (integer): the write calls the apply will make, that is the total length of
+//!   every change's `commands` (reads and read-backs are not counted).
+//!
+//! ## A change
+//! - `id` (string): the GroupId.
+//! - `action` (string): `create`, `replace` (destroy, then make again with another type),
+//!   `update` (profile fields), `transfer` (owner) or `destroy`.
+//! - `origin` (string or null): with `plan --baseline`, `this_change` when the manifests under
+//!   review cause the change, `drift` when the live group already differed from the baseline;
+//!   `null` without `--baseline`.
+//! - `commands` (array of strings): the REST API commands the apply calls for this change, in
+//!   order: `import_group`, or `create_group` for an AVChatRoom, followed by
+//!   `modify_group_base_info` when a new group must start muted (`create`); `destroy_group`
+//!   then the same (`replace`); `modify_group_base_info` (`update`); `change_group_owner`
+//!   (`transfer`); `destroy_group` (`destroy`).
+//! - `member_num` (integer or null): how many members the group has now, for `destroy` and
+//!   `replace` (all are lost, with the message history); `null` for other actions.
+//! - `reason` (object or null): why a `destroy` happens: `{"kind": "absent"}` when the manifest
+//!   says `ensure: absent`, `{"kind": "pruned", "prefix": "ops-"}` when no manifest declares the
+//!   group and its id is under that prune prefix; `null` for other actions.
+//! - `fields` (object): the profile fields the change sets, each as
+//!   `{"actual": …, "desired": …}`; fields the change does not touch are absent.
+//!   - `create`: every field the manifest writes, with `actual` null.
+//!   - `replace`: `type` with both values; every other written field with `actual` null, since
+//!     the group is made anew.
+//!   - `update`: the fields that change. `actual` is null when the service did not report the
+//!     field.
+//!   - `transfer`: `owner`; `actual` is null for a group that has no owner.
+//!   - `destroy`: `type`, with `desired` null.
+//!
+//!   The keys are the manifest's, with these value types: `type` (string: `Private`, `Public`,
+//!   `ChatRoom`, `AVChatRoom`, `Community`), `name`, `owner`, `introduction`, `notification`,
+//!   `face_url` (strings), `max_members` (integer), `apply_join` (string: `FreeAccess`,
+//!   `NeedPermission`, `DisableApply`), `mute_all` (boolean), `create_time` (integer, Unix
+//!   seconds; only when a group is made).
+//! - `custom` (object): the AppDefinedData keys the change sets, each as
+//!   `{"actual": string or null, "desired": string or null}`: `actual` null adds the key,
+//!   `desired` null deletes it (the apply sends it with an empty value). `{}` when none.
+//!
+//! ## A warning
+//! - `kind` (string): `created_not_imported` (an AVChatRoom cannot be imported, so it is made
+//!   with `create_group`: no `create_time`, creation callbacks fire) or `replace_loses_history`
+//!   (a replace loses the group's members and message history).
+//! - `id` (string): the group it is about.
+//! - `message` (string): the same in English for people; its wording may change.
+//!
+//! ## Example
+//!
+//! ```json
+//! {
+//!   "format_version": 1,
+//!   "summary": {
+//!     "create": 0,
+//!     "replace": 0,
+//!     "update": 1,
+//!     "transfer": 0,
+//!     "destroy": 0,
+//!     "destroyed_members": 0,
+//!     "api_calls": 1
+//!   },
+//!   "changes": [
+//!     {
+//!       "id": "eng-announce",
+//!       "action": "update",
+//!       "origin": null,
+//!       "commands": [
+//!         "modify_group_base_info"
+//!       ],
+//!       "member_num": null,
+//!       "reason": null,
+//!       "fields": {
+//!         "name": {
+//!           "actual": "Ops",
+//!           "desired": "Operations"
+//!         }
+//!       },
+//!       "custom": {
+//!         "legacy": {
+//!           "actual": "1",
+//!           "desired": null
+//!         }
+//!       }
+//!     }
+//!   ],
+//!   "warnings": []
+//! }
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::warning_message;
+use crate::model::Group;
+use crate::plan::{
+    Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Origin, Plan, Replace,
+    Summary, Transfer, Update, Warning,
+};
+
+/// The version of the document [`json`] writes; see the module documentation.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Renders the plan as the versioned JSON document described in the module documentation.
+pub fn json(plan: &Plan) -> String {
+    let document = Document {
+        format_version: FORMAT_VERSION,
+        summary: summary(&plan.summary()),
+        changes: plan.changes.iter().map(change).collect(),
+        warnings: plan.warnings.iter().map(warning).collect(),
+    };
+    let mut out = serde_json::to_string_pretty(&document).expect("the JSON view serializes");
+    out.push('\n');
+    out
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    format_version: u32,
+    summary: SummaryView,
+    changes: Vec<ChangeView<'a>>,
+    warnings: Vec<WarningView<'a>>,
+}
+
+#[derive(Serialize)]
+struct SummaryView {
+    create: usize,
+    replace: usize,
+    update: usize,
+    transfer: usize,
+    destroy: usize,
+    destroyed_members: u64,
+    api_calls: usize,
+}
+
+#[derive(Serialize)]
+struct ChangeView<'a> {
+    id: &'a str,
+    action: &'static str,
+    origin: Option<&'static str>,
+    commands: Vec<&'static str>,
+    member_num: Option<u32>,
+    reason: Option<ReasonView<'a>>,
+    fields: Fields<'a>,
+    custom: BTreeMap<&'a str, Pair<&'a str>>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum ReasonView<'a> {
+    Absent,
+    Pruned { prefix: &'a str },
+}
+
+/// A value before and after.
+#[derive(Serialize)]
+struct Pair<T> {
+    actual: Option<T>,
+    desired: Option<T>,
+}
+
+impl<T> Pair<T> {
+    fn desired(value: T) -> Pair<T> {
+        Pair {
+            actual: None,
+            desired: Some(value),
+        }
+    }
+}
+
+#[derive(Default, Serialize)]
+struct Fields<'a> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    group_type: Option<Pair<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<Pair<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<Pair<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    introduction: Option<Pair<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notification: Option<Pair<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    face_url: Option<Pair<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_members: Option<Pair<u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    apply_join: Option<Pair<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mute_all: Option<Pair<bool>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    create_time: Option<Pair<u64>>,
+}
+
+#[derive(Serialize)]
+struct WarningView<'a> {
+    kind: &'static str,
+    id: &'a str,
+    message: String,
+}
+
+fn summary(summary: &Summary) -> SummaryView {
+    let Summary {
+        create,
+        replace,
+        update,
+        transfer,
+        destroy,
+        destroyed_members,
+        api_calls,
+    } = *summary;
+    SummaryView {
+        create,
+        replace,
+        update,
+        transfer,
+        destroy,
+        destroyed_members,
+        api_calls,
+    }
+}
+
+fn change(change: &Change) -> ChangeView<'_> {
+    let Change { id, action, origin } = change;
+    let mut view = ChangeView {
+        id: id.as_str(),
+        action: "",
+        origin: origin.map(|origin| match origin {
+            Origin::ThisChange => "this_change",
+            Origin::Drift => "drift",
+        }),
+        commands: action.commands(),
+        member_num: None,
+        reason: None,
+        fields: Fields::default(),
+        custom: BTreeMap::new(),
+    };
+    match action {
+        Action::Create(Create { desired }) => {
+            view.action = "create";
+            (view.fields, view.custom) = made(desired);
+        }
+        Action::Replace(Replace {
+            actual_type,
+            member_num,
+            desired,
+        }) => {
+            view.action = "replace";
+            view.member_num = Some(*member_num);
+            (view.fields, view.custom) = made(desired);
+            view.fields.group_type = Some(Pair {
+                actual: Some(actual_type.as_str()),
+                desired: desired.group_type.map(|t| t.as_str()),
+            });
+        }
+        Action::Update(update) => {
+            view.action = "update";
+            (view.fields, view.custom) = updated(update);
+        }
+        Action::Transfer(Transfer { actual, desired }) => {
+            view.action = "transfer";
+            view.fields.owner = Some(Pair {
+                actual: actual.as_deref(),
+                desired: Some(desired),
+            });
+        }
+        Action::Destroy(Destroy {
+            group_type,
+            member_num,
+            reason,
+        }) => {
+            view.action = "destroy";
+            view.member_num = Some(*member_num);
+            view.reason = Some(match reason {
+                DestroyReason::Absent => ReasonView::Absent,
+                DestroyReason::Pruned { prefix } => ReasonView::Pruned { prefix },
+            });
+            view.fields.group_type = Some(Pair {
+                actual: Some(group_type.as_str()),
+                desired: None,
+            });
+        }
+    }
+    view
+}
+
+type CustomView<'a> = BTreeMap<&'a str, Pair<&'a str>>;
+
+/// The written fields of a group that is made.
+fn made(group: &Group) -> (Fields<'_>, CustomView<'_>) {
+    let Group {
+        id: _,
+        group_type,
+        name,
+        owner,
+        introduction,
+        notification,
+        face_url,
+        max_members,
+        apply_join,
+        mute_all,
+        custom,
+        create_time,
+    } = group;
+    let fields = Fields {
+        group_type: group_type.map(|t| Pair::desired(t.as_str())),
+        name: name.as_deref().map(Pair::desired),
+        owner: owner.as_deref().map(Pair::desired),
+        introduction: introduction.as_deref().map(Pair::desired),
+        notification: notification.as_deref().map(Pair::desired),
+        face_url: face_url.as_deref().map(Pair::desired),
+        max_members: max_members.map(Pair::desired),
+        apply_join: apply_join.map(|a| Pair::desired(a.as_str())),
+        mute_all: mute_all.map(Pair::desired),
+        create_time: create_time.map(Pair::desired),
+    };
+    let custom = custom
+        .iter()
+        .flatten()
+        .map(|(key, value)| (key.as_str(), Pair::desired(value.as_str())))
+        .collect();
+    (fields, custom)
+}
+
+/// The changed fields of an update.
+fn updated(update: &Update) -> (Fields<'_>, CustomView<'_>) {
+    let Update {
+        name,
+        introduction,
+        notification,
+        face_url,
+        max_members,
+        apply_join,
+        mute_all,
+        custom,
+    } = update;
+    fn text(diff: &Option<Diff<String>>) -> Option<Pair<&str>> {
+        diff.as_ref().map(|Diff { actual, desired }| Pair {
+            actual: actual.as_deref(),
+            desired: Some(desired.as_str()),
+        })
+    }
+    let fields = Fields {
+        name: text(name),
+        introduction: text(introduction),
+        notification: text(notification),
+        face_url: text(face_url),
+        max_members: max_members.as_ref().map(|Diff { actual, desired }| Pair {
+            actual: *actual,
+            desired: Some(*desired),
+        }),
+        apply_join: apply_join.as_ref().map(|Diff { actual, desired }| Pair {
+            actual: actual.map(|a| a.as_str()),
+            desired: Some(desired.as_str()),
+        }),
+        mute_all: mute_all.as_ref().map(|Diff { actual, desired }| Pair {
+            actual: *actual,
+            desired: Some(*desired),
+        }),
+        ..Fields::default()
+    };
+    let custom = custom
+        .iter()
+        .map(
+            |CustomDiff {
+                 key,
+                 actual,
+                 desired,
+             }| {
+                (
+                    key.as_str(),
+                    Pair {
+                        actual: actual.as_deref(),
+                        desired: desired.as_deref(),
+                    },
+                )
+            },
+        )
+        .collect();
+    (fields, custom)
+}
+
+fn warning(warning: &Warning) -> WarningView<'_> {
+    let (kind, id) = match warning {
+        Warning::CreatedNotImported { id } => ("created_not_imported", id),
+        Warning::ReplaceLosesHistory { id, member_num: _ } => ("replace_loses_history", id),
+    };
+    WarningView {
+        kind,
+        id: id.as_str(),
+        message: warning_message(warning),
+    }
+}

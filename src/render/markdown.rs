@@ -1,0 +1,344 @@
+//! The pull-request view of a plan: what CI posts as a comment so that reviewers see the
+//! consequences of a manifest change before they merge it.
+//!
+//! Layout: a title, a summary table (split into "this change" and "drift" rows when the plan
+//! was labelled with `--baseline`), callouts for what cannot be undone (destroys and replaces
+//! with their member counts) and for owner transfers, the warnings, then one collapsible
+//! `<details>` section per group holding a ```` ```diff ```` block.
+//!
+//! Guarantees:
+//! - The output fits in `max_chars` characters (GitHub caps a comment near 65,536): when it
+//!   would not, group sections are dropped from the end and a notice says how many. The title,
+//!   the summary table, the callouts and the warnings are never dropped, so the output exceeds
+//!   the cap only if they alone do.
+//! - User strings cannot break the markup: they are quoted with Rust escapes, put in code spans
+//!   whose backtick fence is longer than any run inside them, `|` is escaped in table cells,
+//!   text inside HTML is HTML-escaped, and a diff block's fence is longer than any backtick run
+//!   in its body.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use similar::ChangeTag;
+
+use super::{
+    NO_CHANGES, NONE, Row, RowValue, headline, marker, plural, quote, rows, sections, show_id,
+    summary_of, type_name, warning_message,
+};
+use crate::model::GroupId;
+use crate::plan::{
+    Action, Change, Destroy, DestroyReason, Origin, Plan, Replace, Summary, Transfer,
+};
+
+/// The default size cap: room under GitHub's comment limit for a bot's own wrapper text.
+pub const MARKDOWN_MAX_CHARS: usize = 60_000;
+
+/// Renders the plan as a pull-request comment of at most `max_chars` characters (see the
+/// module's guarantees for the one exception).
+pub fn markdown(plan: &Plan, max_chars: usize) -> String {
+    let mut head = String::from("## timctl plan\n\n");
+    if plan.is_empty() {
+        head.push_str(NO_CHANGES);
+        head.push('\n');
+        return head;
+    }
+    summary_table(&mut head, plan);
+    destroy_callout(&mut head, plan);
+    transfer_callout(&mut head, plan);
+    if !plan.warnings.is_empty() {
+        head.push_str("> [!NOTE]\n");
+        for warning in &plan.warnings {
+            let _ = writeln!(head, "> - {}", escape_inline(&warning_message(warning)));
+        }
+        head.push('\n');
+    }
+    let mut blocks = Vec::new();
+    for section in sections(plan) {
+        let mut heading = section.title.map(|title| format!("### {title}\n\n"));
+        for group in by_group(&section.changes) {
+            let mut block = heading.take().unwrap_or_default();
+            details(&mut block, &group);
+            blocks.push(block);
+        }
+    }
+    fit(head, blocks, max_chars)
+}
+
+/// Joins the head and as many blocks as fit, in order, with a notice for the rest.
+fn fit(head: String, blocks: Vec<String>, max_chars: usize) -> String {
+    let head_len = head.chars().count();
+    let lens: Vec<usize> = blocks.iter().map(|block| block.chars().count()).collect();
+    let mut out = head;
+    if head_len + lens.iter().sum::<usize>() <= max_chars {
+        out.extend(blocks);
+        // Each block ends with a blank line; the document ends with one newline.
+        if out.ends_with("\n\n") {
+            out.pop();
+        }
+        return out;
+    }
+    let mut len = head_len;
+    let mut shown = 0;
+    for (block, block_len) in blocks.iter().zip(&lens) {
+        let hidden_after = blocks.len() - shown - 1;
+        if len + block_len + truncation_notice(hidden_after).chars().count() > max_chars {
+            break;
+        }
+        out.push_str(block);
+        len += block_len;
+        shown += 1;
+    }
+    out.push_str(&truncation_notice(blocks.len() - shown));
+    out
+}
+
+fn truncation_notice(hidden: usize) -> String {
+    format!(
+        "> [!NOTE]\n> … {} not shown (output truncated to fit a comment); run `timctl plan` locally for the full plan.\n",
+        plural(hidden as u64, "more group", "more groups")
+    )
+}
+
+fn summary_table(out: &mut String, plan: &Plan) {
+    const COLUMNS: &str = "create | update | owner | destroy | replace | API calls |";
+    const ALIGN: &str = "---:|---:|---:|---:|---:|---:|";
+    let labelled = plan.changes.iter().any(|change| change.origin.is_some());
+    if labelled {
+        let _ = writeln!(out, "| | {COLUMNS}\n|---|{ALIGN}");
+        let this_change = summary_of(
+            plan.changes
+                .iter()
+                .filter(|c| c.origin != Some(Origin::Drift)),
+        );
+        let drift = summary_of(
+            plan.changes
+                .iter()
+                .filter(|c| c.origin == Some(Origin::Drift)),
+        );
+        summary_row(out, Some("this change"), &this_change);
+        summary_row(out, Some("drift"), &drift);
+        summary_row(out, Some("**total**"), &plan.summary());
+    } else {
+        let _ = writeln!(out, "| {COLUMNS}\n|{ALIGN}");
+        summary_row(out, None, &plan.summary());
+    }
+    out.push('\n');
+}
+
+fn summary_row(out: &mut String, label: Option<&str>, summary: &Summary) {
+    let Summary {
+        create,
+        replace,
+        update,
+        transfer,
+        destroy,
+        destroyed_members: _,
+        api_calls,
+    } = *summary;
+    if let Some(label) = label {
+        let _ = write!(out, "| {label} ");
+    }
+    let _ = writeln!(
+        out,
+        "| {create} | {update} | {transfer} | {destroy} | {replace} | {api_calls} |"
+    );
+}
+
+/// Everything that cannot be undone, with the members it affects, above the fold.
+fn destroy_callout(out: &mut String, plan: &Plan) {
+    let mut rows = Vec::new();
+    for change in &plan.changes {
+        let id = cell(&code(&show_id(&change.id)));
+        match &change.action {
+            Action::Destroy(Destroy {
+                group_type,
+                member_num,
+                reason,
+            }) => {
+                let why = match reason {
+                    DestroyReason::Absent => "`ensure: absent`".to_owned(),
+                    DestroyReason::Pruned { prefix } => {
+                        format!("pruned: prefix {}", cell(&code(&quote(prefix))))
+                    }
+                };
+                rows.push((*member_num, format!("| {id} | destroy | {group_type} | {member_num} | {why} |")));
+            }
+            Action::Replace(Replace {
+                actual_type,
+                member_num,
+                desired,
+            }) => rows.push((
+                *member_num,
+                format!(
+                    "| {id} | replace | {actual_type} → {} | {member_num} | type change (`--allow-replace`) |",
+                    type_name(desired)
+                ),
+            )),
+            Action::Create(_) | Action::Update(_) | Action::Transfer(_) => {}
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    let members: u64 = rows.iter().map(|(members, _)| u64::from(*members)).sum();
+    let _ = write!(
+        out,
+        "> [!CAUTION]\n> **This plan destroys {} holding {} in total.** Disbanding a group notifies every member and loses its message history.\n>\n> | Group | Change | Type | Members | Why |\n> |---|---|---|---:|---|\n",
+        plural(rows.len() as u64, "group", "groups"),
+        plural(members, "member", "members"),
+    );
+    for (_, row) in rows {
+        let _ = writeln!(out, "> {row}");
+    }
+    out.push('\n');
+}
+
+fn transfer_callout(out: &mut String, plan: &Plan) {
+    let rows: Vec<String> = plan
+        .changes
+        .iter()
+        .filter_map(|change| match &change.action {
+            Action::Transfer(Transfer { actual, desired }) => Some(format!(
+                "| {} | {} | {} |",
+                cell(&code(&show_id(&change.id))),
+                actual
+                    .as_deref()
+                    .map_or_else(|| NONE.to_owned(), |owner| cell(&code(&quote(owner)))),
+                cell(&code(&quote(desired))),
+            )),
+            _ => None,
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        "> [!WARNING]\n> **{} owner.**\n>\n> | Group | Owner | New owner |\n> |---|---|---|\n",
+        plural(rows.len() as u64, "group changes", "groups change"),
+    );
+    for row in rows {
+        let _ = writeln!(out, "> {row}");
+    }
+    out.push('\n');
+}
+
+/// The changes of a section grouped by group id, in order of first appearance.
+fn by_group<'a>(changes: &[&'a Change]) -> Vec<Vec<&'a Change>> {
+    let mut index: HashMap<&GroupId, usize> = HashMap::new();
+    let mut groups: Vec<Vec<&Change>> = Vec::new();
+    for change in changes {
+        match index.get(&change.id) {
+            Some(&i) => groups[i].push(change),
+            None => {
+                index.insert(&change.id, groups.len());
+                groups.push(vec![change]);
+            }
+        }
+    }
+    groups
+}
+
+/// One group's collapsible section.
+fn details(out: &mut String, group: &[&Change]) {
+    let summary: Vec<String> = group
+        .iter()
+        .map(|change| {
+            let mut line = format!("{} {}", marker(&change.action), headline(change));
+            if let Action::Update(_) = &change.action {
+                let fields = rows(&change.action).len();
+                let _ = write!(line, " ({})", plural(fields as u64, "field", "fields"));
+            }
+            format!("<code>{}</code>", escape_html(&line))
+        })
+        .collect();
+    let mut body = String::new();
+    for change in group {
+        diff_body(&mut body, change);
+    }
+    let fence = "`".repeat(longest_run(&body, '`').max(2) + 1);
+    let _ = write!(
+        out,
+        "<details><summary>{}</summary>\n\n{fence}diff\n{body}{fence}\n\n</details>\n\n",
+        summary.join(", ")
+    );
+}
+
+/// A change as the lines of a ```` ```diff ```` block, so that GitHub colours additions green
+/// and removals red.
+fn diff_body(out: &mut String, change: &Change) {
+    let _ = writeln!(out, "{} {}", marker(&change.action), headline(change));
+    for Row { label, value } in rows(&change.action) {
+        match value {
+            RowValue::Set(value) => {
+                let _ = writeln!(out, "+   {label}: {value}");
+            }
+            RowValue::Change { actual, desired } => {
+                if let Some(actual) = actual {
+                    let _ = writeln!(out, "-   {label}: {actual}");
+                }
+                if let Some(desired) = desired {
+                    let _ = writeln!(out, "+   {label}: {desired}");
+                }
+            }
+            RowValue::Lines(lines) => {
+                let all_new = lines.iter().all(|line| line.tag == ChangeTag::Insert);
+                let _ = writeln!(out, "{}   {label}:", if all_new { '+' } else { ' ' });
+                for line in lines {
+                    let sign = match line.tag {
+                        ChangeTag::Equal => ' ',
+                        ChangeTag::Delete => '-',
+                        ChangeTag::Insert => '+',
+                    };
+                    let _ = writeln!(out, "{sign}     {}", line.text);
+                    if line.no_newline {
+                        out.push_str("\\ No newline at end\n");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn longest_run(s: &str, c: char) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for ch in s.chars() {
+        run = if ch == c { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+/// An inline code span that shows `s` literally, whatever backticks it holds.
+fn code(s: &str) -> String {
+    let fence = "`".repeat(longest_run(s, '`') + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// A table cell's content: GFM splits cells on `|` even inside code spans.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Text shown as markdown prose with no markup of its own.
+fn escape_inline(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\`*_[]<>&|~!#".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

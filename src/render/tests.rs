@@ -1,0 +1,487 @@
+//! Rendering specifications: one rich plan, made by the real planner, seen through every view;
+//! then the promises each view makes (colour, size cap, escaping, a parseable document).
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::model::{
+    Actual, ActualGroup, ApplyJoin, Desired, DesiredGroup, Ensure, GroupType, Role, Source,
+};
+use crate::plan::{PlanOptions, plan};
+
+fn live(group: Group, member_num: u32, roles: &[(&str, Role)]) -> ActualGroup {
+    ActualGroup {
+        group,
+        info_seq: 7,
+        member_num,
+        roles: roles
+            .iter()
+            .map(|(account, role)| ((*account).to_owned(), *role))
+            .collect(),
+    }
+}
+
+fn declared(group: Group, ensure: Ensure) -> DesiredGroup {
+    DesiredGroup {
+        group,
+        ensure,
+        protect: false,
+        source: Source::default(),
+    }
+}
+
+fn group(id: &str, group_type: GroupType, name: &str) -> Group {
+    Group {
+        group_type: Some(group_type),
+        name: Some(name.to_owned()),
+        ..Group::new(id)
+    }
+}
+
+fn custom(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
+    Some(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+}
+
+/// Every kind of change: a create with every field, an AVChatRoom create (warning), an update
+/// of every field with an owner transfer, a transfer of an ownerless group, a destroy by
+/// `ensure: absent`, a destroy by prune, and a replace.
+fn rich_plan() -> Plan {
+    let mut desired = Desired::default();
+    let mut actual = Actual::default();
+    let mut declare = |group: Group, ensure: Ensure| {
+        desired
+            .groups
+            .insert(group.id.clone(), declared(group, ensure));
+    };
+
+    declare(
+        Group {
+            owner: Some("alice".into()),
+            introduction: Some("Where ops talk.\nBe kind.\n".into()),
+            notification: Some("On call: \"bob\"".into()),
+            face_url: Some("https://example.com/ops.png".into()),
+            max_members: Some(500),
+            apply_join: Some(ApplyJoin::FreeAccess),
+            mute_all: Some(true),
+            custom: custom(&[("team", "plat\0form"), ("tier", "1")]),
+            create_time: Some(1_448_357_837),
+            ..group("ops-room", GroupType::ChatRoom, "Ops room")
+        },
+        Ensure::Present,
+    );
+    declare(
+        group("av-live", GroupType::AVChatRoom, "Town hall"),
+        Ensure::Present,
+    );
+
+    let eng_actual = Group {
+        owner: Some("alice".into()),
+        introduction: Some("Announcements\nfor engineering.\nAsk in #help.".into()),
+        notification: Some("Deploy freeze on Friday".into()),
+        face_url: Some("https://example.com/old.png".into()),
+        max_members: Some(200),
+        apply_join: Some(ApplyJoin::NeedPermission),
+        mute_all: Some(false),
+        custom: custom(&[("keep", "x"), ("legacy", "1"), ("team", "infra")]),
+        ..group("eng-announce", GroupType::Public, "Ops")
+    };
+    declare(
+        Group {
+            owner: Some("bob".into()),
+            introduction: Some("Announcements\nfor the engineering org.\nAsk in #help.".into()),
+            notification: Some("No freeze".into()),
+            face_url: Some("https://example.com/eng.png".into()),
+            max_members: Some(2000),
+            apply_join: Some(ApplyJoin::FreeAccess),
+            mute_all: Some(true),
+            custom: custom(&[("keep", "x"), ("new_key", "a\0b"), ("team", "platform")]),
+            ..group("eng-announce", GroupType::Public, "Operations")
+        },
+        Ensure::Present,
+    );
+    actual.groups.insert(
+        eng_actual.id.clone(),
+        live(eng_actual, 40, &[("bob", Role::Member)]),
+    );
+
+    declare(
+        Group {
+            owner: Some("carol".into()),
+            ..Group::new("lobby")
+        },
+        Ensure::Present,
+    );
+    actual.groups.insert(
+        "lobby".into(),
+        live(
+            group("lobby", GroupType::Public, "Lobby"),
+            5,
+            &[("carol", Role::Admin)],
+        ),
+    );
+
+    declare(Group::new("old-room"), Ensure::Absent);
+    actual.groups.insert(
+        "old-room".into(),
+        live(group("old-room", GroupType::Public, "Old"), 12, &[]),
+    );
+    actual.groups.insert(
+        "ops-stale".into(),
+        live(group("ops-stale", GroupType::ChatRoom, "Stale"), 1, &[]),
+    );
+    desired.prune_prefixes.insert("ops-".into());
+
+    declare(group("x", GroupType::ChatRoom, "X"), Ensure::Present);
+    actual.groups.insert(
+        "x".into(),
+        live(group("x", GroupType::Public, "X"), 12, &[]),
+    );
+
+    let options = PlanOptions {
+        allow_replace: true,
+        ..PlanOptions::default()
+    };
+    plan(&desired, &actual, &options).expect("the rich plan is valid")
+}
+
+/// The rich plan as `--baseline` labels it when the baseline already asked for the lobby's
+/// owner and the pruning of `ops-stale`.
+fn labelled_plan() -> Plan {
+    let mut plan = rich_plan();
+    let baseline = Plan {
+        changes: plan
+            .changes
+            .iter()
+            .filter(|change| ["lobby", "ops-stale"].contains(&change.id.as_str()))
+            .cloned()
+            .collect(),
+        ..Plan::default()
+    };
+    plan.label_origins(&baseline);
+    plan
+}
+
+const PLAIN: TextOptions = TextOptions { color: false };
+
+#[test]
+fn text_of_every_kind_of_change() {
+    insta::assert_snapshot!("text", text(&rich_plan(), &PLAIN));
+}
+
+#[test]
+fn text_with_origins_has_two_sections() {
+    let out = text(&labelled_plan(), &PLAIN);
+    assert!(out.contains("\nThis change:\n"), "{out}");
+    assert!(
+        out.contains("\nDrift (live already differed from the baseline):\n"),
+        "{out}"
+    );
+    insta::assert_snapshot!("text_origins", out);
+}
+
+#[test]
+fn text_of_an_empty_plan_is_one_sentence() {
+    assert_eq!(
+        text(&Plan::default(), &PLAIN),
+        "No changes. Live groups match the manifests.\n"
+    );
+}
+
+#[test]
+fn text_ends_with_the_totals_and_the_api_calls() {
+    let out = text(&rich_plan(), &PLAIN);
+    assert!(out.ends_with(
+        "Plan: 2 to create, 1 to replace, 1 to update, 2 owner transfers, 2 to destroy.\n\
+         The apply will make 10 API calls.\n"
+    ));
+}
+
+#[test]
+fn text_is_coloured_only_when_asked() {
+    let mut plan = rich_plan();
+    // A user string that tries to drive the terminal.
+    plan.changes.push(Change {
+        id: "zz".into(),
+        action: Action::Transfer(Transfer {
+            actual: None,
+            desired: "\u{1b}[2Jevil".into(),
+        }),
+        origin: None,
+    });
+    let plain = text(&plan, &PLAIN);
+    assert!(!plain.contains('\u{1b}'), "{plain}");
+    assert!(plain.contains(r#""\u{1b}[2Jevil""#), "{plain}");
+    let coloured = text(&plan, &TextOptions { color: true });
+    assert!(coloured.contains("\u{1b}[32m+\u{1b}[0m create ops-room"));
+    assert!(coloured.contains("\u{1b}[31m-\u{1b}[0m destroy old-room"));
+    assert!(coloured.contains("\u{1b}[33m~\u{1b}[0m update eng-announce"));
+    assert!(!coloured.contains("\u{1b}[2J"), "{coloured}");
+}
+
+#[test]
+fn text_shows_nul_and_newlines_escaped() {
+    let out = text(&rich_plan(), &PLAIN);
+    assert!(out.contains(r#"custom.team: "plat\0form""#), "{out}");
+    assert!(out.contains(r#"custom.new_key: (none) -> "a\0b""#), "{out}");
+}
+
+#[test]
+fn a_change_of_line_ending_is_visible() {
+    let update = Update {
+        introduction: Some(Diff {
+            actual: Some("one\ntwo".into()),
+            desired: "one\ntwo\n".into(),
+        }),
+        notification: Some(Diff {
+            actual: Some("a\nb ".into()),
+            desired: "a\nb".into(),
+        }),
+        ..Update::default()
+    };
+    let plan = Plan {
+        changes: vec![Change {
+            id: "g".into(),
+            action: Action::Update(update),
+            origin: None,
+        }],
+        ..Plan::default()
+    };
+    let out = text(&plan, &PLAIN);
+    assert!(
+        out.contains("- two\n        \\ No newline at end\n        + two\n"),
+        "{out}"
+    );
+    assert!(out.contains("- b\\u{20}\n        + b\n"), "{out}");
+}
+
+#[test]
+fn markdown_of_every_kind_of_change() {
+    insta::assert_snapshot!("markdown", markdown(&rich_plan(), MARKDOWN_MAX_CHARS));
+}
+
+#[test]
+fn markdown_with_origins_has_two_sections() {
+    let out = markdown(&labelled_plan(), MARKDOWN_MAX_CHARS);
+    let this_change = out.find("### This change\n").expect("this change section");
+    let drift = out
+        .find("### Drift (live already differed from the baseline)\n")
+        .expect("drift section");
+    assert!(this_change < drift);
+    insta::assert_snapshot!("markdown_origins", out);
+}
+
+#[test]
+fn markdown_of_an_empty_plan() {
+    assert_eq!(
+        markdown(&Plan::default(), MARKDOWN_MAX_CHARS),
+        "## timctl plan\n\nNo changes. Live groups match the manifests.\n"
+    );
+}
+
+#[test]
+fn markdown_truncates_details_never_the_summary() {
+    let plan = rich_plan();
+    let full = markdown(&plan, usize::MAX);
+    let groups = full.matches("<details>").count();
+    assert_eq!(groups, 7);
+    let head = &full[..full.find("<details>").unwrap()];
+    let cap = full.chars().count() - 200;
+    let cut = markdown(&plan, cap);
+    assert!(
+        cut.chars().count() <= cap,
+        "{} > {cap}",
+        cut.chars().count()
+    );
+    assert!(cut.starts_with(head), "the head is kept whole:\n{cut}");
+    let shown = cut.matches("<details>").count();
+    assert!(shown < groups);
+    assert!(
+        cut.ends_with(&format!(
+            "> … {} more group{} not shown (output truncated to fit a comment); run `timctl plan` locally for the full plan.\n",
+            groups - shown,
+            if groups - shown == 1 { "" } else { "s" }
+        )),
+        "{cut}"
+    );
+    // Dropped from the end: what is shown is a prefix of the full output.
+    let notice = cut.rfind("> [!NOTE]\n> …").unwrap();
+    assert!(full.starts_with(&cut[..notice]));
+
+    // With room for nothing but the head, every group goes and the head stays.
+    let tiny = markdown(&plan, head.chars().count());
+    assert!(tiny.starts_with(head));
+    assert_eq!(tiny.matches("<details>").count(), 0);
+    assert!(tiny.contains("> … 7 more groups not shown"));
+}
+
+#[test]
+fn markdown_of_a_large_plan_fits_a_comment() {
+    let changes = (0..2000)
+        .map(|i| Change {
+            id: GroupId(format!("group-{i:04}")),
+            action: Action::Update(Update {
+                introduction: Some(Diff {
+                    actual: Some("line one\nline two\nline three".into()),
+                    desired: "line one\nline 2\nline three".into(),
+                }),
+                ..Update::default()
+            }),
+            origin: None,
+        })
+        .collect();
+    let out = markdown(
+        &Plan {
+            changes,
+            ..Plan::default()
+        },
+        MARKDOWN_MAX_CHARS,
+    );
+    assert!(out.chars().count() <= MARKDOWN_MAX_CHARS);
+    assert!(out.contains("| 0 | 2000 | 0 | 0 | 0 | 2000 |"), "{out}");
+    assert!(out.contains("more groups not shown"));
+}
+
+#[test]
+fn user_strings_cannot_break_the_markdown() {
+    let plan = Plan {
+        changes: vec![
+            Change {
+                id: "fence".into(),
+                action: Action::Update(Update {
+                    introduction: Some(Diff {
+                        actual: None,
+                        desired: "run:\n```\n</details>\n````".into(),
+                    }),
+                    ..Update::default()
+                }),
+                origin: None,
+            },
+            Change {
+                id: "pipe".into(),
+                action: Action::Transfer(Transfer {
+                    actual: Some("a|b".into()),
+                    desired: "<b>`x`</b>".into(),
+                }),
+                origin: None,
+            },
+        ],
+        ..Plan::default()
+    };
+    let out = markdown(&plan, MARKDOWN_MAX_CHARS);
+    // The diff block's fence is longer than the user's four backticks.
+    assert!(out.contains("`````diff\n"), "{out}");
+    assert!(out.contains("\n`````\n\n</details>"), "{out}");
+    // Table cells escape `|`; code spans outlast the user's backticks.
+    assert!(
+        out.contains(r#"> | `pipe` | `"a\|b"` | ``"<b>`x`</b>"`` |"#),
+        "{out}"
+    );
+    // Text inside the HTML summary is escaped.
+    assert!(
+        out.contains(
+            r#"<summary><code>~ owner pipe: "a|b" -&gt; "&lt;b&gt;`x`&lt;/b&gt;"</code></summary>"#
+        ),
+        "{out}"
+    );
+    // Only the renderer's own lines close a section.
+    let closing = out.lines().filter(|line| *line == "</details>").count();
+    assert_eq!(closing, 2, "{out}");
+}
+
+#[test]
+fn json_of_every_kind_of_change() {
+    insta::assert_snapshot!("json", json(&rich_plan()));
+}
+
+#[test]
+fn json_is_a_versioned_document_with_actual_and_desired() {
+    let out = json(&labelled_plan());
+    assert!(out.ends_with("}\n"));
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(doc["format_version"], FORMAT_VERSION);
+    assert_eq!(doc["summary"]["api_calls"], 10);
+    let changes = doc["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), rich_plan().changes.len());
+    let update = changes
+        .iter()
+        .find(|c| c["action"] == "update")
+        .expect("an update");
+    assert_eq!(update["id"], "eng-announce");
+    assert_eq!(update["origin"], "this_change");
+    assert_eq!(update["commands"][0], "modify_group_base_info");
+    assert_eq!(update["fields"]["name"]["actual"], "Ops");
+    assert_eq!(update["fields"]["name"]["desired"], "Operations");
+    assert_eq!(update["custom"]["new_key"]["desired"], "a\0b");
+    assert_eq!(
+        update["custom"]["legacy"]["desired"],
+        serde_json::Value::Null
+    );
+    let pruned = changes.iter().find(|c| c["id"] == "ops-stale").unwrap();
+    assert_eq!(pruned["origin"], "drift");
+    assert_eq!(pruned["reason"]["kind"], "pruned");
+    assert_eq!(pruned["reason"]["prefix"], "ops-");
+    assert_eq!(pruned["member_num"], 1);
+    assert_eq!(doc["warnings"][0]["kind"], "created_not_imported");
+}
+
+#[test]
+fn the_documented_json_example_is_what_json_writes() {
+    let source = include_str!("json.rs");
+    let example: String = source
+        .lines()
+        .filter_map(|line| line.strip_prefix("//!"))
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .skip_while(|line| *line != "```json")
+        .skip(1)
+        .take_while(|line| *line != "```")
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let plan = Plan {
+        changes: vec![Change {
+            id: "eng-announce".into(),
+            action: Action::Update(Update {
+                name: Some(Diff {
+                    actual: Some("Ops".into()),
+                    desired: "Operations".into(),
+                }),
+                custom: vec![CustomDiff {
+                    key: "legacy".into(),
+                    actual: Some("1".into()),
+                    desired: None,
+                }],
+                ..Update::default()
+            }),
+            origin: None,
+        }],
+        ..Plan::default()
+    };
+    assert_eq!(json(&plan), example);
+}
+
+#[test]
+fn json_of_an_empty_plan() {
+    insta::assert_snapshot!("json_empty", json(&Plan::default()));
+}
+
+#[test]
+fn the_summary_sentence_counts_right() {
+    let summary = Summary {
+        create: 1,
+        transfer: 1,
+        api_calls: 1,
+        ..Summary::default()
+    };
+    assert_eq!(
+        summary_counts(&summary),
+        "1 to create, 0 to update, 1 owner transfer, 0 to destroy"
+    );
+    assert_eq!(
+        api_calls_sentence(&summary),
+        "The apply will make 1 API call."
+    );
+}

@@ -1,0 +1,134 @@
+//! The terminal view of a plan: terraform-like blocks a person reads before typing "yes".
+//!
+//! One block per change, a sign and a headline (`+ create`, `~ update`, `~ owner`, `- destroy`,
+//! `-/+ replace`), one line per field, multi-line texts as a line diff; then the warnings, the
+//! totals and the number of API calls. Colour is ANSI and only when the caller asks for it.
+
+use std::fmt::Write as _;
+
+use similar::ChangeTag;
+
+use super::{
+    DELETED, NO_CHANGES, NONE, Row, RowValue, Tone, api_calls_sentence, headline, marker, rows,
+    sections, summary_counts, tone, warning_message,
+};
+use crate::plan::{Change, Plan};
+
+/// How the text view is drawn. The caller decides colour: on for a terminal, off when
+/// `NO_COLOR` is set or the output is not a terminal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    pub color: bool,
+}
+
+/// Renders the plan for a terminal.
+pub fn text(plan: &Plan, options: &TextOptions) -> String {
+    if plan.is_empty() {
+        return format!("{NO_CHANGES}\n");
+    }
+    let paint = Paint(options.color);
+    let mut out = String::from("timctl will perform the following actions:\n");
+    for section in sections(plan) {
+        if let Some(title) = section.title {
+            let _ = write!(out, "\n{}\n", paint.bold(&format!("{title}:")));
+        }
+        for change in section.changes {
+            out.push('\n');
+            block(&mut out, change, paint);
+        }
+    }
+    if !plan.warnings.is_empty() {
+        out.push('\n');
+        for warning in &plan.warnings {
+            let _ = writeln!(
+                out,
+                "{} {}",
+                paint.tone(Tone::Change, "Warning:"),
+                warning_message(warning)
+            );
+        }
+    }
+    let summary = plan.summary();
+    let _ = write!(
+        out,
+        "\n{} {}.\n{}\n",
+        paint.bold("Plan:"),
+        summary_counts(&summary),
+        api_calls_sentence(&summary)
+    );
+    out
+}
+
+fn block(out: &mut String, change: &Change, paint: Paint) {
+    let _ = writeln!(
+        out,
+        "  {} {}",
+        paint.tone(tone(&change.action), marker(&change.action)),
+        headline(change)
+    );
+    for Row { label, value } in rows(&change.action) {
+        match value {
+            RowValue::Set(value) => {
+                let _ = writeln!(out, "      {label}: {value}");
+            }
+            RowValue::Change { actual, desired } => {
+                let _ = writeln!(
+                    out,
+                    "      {label}: {} -> {}",
+                    actual.as_deref().unwrap_or(NONE),
+                    desired.as_deref().unwrap_or(DELETED)
+                );
+            }
+            RowValue::Lines(lines) => {
+                let _ = writeln!(out, "      {label}:");
+                for line in lines {
+                    let (sign, tone) = match line.tag {
+                        ChangeTag::Equal => (" ", None),
+                        ChangeTag::Delete => ("-", Some(Tone::Remove)),
+                        ChangeTag::Insert => ("+", Some(Tone::Add)),
+                    };
+                    let body = if line.text.is_empty() {
+                        sign.to_owned()
+                    } else {
+                        format!("{sign} {}", line.text)
+                    };
+                    let body = match tone {
+                        Some(tone) => paint.tone(tone, &body),
+                        None => body,
+                    };
+                    let _ = writeln!(out, "        {body}");
+                    if line.no_newline {
+                        let _ = writeln!(out, "        \\ No newline at end");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// ANSI colour, or nothing.
+#[derive(Clone, Copy, Debug)]
+struct Paint(bool);
+
+impl Paint {
+    fn tone(self, tone: Tone, s: &str) -> String {
+        let code = match tone {
+            Tone::Add => "32",
+            Tone::Change => "33",
+            Tone::Remove => "31",
+        };
+        self.wrap(code, s)
+    }
+
+    fn bold(self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+
+    fn wrap(self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    }
+}
