@@ -207,9 +207,8 @@ fn read_group(
     };
     let own = fields::read_fields(map, pos, &ctx, Block::Group, limits, problems);
     let merged = own.over(defaults);
-    let id = id?;
-    validate::merged(&id, id_line, &merged, &ctx, problems);
-    Some(desired_group(id, merged, ctx))
+    validate::merged(id.as_deref(), id_line, &merged, &ctx, problems);
+    Some(desired_group(id?, merged, ctx))
 }
 
 fn desired_group(id: String, f: Fields, ctx: Ctx<'_>) -> DesiredGroup {

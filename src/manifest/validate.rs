@@ -4,7 +4,7 @@
 //! keys and values, number ranges) run while a field is read (`fields.rs`), once per place it is
 //! written, so a bad default is reported once and not once per group. Those that combine
 //! fields (per-type rules, `protect` with `ensure: absent`) run on each group after the file's
-//! defaults are merged in ([`merged`]); when a value involved came from `defaults`, the message
+//! defaults are merged in (`merged`); when a value involved came from `defaults`, the message
 //! says so and points at the group's line.
 //!
 //! All lengths are UTF-8 bytes, as the service counts them (one CJK character is 3 bytes).
@@ -33,7 +33,7 @@ pub fn byte_len(s: &str, max: usize) -> Result<(), String> {
 
 /// The shape rules of a GroupId that hold for every type: not empty, printable ASCII
 /// (0x20–0x7E), at most [`GROUP_ID_MAX`] bytes. The `@TGS#_` rules depend on the type and are in
-/// [`merged`]. Other `@TGS#` ids are allowed: they adopt a group the service created.
+/// `merged`. Other `@TGS#` ids are allowed: they adopt a group the service created.
 pub fn group_id(id: &str) -> Vec<String> {
     let mut problems = Vec::new();
     if id.is_empty() {
@@ -104,9 +104,10 @@ pub(crate) fn custom_value(value: &str, limits: &Limits) -> Result<(), String> {
     byte_len(value, limits.custom_value).map_err(|message| format!("value is {message}"))
 }
 
-/// The rules that combine fields of one group, its file's defaults merged in.
+/// The rules that combine fields of one group, its file's defaults merged in. `id` is `None`
+/// when the group has no usable id (already reported): the other rules still apply.
 pub(crate) fn merged(
-    id: &str,
+    id: Option<&str>,
     id_line: Option<usize>,
     fields: &Fields,
     ctx: &Ctx<'_>,
@@ -118,14 +119,15 @@ pub(crate) fn merged(
     if let Some(t) = &fields.group_type {
         let kind = t.value;
         let type_note = note(&[("type", t.from_defaults)]);
-        if kind == GroupType::Community && !id.starts_with(COMMUNITY_PREFIX) {
+        let community_id = id.map(|id| id.starts_with(COMMUNITY_PREFIX));
+        if kind == GroupType::Community && community_id == Some(false) {
             problems.push(ctx.problem(
                 id_line,
                 Some("id"),
                 format!("a Community group's id must start with {COMMUNITY_PREFIX:?}{type_note}"),
             ));
         }
-        if kind != GroupType::Community && id.starts_with(COMMUNITY_PREFIX) {
+        if kind != GroupType::Community && community_id == Some(true) {
             problems.push(ctx.problem(
                 id_line,
                 Some("id"),

@@ -228,6 +228,13 @@ fn a_protected_group_cannot_be_absent() {
         ]
     );
     assert_eq!(
+        problems("groups:\n  - ensure: absent\n    protect: true\n"),
+        [
+            r#"g.yaml:2: field groups[0]: missing id; every group needs one"#,
+            r#"g.yaml:2: field groups[0].ensure: ensure: absent destroys this group, but protect: true forbids destroying it; remove one of the two"#,
+        ]
+    );
+    assert_eq!(
         problems("defaults: {protect: true}\ngroups:\n  - id: x\n    ensure: absent\n"),
         [
             r#"g.yaml:4: group "x": field ensure: ensure: absent destroys this group, but protect: true forbids destroying it; remove one of the two (protect from defaults)"#
