@@ -285,15 +285,18 @@ fn custom(
             continue;
         };
         let line = pos.and_then(|p| p.get(key)).map(|n| n.line);
+        // `custom.KEY`, or `custom` itself for the empty key.
+        let field = Some(key).filter(|k| !k.is_empty());
         for message in validate::custom_key(key, limits) {
-            problems.push(ctx.problem(line, Some(key), message));
+            problems.push(ctx.problem(line, field, message));
         }
-        match text(value, None, false).and_then(|v| validate::custom_value(&v, limits).map(|()| v))
-        {
+        let checked =
+            text(value, None, false).and_then(|v| validate::custom_value(&v, limits).map(|()| v));
+        match checked {
             Ok(v) => {
                 out.insert(key.to_owned(), v);
             }
-            Err(message) => problems.push(ctx.problem(line, Some(key), message)),
+            Err(message) => problems.push(ctx.problem(line, field, message)),
         }
     }
     (problems.len() == before).then_some(out)

@@ -263,6 +263,14 @@ fn custom_keys_and_values() {
 }
 
 #[test]
+fn an_empty_custom_key_is_named_by_its_map() {
+    assert_eq!(
+        problems(&one_group("custom: {\"\": x}")),
+        [r#"g.yaml:3: group "x": field custom: a key must not be empty"#]
+    );
+}
+
+#[test]
 fn at_most_ten_custom_keys_unless_the_limit_is_raised() {
     let keys: String = (0..11).map(|i| format!("  k{i}: v\n")).collect();
     let text = one_group(&format!("custom:\n{keys}"));
