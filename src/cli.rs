@@ -34,6 +34,10 @@ pub enum Command {
     Emulator(EmulatorArgs),
     /// Print a UserSig for calling the REST API by hand (TIM_SDKAPPID, TIM_SECRET_KEY).
     Usersig(UsersigArgs),
+    /// Check the manifests and report every problem; no network access.
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of the manifest format.
+    Schema,
 }
 
 /// `timctl emulator`.
@@ -58,9 +62,45 @@ pub struct UsersigArgs {
     pub expire: Duration,
 }
 
+/// `timctl validate`.
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// Manifest files or directories (walked for *.yaml and *.yml).
+    #[arg(default_value = "groups")]
+    pub paths: Vec<PathBuf>,
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Emulator(_) | Command::Usersig(_) => ExitCode::SUCCESS,
+        Command::Validate(args) => validate(&args),
+        Command::Schema => {
+            print!("{}", crate::manifest::schema_json());
+            ExitCode::SUCCESS
+        }
     }
+}
+
+/// Prints `ok: N groups in M files`, or every problem on stderr and exits 1.
+fn validate(args: &ValidateArgs) -> ExitCode {
+    let limits = crate::manifest::Limits::default();
+    match crate::manifest::load_manifests(&args.paths, &limits) {
+        Ok(m) => {
+            let groups = count(m.desired.groups.len(), "group");
+            println!("ok: {groups} in {}", count(m.files.len(), "file"));
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            let problems = count(errors.problems().len(), "problem");
+            eprintln!("error: {problems} in the manifests");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// "1 group", "2 groups".
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }

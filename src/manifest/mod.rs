@@ -1,1 +1,128 @@
-//! Manifests: YAML files → `model::Desired`, with validation and the JSON Schema.
+//! Manifests: the YAML files users review in pull requests → [`Desired`], the first stage of
+//! the flow (manifests → desired; API → actual; plan; render or apply).
+//!
+//! This is the only stage that reads the user's files, and it checks everything it can before
+//! anything touches the network: [`load`] either returns the whole desired state or every
+//! problem at once ([`ManifestErrors`]), each pointing at a file, a line where one is known, a
+//! group and a field. What needs the live state (is a `name` given for a group that must be
+//! created, does a type change) is the planner's to check.
+//!
+//! The format (DESIGN §2): a file holds one or more YAML documents, each with optional
+//! `defaults`, `groups` and `prune`. A group's fields override the document's `defaults` field
+//! by field; a group's `custom` map replaces the default `custom` map whole (it is not merged
+//! key by key), like every other field. Prune prefixes of every document are combined.
+//!
+//! - `files.rs`: which files are manifests;
+//! - `document.rs`: one file → groups and prune prefixes;
+//! - `fields.rs`: one group's (or `defaults`') fields, read one by one from YAML values;
+//! - `validate.rs`: the service's rules;
+//! - `locate.rs`: line numbers, since the YAML parser gives them only with its errors;
+//! - `suggest.rs`: "did you mean";
+//! - `schema.rs`: the JSON Schema that editors use to check manifests as they are typed.
+
+mod document;
+mod fields;
+mod files;
+mod locate;
+mod problem;
+mod schema;
+mod suggest;
+pub mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::model::{Desired, GroupId, Source};
+
+pub use problem::{ManifestErrors, Problem};
+pub use schema::{schema, schema_json};
+
+/// Byte limits on group fields (UTF-8 bytes). The defaults are the REST API's documented
+/// limits; newer editions allow more, so the connection settings may raise them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub name: usize,
+    pub introduction: usize,
+    pub notification: usize,
+    pub face_url: usize,
+    /// Bytes of a custom (AppDefinedData) key.
+    pub custom_key: usize,
+    /// Bytes of a custom value.
+    pub custom_value: usize,
+    /// Number of custom keys on one group.
+    pub custom_keys: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            name: 30,
+            introduction: 240,
+            notification: 300,
+            face_url: 100,
+            custom_key: 16,
+            custom_value: 512,
+            custom_keys: 10,
+        }
+    }
+}
+
+/// The loaded manifests and the files they came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Manifests {
+    pub desired: Desired,
+    /// Every manifest file read, in reading order (files with no group included).
+    pub files: Vec<PathBuf>,
+}
+
+/// Reads and validates the manifests under `paths` (files, or directories walked recursively).
+pub fn load(paths: &[PathBuf], limits: &Limits) -> Result<Desired, ManifestErrors> {
+    load_manifests(paths, limits).map(|m| m.desired)
+}
+
+/// [`load`], also telling which files were read.
+pub fn load_manifests(paths: &[PathBuf], limits: &Limits) -> Result<Manifests, ManifestErrors> {
+    let mut problems = Vec::new();
+    let files = files::discover(paths, &mut problems);
+    let mut declared = document::Declared::default();
+    for file in &files {
+        match files::read(file) {
+            Ok(bytes) => document::read_file(file, &bytes, limits, &mut declared, &mut problems),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    let desired = resolve(declared, &mut problems);
+    if problems.is_empty() {
+        Ok(Manifests { desired, files })
+    } else {
+        Err(ManifestErrors::new(problems))
+    }
+}
+
+/// Indexes the declared groups by id; a second declaration of an id is a problem naming both.
+fn resolve(declared: document::Declared, problems: &mut Vec<Problem>) -> Desired {
+    let mut groups = BTreeMap::new();
+    let mut first: BTreeMap<GroupId, Source> = BTreeMap::new();
+    for group in declared.groups {
+        let id = group.group.id.clone();
+        if let Some(earlier) = first.get(&id) {
+            problems.push(Problem {
+                file: group.source.file.clone(),
+                line: group.source.line,
+                group: Some(id),
+                field: Some("id".into()),
+                message: format!("duplicate id, first declared at {earlier}"),
+            });
+            continue;
+        }
+        first.insert(id.clone(), group.source.clone());
+        groups.insert(id, group);
+    }
+    Desired {
+        groups,
+        prune_prefixes: declared.prune_prefixes,
+    }
+}

@@ -1,0 +1,311 @@
+//! One manifest file → its declared groups and prune prefixes.
+//!
+//! A file holds one or more YAML documents, each with optional `defaults`, `groups` and `prune`.
+//! A document's `defaults` apply to the groups of that document only. Every problem is pushed
+//! and reading goes on; a group comes out only when its id is usable, and the caller returns no
+//! groups at all if any problem was found.
+//!
+//! Lines come from the parser for syntax errors and from [`locate`] for everything else; when
+//! the two disagree on the number of documents, the file's problems carry no line rather than
+//! a wrong one.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_yaml::{Mapping, Value};
+
+use super::Limits;
+use super::fields::{self, Block, Ctx, Fields, describe, expected};
+use super::locate::{self, Node};
+use super::problem::Problem;
+use super::suggest::unknown_key;
+use super::validate;
+use crate::model::{DesiredGroup, Ensure, Group, GroupId, Source};
+
+const TOP_KEYS: &[&str] = &["defaults", "groups", "prune"];
+const PRUNE_KEYS: &[&str] = &["id_prefixes"];
+
+/// What the files declare, in the order read (duplicates are checked by the caller).
+#[derive(Debug, Default)]
+pub(crate) struct Declared {
+    pub groups: Vec<DesiredGroup>,
+    pub prune_prefixes: BTreeSet<String>,
+}
+
+/// Reads one file's bytes into `out`, pushing every problem.
+pub(crate) fn read_file(
+    file: &Path,
+    bytes: &[u8],
+    limits: &Limits,
+    out: &mut Declared,
+    problems: &mut Vec<Problem>,
+) {
+    let problem = |line, message: String| Problem {
+        file: file.to_owned(),
+        line,
+        group: None,
+        field: None,
+        message,
+    };
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = &bytes[..e.valid_up_to()];
+            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+            let message = format!("not valid UTF-8 (byte {})", e.valid_up_to());
+            problems.push(problem(Some(line), message));
+            return;
+        }
+    };
+    let mut values = Vec::new();
+    let mut complete = true;
+    for document in serde_yaml::Deserializer::from_str(text) {
+        match Value::deserialize(document) {
+            Ok(mut value) => match value.apply_merge() {
+                Ok(()) => values.push(Some(value)),
+                Err(e) => {
+                    problems.push(problem(None, format!("invalid YAML merge (<<): {e}")));
+                    values.push(None);
+                }
+            },
+            Err(e) => {
+                // The parser cannot resume after an error: the rest of the file is unread.
+                let line = e.location().map(|l| l.line());
+                problems.push(problem(line, format!("invalid YAML: {e}")));
+                complete = false;
+                break;
+            }
+        }
+    }
+    let mut positions = locate::documents(text);
+    if complete && positions.len() != values.len() {
+        positions.clear();
+    }
+    for (index, value) in values.iter().enumerate() {
+        if let Some(value) = value {
+            let pos = positions.get(index).and_then(Option::as_ref);
+            read_document(file, value, pos, limits, out, problems);
+        }
+    }
+}
+
+fn read_document(
+    file: &Path,
+    value: &Value,
+    pos: Option<&Node>,
+    limits: &Limits,
+    out: &mut Declared,
+    problems: &mut Vec<Problem>,
+) {
+    let root = Ctx {
+        file,
+        group: None,
+        prefix: String::new(),
+        line: pos.map(|p| p.line),
+    };
+    let map = match value {
+        Value::Null => return,
+        Value::Mapping(map) => map,
+        other => {
+            let message = format!(
+                "expected a mapping with keys {}; found {}",
+                TOP_KEYS.join(", "),
+                describe(other)
+            );
+            problems.push(root.problem(None, None, message));
+            return;
+        }
+    };
+    report_unknown_keys(map, pos, &root, TOP_KEYS, problems);
+    let child = |key: &str| {
+        let node = pos.and_then(|p| p.get(key));
+        let ctx = Ctx {
+            prefix: format!("{key}."),
+            line: node.map(|n| n.line).or(root.line),
+            ..root.clone()
+        };
+        (map.get(key).filter(|v| !v.is_null()), node, ctx)
+    };
+
+    let defaults = match child("defaults") {
+        (Some(Value::Mapping(m)), node, ctx) => {
+            fields::read_fields(m, node, &ctx, Block::Defaults, limits, problems)
+        }
+        (Some(other), _, ctx) => {
+            let message = format!(
+                "expected a mapping of group fields, found {}",
+                describe(other)
+            );
+            problems.push(ctx.problem(None, None, message));
+            Fields::default()
+        }
+        (None, ..) => Fields::default(),
+    };
+
+    match child("groups") {
+        (Some(Value::Sequence(items)), node, ctx) => {
+            for (index, item) in items.iter().enumerate() {
+                let item_pos = node.and_then(|n| n.item(index, items.len()));
+                let item_ctx = Ctx {
+                    prefix: format!("groups[{index}]."),
+                    line: item_pos.map(|n| n.line).or(ctx.line),
+                    ..root.clone()
+                };
+                let group = read_group(item, item_pos, item_ctx, &defaults, limits, problems);
+                out.groups.extend(group);
+            }
+        }
+        (Some(other), _, ctx) => {
+            let message = format!("expected a list of groups, found {}", describe(other));
+            problems.push(ctx.problem(None, None, message));
+        }
+        (None, ..) => {}
+    }
+
+    if let (Some(value), node, ctx) = child("prune") {
+        out.prune_prefixes
+            .extend(read_prune(value, node, &ctx, problems));
+    }
+}
+
+/// One entry of `groups`. `ctx` names the entry by index until its id is known.
+fn read_group(
+    item: &Value,
+    pos: Option<&Node>,
+    mut ctx: Ctx<'_>,
+    defaults: &Fields,
+    limits: &Limits,
+    problems: &mut Vec<Problem>,
+) -> Option<DesiredGroup> {
+    let Value::Mapping(map) = item else {
+        let message = format!(
+            "expected a group (a mapping with an id), found {}",
+            describe(item)
+        );
+        problems.push(ctx.problem(None, None, message));
+        return None;
+    };
+    let id_line = pos.and_then(|p| p.get("id")).map(|n| n.line).or(ctx.line);
+    let id = match map.get("id") {
+        None => {
+            problems.push(ctx.problem(None, None, "missing id; every group needs one"));
+            None
+        }
+        Some(Value::String(id)) => {
+            ctx.group = Some(GroupId(id.clone()));
+            ctx.prefix.clear();
+            for message in validate::group_id(id) {
+                problems.push(ctx.problem(id_line, Some("id"), message));
+            }
+            Some(id.clone())
+        }
+        Some(other) => {
+            problems.push(ctx.problem(id_line, Some("id"), expected("a string", other)));
+            None
+        }
+    };
+    let own = fields::read_fields(map, pos, &ctx, Block::Group, limits, problems);
+    let merged = own.over(defaults);
+    validate::merged(id.as_deref(), id_line, &merged, &ctx, problems);
+    Some(desired_group(id?, merged, ctx))
+}
+
+fn desired_group(id: String, f: Fields, ctx: Ctx<'_>) -> DesiredGroup {
+    DesiredGroup {
+        group: Group {
+            id: GroupId(id),
+            group_type: f.group_type.map(|w| w.value),
+            name: f.name.map(|w| w.value),
+            owner: f.owner.map(|w| w.value),
+            introduction: f.introduction.map(|w| w.value),
+            notification: f.notification.map(|w| w.value),
+            face_url: f.face_url.map(|w| w.value),
+            max_members: f.max_members.map(|w| w.value),
+            apply_join: f.apply_join.map(|w| w.value),
+            mute_all: f.mute_all.map(|w| w.value),
+            custom: f.custom.map(|w| w.value),
+            create_time: f.create_time.map(|w| w.value),
+        },
+        ensure: f.ensure.map_or(Ensure::Present, |w| w.value),
+        protect: f.protect.is_some_and(|w| w.value),
+        source: Source {
+            file: ctx.file.to_owned(),
+            line: ctx.line,
+        },
+    }
+}
+
+/// `prune: {id_prefixes: [...]}`: every prefix a non-empty string.
+fn read_prune(
+    value: &Value,
+    pos: Option<&Node>,
+    ctx: &Ctx<'_>,
+    problems: &mut Vec<Problem>,
+) -> Vec<String> {
+    let Value::Mapping(map) = value else {
+        let message = format!(
+            "expected a mapping with id_prefixes, found {}",
+            describe(value)
+        );
+        problems.push(ctx.problem(None, None, message));
+        return Vec::new();
+    };
+    report_unknown_keys(map, pos, ctx, PRUNE_KEYS, problems);
+    let node = pos.and_then(|p| p.get("id_prefixes"));
+    let line = node.map(|n| n.line);
+    let items = match map.get("id_prefixes") {
+        Some(Value::Sequence(items)) => items,
+        None => {
+            let message = "missing id_prefixes: the id prefixes under which live groups that \
+                           no manifest declares are destroyed";
+            problems.push(ctx.problem(None, None, message));
+            return Vec::new();
+        }
+        Some(other) => {
+            let message = expected("a list of id prefixes", other);
+            problems.push(ctx.problem(line, Some("id_prefixes"), message));
+            return Vec::new();
+        }
+    };
+    let mut prefixes = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let line = node
+            .and_then(|n| n.item(index, items.len()))
+            .map(|n| n.line)
+            .or(line);
+        let field = format!("id_prefixes[{index}]");
+        match item {
+            Value::String(s) if s.is_empty() => problems.push(ctx.problem(
+                line,
+                Some(&field),
+                "must not be empty: an empty prefix would prune every group",
+            )),
+            Value::String(s) => prefixes.push(s.clone()),
+            other => problems.push(ctx.problem(line, Some(&field), expected("a string", other))),
+        }
+    }
+    prefixes
+}
+
+fn report_unknown_keys(
+    map: &Mapping,
+    pos: Option<&Node>,
+    ctx: &Ctx<'_>,
+    allowed: &[&str],
+    problems: &mut Vec<Problem>,
+) {
+    for key in map.keys() {
+        match key.as_str() {
+            Some(k) if allowed.contains(&k) => {}
+            Some(k) => {
+                let line = pos.and_then(|p| p.get(k)).map(|n| n.line);
+                problems.push(ctx.problem(line, None, unknown_key(k, allowed)));
+            }
+            None => {
+                let message = format!("keys must be strings, found {}", describe(key));
+                problems.push(ctx.problem(None, None, message));
+            }
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! Reading the fields of one group entry, or of a `defaults` block, out of a YAML mapping.
+//!
+//! Fields are read one by one from a `yaml_serde::Value` rather than deserialized into a struct,
+//! so that a wrong type in one field (`max_members: lots`) is one problem among the others
+//! instead of the end of the file. Each field keeps the line of its key, for the checks that
+//! run later on the merged group (`validate.rs`).
+//!
+//! A key written with no value (`name:`, YAML null) is a type error like any other: "omitted"
+//! is spelled by leaving the key out.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_yaml::{Mapping, Value};
+
+use super::Limits;
+use super::locate::Node;
+use super::problem::Problem;
+use super::suggest::{TYPE_ALIASES, unknown_key, unknown_value};
+use super::validate;
+use crate::model::{ApplyJoin, Ensure, GroupId, GroupType};
+
+/// The keys of a group entry, in the order the docs list them.
+pub(crate) const GROUP_KEYS: &[&str] = &[
+    "id",
+    "type",
+    "name",
+    "owner",
+    "introduction",
+    "notification",
+    "face_url",
+    "max_members",
+    "apply_join",
+    "mute_all",
+    "custom",
+    "create_time",
+    "ensure",
+    "protect",
+];
+
+/// The keys of a `defaults` block: those of a group but `id`.
+pub(crate) fn default_keys() -> Vec<&'static str> {
+    GROUP_KEYS.iter().copied().filter(|k| *k != "id").collect()
+}
+
+/// A field's value with where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Written<T> {
+    pub value: T,
+    pub line: Option<usize>,
+    /// Taken from the file's `defaults` rather than written in the group.
+    pub from_defaults: bool,
+}
+
+/// The fields of a group entry or a `defaults` block, as written; `None` = not written.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Fields {
+    pub group_type: Option<Written<GroupType>>,
+    pub name: Option<Written<String>>,
+    pub owner: Option<Written<String>>,
+    pub introduction: Option<Written<String>>,
+    pub notification: Option<Written<String>>,
+    pub face_url: Option<Written<String>>,
+    pub max_members: Option<Written<u32>>,
+    pub apply_join: Option<Written<ApplyJoin>>,
+    pub mute_all: Option<Written<bool>>,
+    pub custom: Option<Written<BTreeMap<String, String>>>,
+    pub create_time: Option<Written<u64>>,
+    pub ensure: Option<Written<Ensure>>,
+    pub protect: Option<Written<bool>>,
+}
+
+impl Fields {
+    /// This group's fields over the file's defaults: a field the group writes wins whole
+    /// (`custom` included: the group's map replaces the default map, it is not merged).
+    pub fn over(self, defaults: &Fields) -> Fields {
+        fn pick<T: Clone>(
+            own: Option<Written<T>>,
+            default: &Option<Written<T>>,
+        ) -> Option<Written<T>> {
+            own.or_else(|| {
+                default.clone().map(|w| Written {
+                    from_defaults: true,
+                    ..w
+                })
+            })
+        }
+        Fields {
+            group_type: pick(self.group_type, &defaults.group_type),
+            name: pick(self.name, &defaults.name),
+            owner: pick(self.owner, &defaults.owner),
+            introduction: pick(self.introduction, &defaults.introduction),
+            notification: pick(self.notification, &defaults.notification),
+            face_url: pick(self.face_url, &defaults.face_url),
+            max_members: pick(self.max_members, &defaults.max_members),
+            apply_join: pick(self.apply_join, &defaults.apply_join),
+            mute_all: pick(self.mute_all, &defaults.mute_all),
+            custom: pick(self.custom, &defaults.custom),
+            create_time: pick(self.create_time, &defaults.create_time),
+            ensure: pick(self.ensure, &defaults.ensure),
+            protect: pick(self.protect, &defaults.protect),
+        }
+    }
+}
+
+/// Where problems found while reading go: the file, the group (when its id is usable), the
+/// prefix of field paths outside a group (`defaults.`, `groups[2].`) and the line to fall back
+/// on when a key's own line is unknown.
+#[derive(Clone, Debug)]
+pub(crate) struct Ctx<'a> {
+    pub file: &'a Path,
+    pub group: Option<GroupId>,
+    pub prefix: String,
+    pub line: Option<usize>,
+}
+
+impl Ctx<'_> {
+    /// A problem about `field` (relative to the prefix), or about the node itself.
+    pub fn problem(
+        &self,
+        line: Option<usize>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> Problem {
+        let field = match field {
+            Some(f) => Some(format!("{}{f}", self.prefix)),
+            None => Some(self.prefix.trim_end_matches('.').to_owned()).filter(|p| !p.is_empty()),
+        };
+        Problem {
+            file: self.file.to_owned(),
+            line: line.or(self.line),
+            group: self.group.clone(),
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// Which block is being read: a group entry (whose `id` the caller reads) or `defaults`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Block {
+    Group,
+    Defaults,
+}
+
+/// Reads every field of `map`, reporting unknown keys, type errors and the checks that need no
+/// other field (lengths, custom keys, enum values).
+pub(crate) fn read_fields(
+    map: &Mapping,
+    pos: Option<&Node>,
+    ctx: &Ctx<'_>,
+    block: Block,
+    limits: &Limits,
+    problems: &mut Vec<Problem>,
+) -> Fields {
+    let mut fields = Fields::default();
+    for (key, value) in map {
+        let Some(key) = key.as_str() else {
+            problems.push(ctx.problem(
+                None,
+                None,
+                format!("keys must be strings, found {}", describe(key)),
+            ));
+            continue;
+        };
+        let key_pos = pos.and_then(|p| p.get(key));
+        let line = key_pos.map(|n| n.line).or(ctx.line);
+        let mut report = |message: String| problems.push(ctx.problem(line, Some(key), message));
+        match key {
+            "id" if block == Block::Group => {}
+            "id" => report("a group's id cannot be a default; each group declares its own".into()),
+            "type" => {
+                let parsed =
+                    enum_value(value, &GroupType::ALL.map(GroupType::as_str), TYPE_ALIASES)
+                        .map(|s| GroupType::parse(s).expect("one of GroupType::ALL"));
+                fields.group_type = keep(parsed, line, &mut report);
+            }
+            "name" => fields.name = keep(text(value, Some(limits.name), true), line, &mut report),
+            "owner" => fields.owner = keep(text(value, None, true), line, &mut report),
+            "introduction" => {
+                let parsed = text(value, Some(limits.introduction), false);
+                fields.introduction = keep(parsed, line, &mut report);
+            }
+            "notification" => {
+                let parsed = text(value, Some(limits.notification), false);
+                fields.notification = keep(parsed, line, &mut report);
+            }
+            "face_url" => {
+                let parsed = text(value, Some(limits.face_url), false);
+                fields.face_url = keep(parsed, line, &mut report);
+            }
+            "max_members" => {
+                let parsed = whole(value).and_then(validate::max_members);
+                fields.max_members = keep(parsed, line, &mut report);
+            }
+            "apply_join" => {
+                let parsed = enum_value(value, &ApplyJoin::ALL.map(ApplyJoin::as_str), &[])
+                    .map(|s| ApplyJoin::parse(s).expect("one of ApplyJoin::ALL"));
+                fields.apply_join = keep(parsed, line, &mut report);
+            }
+            "mute_all" => fields.mute_all = keep(boolean(value), line, &mut report),
+            "protect" => fields.protect = keep(boolean(value), line, &mut report),
+            "create_time" => {
+                let parsed = whole(value).and_then(validate::create_time);
+                fields.create_time = keep(parsed, line, &mut report);
+            }
+            "ensure" => {
+                let parsed = enum_value(value, &["present", "absent"], &[]).map(|s| match s {
+                    "absent" => Ensure::Absent,
+                    _ => Ensure::Present,
+                });
+                fields.ensure = keep(parsed, line, &mut report);
+            }
+            "custom" => {
+                let custom_ctx = Ctx {
+                    prefix: format!("{}custom.", ctx.prefix),
+                    line,
+                    ..ctx.clone()
+                };
+                fields.custom =
+                    custom(value, key_pos, &custom_ctx, limits, problems).map(|value| Written {
+                        value,
+                        line,
+                        from_defaults: false,
+                    });
+            }
+            other => {
+                let allowed = match block {
+                    Block::Group => GROUP_KEYS.to_vec(),
+                    Block::Defaults => default_keys(),
+                };
+                problems.push(ctx.problem(line, None, unknown_key(other, &allowed)));
+            }
+        }
+    }
+    fields
+}
+
+/// A field's value as written, or its problem reported.
+fn keep<T>(
+    parsed: Result<T, String>,
+    line: Option<usize>,
+    report: &mut impl FnMut(String),
+) -> Option<Written<T>> {
+    match parsed {
+        Ok(value) => Some(Written {
+            value,
+            line,
+            from_defaults: false,
+        }),
+        Err(message) => {
+            report(message);
+            None
+        }
+    }
+}
+
+/// The `custom` map: every key and value checked, all problems reported. `None` when it is not
+/// a mapping or any entry is wrong.
+fn custom(
+    value: &Value,
+    pos: Option<&Node>,
+    ctx: &Ctx<'_>,
+    limits: &Limits,
+    problems: &mut Vec<Problem>,
+) -> Option<BTreeMap<String, String>> {
+    let Some(map) = value.as_mapping() else {
+        let message = format!(
+            "expected a mapping of keys to strings, found {}",
+            describe(value)
+        );
+        problems.push(ctx.problem(None, None, message));
+        return None;
+    };
+    let before = problems.len();
+    if map.len() > limits.custom_keys {
+        let message = format!("{} keys, at most {}", map.len(), limits.custom_keys);
+        problems.push(ctx.problem(None, None, message));
+    }
+    let mut out = BTreeMap::new();
+    for (key, value) in map {
+        let Some(key) = key.as_str() else {
+            let message = format!("keys must be strings, found {}", describe(key));
+            problems.push(ctx.problem(None, None, message));
+            continue;
+        };
+        let line = pos.and_then(|p| p.get(key)).map(|n| n.line);
+        // `custom.KEY`, or `custom` itself for the empty key.
+        let field = Some(key).filter(|k| !k.is_empty());
+        for message in validate::custom_key(key, limits) {
+            problems.push(ctx.problem(line, field, message));
+        }
+        let checked =
+            text(value, None, false).and_then(|v| validate::custom_value(&v, limits).map(|()| v));
+        match checked {
+            Ok(v) => {
+                out.insert(key.to_owned(), v);
+            }
+            Err(message) => problems.push(ctx.problem(line, field, message)),
+        }
+    }
+    (problems.len() == before).then_some(out)
+}
+
+/// A string field, with its byte limit and whether it may be empty.
+pub(crate) fn text(value: &Value, max: Option<usize>, non_empty: bool) -> Result<String, String> {
+    let Value::String(s) = value else {
+        return Err(expected("a string", value));
+    };
+    if non_empty && s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if let Some(max) = max {
+        validate::byte_len(s, max)?;
+    }
+    Ok(s.clone())
+}
+
+fn boolean(value: &Value) -> Result<bool, String> {
+    value
+        .as_bool()
+        .ok_or_else(|| expected("true or false", value))
+}
+
+/// A non-negative whole number.
+fn whole(value: &Value) -> Result<u64, String> {
+    if let Value::Number(n) = value {
+        if let Some(u) = n.as_u64() {
+            return Ok(u);
+        }
+        if n.as_i64().is_some() {
+            return Err(format!("expected a whole number, found {n} (negative)"));
+        }
+    }
+    Err(expected("a whole number", value))
+}
+
+/// A string that must be one of `allowed`.
+fn enum_value<'a>(
+    value: &Value,
+    allowed: &[&'a str],
+    aliases: &[(&str, &str)],
+) -> Result<&'a str, String> {
+    let Value::String(s) = value else {
+        return Err(format!(
+            "expected one of {}, found {}",
+            allowed.join(", "),
+            describe(value)
+        ));
+    };
+    allowed
+        .iter()
+        .find(|a| **a == s)
+        .copied()
+        .ok_or_else(|| unknown_value(s, allowed, aliases))
+}
+
+/// "expected X, found Y", with a hint to quote a number or boolean meant as a string.
+pub(crate) fn expected(what: &str, found: &Value) -> String {
+    let mut message = format!("expected {what}, found {}", describe(found));
+    if what == "a string" {
+        match found {
+            Value::Number(n) => message.push_str(&format!(" (quote it: \"{n}\")")),
+            Value::Bool(b) => message.push_str(&format!(" (quote it: \"{b}\")")),
+            _ => {}
+        }
+    }
+    message
+}
+
+/// How a value is named in messages.
+pub(crate) fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null (an empty value)".into(),
+        Value::Bool(b) => format!("boolean {b}"),
+        Value::Number(n) if n.is_f64() => format!("number {n}"),
+        Value::Number(n) => format!("integer {n}"),
+        Value::String(s) => format!("string {s:?}"),
+        Value::Sequence(_) => "a list".into(),
+        Value::Mapping(_) => "a mapping".into(),
+        Value::Tagged(t) => format!("a value tagged {}", t.tag),
+    }
+}

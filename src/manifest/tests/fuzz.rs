@@ -1,0 +1,200 @@
+//! Properties: the loader never panics, and written groups come back with their lines.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use proptest::prelude::*;
+
+use super::load;
+use crate::manifest::Limits;
+use crate::manifest::document::{Declared, read_file};
+use crate::model::{ApplyJoin, Group, GroupType};
+
+fn read_bytes(bytes: &[u8]) -> Vec<String> {
+    let mut declared = Declared::default();
+    let mut problems = Vec::new();
+    read_file(
+        Path::new("g.yaml"),
+        bytes,
+        &Limits::default(),
+        &mut declared,
+        &mut problems,
+    );
+    problems.iter().map(ToString::to_string).collect()
+}
+
+/// Pieces that make text look like a manifest, so the fuzzing reaches past the parser.
+fn yamlish() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("\n".to_owned()),
+        Just("  ".to_owned()),
+        Just("- ".to_owned()),
+        Just(": ".to_owned()),
+        Just("---\n".to_owned()),
+        Just("# c\n".to_owned()),
+        Just("|\n".to_owned()),
+        Just("&a ".to_owned()),
+        Just("*a".to_owned()),
+        Just("<<: ".to_owned()),
+        Just("{".to_owned()),
+        Just("}".to_owned()),
+        Just("[".to_owned()),
+        Just("]".to_owned()),
+        Just("\"".to_owned()),
+        Just("'".to_owned()),
+        Just("groups:\n".to_owned()),
+        Just("defaults:\n".to_owned()),
+        Just("prune:\n  id_prefixes: ".to_owned()),
+        Just("\u{feff}".to_owned()),
+        prop::sample::select(crate::manifest::fields::GROUP_KEYS).prop_map(|k| format!("{k}: ")),
+        "[a-zA-Z0-9@#_ 工é\t-]{0,12}",
+        (0u64..200_000).prop_map(|n| n.to_string()),
+    ];
+    prop::collection::vec(piece, 0..60).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        read_bytes(&bytes);
+    }
+
+    #[test]
+    fn random_yamlish_text_never_panics_and_problems_name_the_file(text in yamlish()) {
+        for problem in read_bytes(text.as_bytes()) {
+            prop_assert!(problem.starts_with("g.yaml"), "{}", problem);
+        }
+    }
+
+    #[test]
+    fn generated_manifests_load_back_with_their_lines(
+        groups in prop::collection::btree_map("[a-z][a-z0-9-]{0,20}", group_fields(), 1..8),
+        indent in prop::sample::select(vec![0usize, 2, 4]),
+        gaps in prop::collection::vec(0usize..3, 8),
+    ) {
+        let (text, lines) = render(&groups, indent, &gaps);
+        let desired = match load(&text) {
+            Ok(desired) => desired,
+            Err(problems) => return Err(TestCaseError::fail(format!("{text}\n{problems:#?}"))),
+        };
+        prop_assert_eq!(desired.groups.len(), groups.len());
+        for (id, expected) in &groups {
+            let loaded = &desired.groups[&crate::model::GroupId::from(id.as_str())];
+            let mut expected = expected.clone();
+            expected.id = id.as_str().into();
+            prop_assert_eq!(&loaded.group, &expected);
+            prop_assert_eq!(loaded.source.line, Some(lines[id]), "{}", text);
+        }
+    }
+}
+
+/// Valid values for the fields of a Private/Public/ChatRoom group (id filled in by the caller).
+fn group_fields() -> impl Strategy<Value = Group> {
+    let text = |max: usize| {
+        prop::option::of("[\\PC\n\"'\\\\:#-]{0,12}")
+            .prop_map(move |s| s.map(|s: String| s.chars().take(max / 4).collect::<String>()))
+    };
+    let custom = prop::option::of(prop::collection::btree_map(
+        "[a-z_][a-z0-9_]{0,15}",
+        "[\\PC\0]{1,20}",
+        0..4,
+    ));
+    (
+        prop::option::of(prop::sample::select(vec![
+            GroupType::Private,
+            GroupType::Public,
+            GroupType::ChatRoom,
+        ])),
+        text(30).prop_map(|n| n.filter(|n| !n.is_empty())),
+        text(240),
+        prop::option::of(1u32..=6000),
+        prop::option::of(prop::sample::select(ApplyJoin::ALL.to_vec())),
+        prop::option::of(any::<bool>()),
+        custom,
+        prop::option::of(0u64..4_000_000_000),
+    )
+        .prop_map(
+            |(
+                group_type,
+                name,
+                introduction,
+                max_members,
+                apply_join,
+                mute_all,
+                custom,
+                create_time,
+            )| {
+                Group {
+                    group_type,
+                    name,
+                    introduction,
+                    max_members,
+                    apply_join,
+                    mute_all,
+                    custom,
+                    create_time,
+                    ..Group::default()
+                }
+            },
+        )
+}
+
+/// Block-style YAML for `groups`, with blank lines and comments between entries; returns the
+/// text and the line of each group's `-`.
+fn render(
+    groups: &BTreeMap<String, Group>,
+    indent: usize,
+    gaps: &[usize],
+) -> (String, BTreeMap<String, usize>) {
+    let quote = |s: &str| serde_json::to_string(s).expect("a string is JSON");
+    let pad = " ".repeat(indent);
+    let mut out = vec!["# generated".to_owned(), "groups:".to_owned()];
+    let mut lines = BTreeMap::new();
+    for (i, (id, g)) in groups.iter().enumerate() {
+        for _ in 0..gaps[i % gaps.len()] {
+            out.push(format!("{pad}# between groups"));
+        }
+        out.push(format!("{pad}- id: {}", quote(id)));
+        lines.insert(id.clone(), out.len());
+        let field = |key: &str, value: String| format!("{pad}  {key}: {value}");
+        if let Some(t) = g.group_type {
+            out.push(field("type", t.to_string()));
+        }
+        if let Some(n) = &g.name {
+            out.push(field("name", quote(n)));
+        }
+        if let Some(text) = &g.introduction {
+            out.push(field("introduction", quote(text)));
+        }
+        if let Some(m) = g.max_members {
+            out.push(field("max_members", m.to_string()));
+        }
+        if let Some(a) = g.apply_join {
+            out.push(field("apply_join", a.to_string()));
+        }
+        if let Some(m) = g.mute_all {
+            out.push(field("mute_all", m.to_string()));
+        }
+        if let Some(custom) = &g.custom {
+            out.push(field(
+                "custom",
+                if custom.is_empty() {
+                    "{}".into()
+                } else {
+                    String::new()
+                },
+            ));
+            for (k, v) in custom {
+                out.push(format!("{pad}    {k}: {}", quote(v)));
+            }
+        }
+        if let Some(t) = g.create_time {
+            out.push(field("create_time", t.to_string()));
+        }
+    }
+    let mut text = out.join("\n");
+    text.push('\n');
+    (text, lines)
+}

@@ -1,0 +1,373 @@
+//! Every rule, with the exact message users see.
+
+use super::{load_with, loads, problems};
+use crate::manifest::Limits;
+
+/// A file with one group `x` whose entry starts at line 2 and whose fields follow.
+fn one_group(fields: &str) -> String {
+    let mut text = String::from("groups:\n  - id: x\n");
+    for line in fields.lines() {
+        text.push_str("    ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+#[test]
+fn unknown_keys_everywhere_with_a_suggestion() {
+    let text = "\
+defaults:
+  tpye: Public
+group: []
+groups:
+  - id: x
+    nmae: X
+    MaxMemberCount: 10
+    colour: red
+prune:
+  id_prefix: [a-]
+";
+    assert_eq!(
+        problems(text),
+        [
+            r#"g.yaml:2: field defaults: unknown key "tpye"; did you mean "type"?"#,
+            r#"g.yaml:3: unknown key "group"; did you mean "groups"?"#,
+            r#"g.yaml:6: group "x": unknown key "nmae"; did you mean "name"?"#,
+            r#"g.yaml:7: group "x": unknown key "MaxMemberCount"; did you mean "max_members"?"#,
+            r#"g.yaml:8: group "x": unknown key "colour"; expected one of id, type, name, owner, introduction, notification, face_url, max_members, apply_join, mute_all, custom, create_time, ensure, protect"#,
+            r#"g.yaml:9: field prune: missing id_prefixes: the id prefixes under which live groups that no manifest declares are destroyed"#,
+            r#"g.yaml:10: field prune: unknown key "id_prefix"; did you mean "id_prefixes"?"#,
+        ]
+    );
+}
+
+#[test]
+fn an_id_cannot_be_a_default() {
+    assert_eq!(
+        problems("defaults:\n  id: x\n"),
+        [
+            r#"g.yaml:2: field defaults.id: a group's id cannot be a default; each group declares its own"#
+        ]
+    );
+}
+
+#[test]
+fn type_errors_are_reported_per_field_all_at_once() {
+    let text = one_group(
+        "name: 42\nmax_members: lots\nmute_all: \"yes\"\ncreate_time: -5\nprotect:\nowner: [a]\ncustom: x",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            r#"g.yaml:3: group "x": field name: expected a string, found integer 42 (quote it: "42")"#,
+            r#"g.yaml:4: group "x": field max_members: expected a whole number, found string "lots""#,
+            r#"g.yaml:5: group "x": field mute_all: expected true or false, found string "yes""#,
+            r#"g.yaml:6: group "x": field create_time: expected a whole number, found -5 (negative)"#,
+            r#"g.yaml:7: group "x": field protect: expected true or false, found null (an empty value)"#,
+            r#"g.yaml:8: group "x": field owner: expected a string, found a list"#,
+            r#"g.yaml:9: group "x": field custom: expected a mapping of keys to strings, found string "x""#,
+        ]
+    );
+}
+
+#[test]
+fn byte_limits_count_utf8_bytes() {
+    // 10 CJK characters are 30 bytes: the most a name may hold.
+    loads(&one_group("name: 工程部公告频道十个字"));
+    let text = one_group(&format!(
+        "name: 工程部公告频道十一个字\nintroduction: {}\nnotification: {}\nface_url: {}",
+        "i".repeat(241),
+        "n".repeat(301),
+        "f".repeat(101)
+    ));
+    assert_eq!(
+        problems(&text),
+        [
+            r#"g.yaml:3: group "x": field name: 33 bytes, at most 30 (UTF-8 bytes)"#,
+            r#"g.yaml:4: group "x": field introduction: 241 bytes, at most 240 (UTF-8 bytes)"#,
+            r#"g.yaml:5: group "x": field notification: 301 bytes, at most 300 (UTF-8 bytes)"#,
+            r#"g.yaml:6: group "x": field face_url: 101 bytes, at most 100 (UTF-8 bytes)"#,
+        ]
+    );
+}
+
+#[test]
+fn empty_name_and_owner_are_refused_but_other_texts_may_be_cleared() {
+    loads(&one_group(
+        "introduction: \"\"\nnotification: \"\"\nface_url: \"\"",
+    ));
+    assert_eq!(
+        problems(&one_group("name: \"\"\nowner: \"\"")),
+        [
+            r#"g.yaml:3: group "x": field name: must not be empty"#,
+            r#"g.yaml:4: group "x": field owner: must not be empty"#,
+        ]
+    );
+}
+
+#[test]
+fn enums_list_their_values() {
+    let text = one_group("type: Work\napply_join: Free\nensure: deleted");
+    assert_eq!(
+        problems(&text),
+        [
+            r#"g.yaml:3: group "x": field type: "Work" is not one of Private, Public, ChatRoom, AVChatRoom, Community; did you mean "Private"?"#,
+            r#"g.yaml:4: group "x": field apply_join: "Free" is not one of FreeAccess, NeedPermission, DisableApply; did you mean "FreeAccess"?"#,
+            r#"g.yaml:5: group "x": field ensure: "deleted" is not one of present, absent"#,
+        ]
+    );
+    assert_eq!(
+        problems(&one_group("type: 3")),
+        [
+            r#"g.yaml:3: group "x": field type: expected one of Private, Public, ChatRoom, AVChatRoom, Community, found integer 3"#
+        ]
+    );
+}
+
+#[test]
+fn group_id_rules() {
+    let text = "\
+groups:
+  - name: no id
+  - id: 10086
+  - id: café
+  - id: a-very-long-group-id-that-is-more-than-48-bytes-long
+  - id: ''
+  - id: \"@TGS#2C5SZEAEF\"
+";
+    assert_eq!(
+        problems(text),
+        [
+            r#"g.yaml:2: field groups[0]: missing id; every group needs one"#,
+            r#"g.yaml:3: field groups[1].id: expected a string, found integer 10086 (quote it: "10086")"#,
+            r#"g.yaml:4: group "café": field id: must be printable ASCII (0x20-0x7E), not 'é'"#,
+            r#"g.yaml:5: group "a-very-long-group-id-that-is-more-than-48-bytes-long": field id: 52 bytes, at most 48 (UTF-8 bytes)"#,
+            r#"g.yaml:6: group "": field id: must not be empty"#,
+        ]
+    );
+}
+
+#[test]
+fn community_ids_and_only_they_start_with_tgs_underscore() {
+    loads("groups:\n  - id: \"@TGS#_club\"\n    type: Community\n");
+    // Without a type the id alone cannot be wrong: the type may be the live one.
+    loads("groups:\n  - id: \"@TGS#_club\"\n");
+    let text = "\
+defaults: {type: Public}
+groups:
+  - id: club
+    type: Community
+  - id: \"@TGS#_x\"
+";
+    assert_eq!(
+        problems(text),
+        [
+            r#"g.yaml:3: group "club": field id: a Community group's id must start with "@TGS#_""#,
+            r#"g.yaml:5: group "@TGS#_x": field id: ids starting with "@TGS#_" are for Community groups, and this group is Public (type from defaults)"#,
+        ]
+    );
+}
+
+#[test]
+fn member_caps_depend_on_the_type() {
+    loads(&one_group("max_members: 6000\ntype: Private"));
+    loads("groups:\n  - {id: \"@TGS#_c\", type: Community, max_members: 100000}\n");
+    loads(&one_group("max_members: 1000000\ntype: AVChatRoom"));
+    // No type written: only the range of the wire's integer is known.
+    loads(&one_group("max_members: 100000"));
+    let text = "\
+defaults:
+  max_members: 7000
+groups:
+  - id: a
+    type: ChatRoom
+  - id: \"@TGS#_c\"
+    type: Community
+    max_members: 100001
+  - id: z
+    max_members: 0
+";
+    assert_eq!(
+        problems(text),
+        [
+            r#"g.yaml:4: group "a": field max_members: 7000, at most 6000 for a ChatRoom group (max_members from defaults)"#,
+            r#"g.yaml:8: group "@TGS#_c": field max_members: 100001, at most 100000 for a Community group"#,
+            r#"g.yaml:10: group "z": field max_members: must be at least 1"#,
+        ]
+    );
+}
+
+#[test]
+fn avchatroom_takes_no_create_time_and_community_no_apply_join() {
+    let text = "\
+groups:
+  - id: live
+    type: AVChatRoom
+    create_time: 1448357837
+    owner: host
+  - id: \"@TGS#_c\"
+    type: Community
+    apply_join: FreeAccess
+";
+    assert_eq!(
+        problems(text),
+        [
+            r#"g.yaml:4: group "live": field create_time: an AVChatRoom group is made with create_group, which takes no create_time"#,
+            r#"g.yaml:8: group "@TGS#_c": field apply_join: a Community group takes no apply_join: anyone may join it without approval"#,
+        ]
+    );
+}
+
+#[test]
+fn a_protected_group_cannot_be_absent() {
+    assert_eq!(
+        problems(&one_group("ensure: absent\nprotect: true")),
+        [
+            r#"g.yaml:3: group "x": field ensure: ensure: absent destroys this group, but protect: true forbids destroying it; remove one of the two"#
+        ]
+    );
+    assert_eq!(
+        problems("groups:\n  - ensure: absent\n    protect: true\n"),
+        [
+            r#"g.yaml:2: field groups[0]: missing id; every group needs one"#,
+            r#"g.yaml:2: field groups[0].ensure: ensure: absent destroys this group, but protect: true forbids destroying it; remove one of the two"#,
+        ]
+    );
+    assert_eq!(
+        problems("defaults: {protect: true}\ngroups:\n  - id: x\n    ensure: absent\n"),
+        [
+            r#"g.yaml:4: group "x": field ensure: ensure: absent destroys this group, but protect: true forbids destroying it; remove one of the two (protect from defaults)"#
+        ]
+    );
+}
+
+#[test]
+fn custom_keys_and_values() {
+    let text = one_group(&format!(
+        "custom:\n  team: platform\n  2fa: \"on\"\n  team-name: x\n  abcdefghijklmnopq: x\n  \
+         empty: \"\"\n  num: 3\n  big: {}",
+        "v".repeat(513)
+    ));
+    assert_eq!(
+        problems(&text),
+        [
+            r#"g.yaml:5: group "x": field custom.2fa: key must not start with a digit"#,
+            r#"g.yaml:6: group "x": field custom.team-name: key may hold only A-Z, a-z, 0-9 and _, not '-'"#,
+            r#"g.yaml:7: group "x": field custom.abcdefghijklmnopq: key is 17 bytes, at most 16 (UTF-8 bytes)"#,
+            r#"g.yaml:8: group "x": field custom.empty: value must not be empty: the service deletes a key sent with an empty value; leave the key out to delete it"#,
+            r#"g.yaml:9: group "x": field custom.num: expected a string, found integer 3 (quote it: "3")"#,
+            r#"g.yaml:10: group "x": field custom.big: value is 513 bytes, at most 512 (UTF-8 bytes)"#,
+        ]
+    );
+}
+
+#[test]
+fn an_empty_custom_key_is_named_by_its_map() {
+    assert_eq!(
+        problems(&one_group("custom: {\"\": x}")),
+        [r#"g.yaml:3: group "x": field custom: a key must not be empty"#]
+    );
+}
+
+#[test]
+fn at_most_ten_custom_keys_unless_the_limit_is_raised() {
+    let keys: String = (0..11).map(|i| format!("  k{i}: v\n")).collect();
+    let text = one_group(&format!("custom:\n{keys}"));
+    assert_eq!(
+        problems(&text),
+        [r#"g.yaml:3: group "x": field custom: 11 keys, at most 10"#]
+    );
+    let limits = Limits {
+        custom_keys: 11,
+        ..Limits::default()
+    };
+    assert!(load_with(&[("g.yaml", &text)], &limits).is_ok());
+}
+
+#[test]
+fn duplicate_ids_name_both_places() {
+    let a = "groups:\n  - id: x\n  - id: y\n  - id: y\n";
+    let b = "# b\ngroups:\n  - id: x\n";
+    assert_eq!(
+        load_with(&[("a.yaml", a), ("b.yaml", b)], &Limits::default()),
+        Err(vec![
+            r#"a.yaml:4: group "y": field id: duplicate id, first declared at a.yaml:3"#.into(),
+            r#"b.yaml:3: group "x": field id: duplicate id, first declared at a.yaml:2"#.into(),
+        ])
+    );
+}
+
+#[test]
+fn prune_prefixes_are_non_empty_strings() {
+    let text = "prune:\n  id_prefixes:\n    - ops-\n    - ''\n    - 7\n";
+    assert_eq!(
+        problems(text),
+        [
+            r#"g.yaml:4: field prune.id_prefixes[1]: must not be empty: an empty prefix would prune every group"#,
+            r#"g.yaml:5: field prune.id_prefixes[2]: expected a string, found integer 7 (quote it: "7")"#,
+        ]
+    );
+    assert_eq!(
+        problems("prune: [ops-]\n"),
+        [r#"g.yaml:1: field prune: expected a mapping with id_prefixes, found a list"#]
+    );
+}
+
+#[test]
+fn wrong_shapes_of_the_document() {
+    assert_eq!(
+        problems("- id: x\n"),
+        [r#"g.yaml:1: expected a mapping with keys defaults, groups, prune; found a list"#]
+    );
+    assert_eq!(
+        problems("groups:\n  id: x\n"),
+        [r#"g.yaml:1: field groups: expected a list of groups, found a mapping"#]
+    );
+    assert_eq!(
+        problems("groups:\n  - x\n"),
+        [r#"g.yaml:2: field groups[0]: expected a group (a mapping with an id), found string "x""#]
+    );
+    assert_eq!(
+        problems("defaults: 3\n"),
+        [r#"g.yaml:1: field defaults: expected a mapping of group fields, found integer 3"#]
+    );
+}
+
+#[test]
+fn syntax_errors_carry_the_parsers_line_and_earlier_documents_are_still_checked() {
+    let text = "groups:\n  - id: a\n    nmae: x\n---\ngroups:\n  - id: b\n   name: x\n";
+    assert_eq!(
+        problems(text),
+        [
+            r#"g.yaml:3: group "a": unknown key "nmae"; did you mean "name"?"#,
+            r#"g.yaml:7: invalid YAML: did not find expected '-' indicator at line 7 column 4, while parsing a block collection at line 6 column 3"#,
+        ]
+    );
+}
+
+#[test]
+fn duplicate_keys_are_a_yaml_error() {
+    assert_eq!(
+        problems("groups:\n  - id: a\n    name: x\n    name: y\n"),
+        [
+            r#"g.yaml:2: invalid YAML: groups[0]: duplicate entry with key "name" at line 2 column 5"#
+        ]
+    );
+}
+
+#[test]
+fn non_utf8_files_name_the_line() {
+    let mut declared = crate::manifest::document::Declared::default();
+    let mut problems = Vec::new();
+    let bytes = b"groups:\n  - id: \xff\n";
+    crate::manifest::document::read_file(
+        std::path::Path::new("g.yaml"),
+        bytes,
+        &Limits::default(),
+        &mut declared,
+        &mut problems,
+    );
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(shown, ["g.yaml:2: not valid UTF-8 (byte 16)"]);
+}

@@ -1,0 +1,288 @@
+//! The service's rules for group fields, checked before any network call.
+//!
+//! Two kinds of check live here. Those on one value (byte lengths, the GroupId's shape, custom
+//! keys and values, number ranges) run while a field is read (`fields.rs`), once per place it is
+//! written, so a bad default is reported once and not once per group. Those that combine
+//! fields (per-type rules, `protect` with `ensure: absent`) run on each group after the file's
+//! defaults are merged in (`merged`); when a value involved came from `defaults`, the message
+//! says so and points at the group's line.
+//!
+//! All lengths are UTF-8 bytes, as the service counts them (one CJK character is 3 bytes).
+//! Whether a group exists is unknown here, so "required to create" (`name`, `type`) is the
+//! planner's check, not this module's.
+
+use super::Limits;
+use super::fields::{Ctx, Fields, Written};
+use super::problem::Problem;
+use crate::model::{Ensure, GroupType};
+
+/// GroupIds are at most this many bytes.
+pub const GROUP_ID_MAX: usize = 48;
+
+/// Custom Community GroupIds start with this; other custom ids must not.
+pub const COMMUNITY_PREFIX: &str = "@TGS#_";
+
+/// `s` is at most `max` UTF-8 bytes.
+pub fn byte_len(s: &str, max: usize) -> Result<(), String> {
+    if s.len() > max {
+        Err(format!("{} bytes, at most {max} (UTF-8 bytes)", s.len()))
+    } else {
+        Ok(())
+    }
+}
+
+/// The shape rules of a GroupId that hold for every type: not empty, printable ASCII
+/// (0x20–0x7E), at most [`GROUP_ID_MAX`] bytes. The `@TGS#_` rules depend on the type and are in
+/// `merged`. Other `@TGS#` ids are allowed: they adopt a group the service created.
+pub fn group_id(id: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if id.is_empty() {
+        problems.push("must not be empty".to_owned());
+    }
+    if let Some(c) = id.chars().find(|c| !(' '..='~').contains(c)) {
+        problems.push(format!("must be printable ASCII (0x20-0x7E), not {c:?}"));
+    }
+    if let Err(message) = byte_len(id, GROUP_ID_MAX) {
+        problems.push(message);
+    }
+    problems
+}
+
+/// `max_members` as written: at least 1 and fits the wire's integer. The per-type cap is in
+/// [`merged`].
+pub(crate) fn max_members(n: u64) -> Result<u32, String> {
+    match u32::try_from(n) {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{n} is more than any group allows")),
+    }
+}
+
+/// `create_time` is Unix seconds; a value past year 2286 is a timestamp in milliseconds.
+pub(crate) fn create_time(t: u64) -> Result<u64, String> {
+    if t >= 10_000_000_000 {
+        Err(format!(
+            "{t} looks like milliseconds; create_time is in Unix seconds"
+        ))
+    } else {
+        Ok(t)
+    }
+}
+
+/// A custom (AppDefinedData) key: 1 to `limits.custom_key` bytes of `A-Z a-z 0-9 _`, not
+/// starting with a digit (the console's rule).
+pub(crate) fn custom_key(key: &str, limits: &Limits) -> Vec<String> {
+    let mut problems = Vec::new();
+    if key.is_empty() {
+        problems.push("a key must not be empty".to_owned());
+    }
+    if let Err(message) = byte_len(key, limits.custom_key) {
+        problems.push(format!("key is {message}"));
+    }
+    if let Some(c) = key
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
+        problems.push(format!("key may hold only A-Z, a-z, 0-9 and _, not {c:?}"));
+    }
+    if key.starts_with(|c: char| c.is_ascii_digit()) {
+        problems.push("key must not start with a digit".to_owned());
+    }
+    problems
+}
+
+/// A custom value: not empty (an empty value deletes the key on the service, so it could never
+/// match) and at most `limits.custom_value` bytes. Any character, `\0` included, is allowed.
+pub(crate) fn custom_value(value: &str, limits: &Limits) -> Result<(), String> {
+    if value.is_empty() {
+        return Err(
+            "value must not be empty: the service deletes a key sent with an empty \
+                    value; leave the key out to delete it"
+                .into(),
+        );
+    }
+    byte_len(value, limits.custom_value).map_err(|message| format!("value is {message}"))
+}
+
+/// The rules that combine fields of one group, its file's defaults merged in. `id` is `None`
+/// when the group has no usable id (already reported): the other rules still apply.
+pub(crate) fn merged(
+    id: Option<&str>,
+    id_line: Option<usize>,
+    fields: &Fields,
+    ctx: &Ctx<'_>,
+    problems: &mut Vec<Problem>,
+) {
+    let line = |w_line: Option<usize>, from_defaults: bool| {
+        if from_defaults { ctx.line } else { w_line }
+    };
+    if let Some(t) = &fields.group_type {
+        let kind = t.value;
+        let type_note = note(&[("type", t.from_defaults)]);
+        let community_id = id.map(|id| id.starts_with(COMMUNITY_PREFIX));
+        if kind == GroupType::Community && community_id == Some(false) {
+            problems.push(ctx.problem(
+                id_line,
+                Some("id"),
+                format!("a Community group's id must start with {COMMUNITY_PREFIX:?}{type_note}"),
+            ));
+        }
+        if kind != GroupType::Community && community_id == Some(true) {
+            problems.push(ctx.problem(
+                id_line,
+                Some("id"),
+                format!(
+                    "ids starting with {COMMUNITY_PREFIX:?} are for Community groups, and this \
+                     group is {kind}{type_note}"
+                ),
+            ));
+        }
+        if let (Some(m), Some(cap)) = (&fields.max_members, kind.member_cap()) {
+            if m.value > cap {
+                problems.push(ctx.problem(
+                    line(m.line, m.from_defaults),
+                    Some("max_members"),
+                    format!(
+                        "{}, at most {cap} for a {kind} group{}",
+                        m.value,
+                        note(&[("type", t.from_defaults), ("max_members", m.from_defaults)])
+                    ),
+                ));
+            }
+        }
+        if let (GroupType::AVChatRoom, Some(c)) = (kind, &fields.create_time) {
+            problems.push(ctx.problem(
+                line(c.line, c.from_defaults),
+                Some("create_time"),
+                format!(
+                    "an AVChatRoom group is made with create_group, which takes no \
+                     create_time{}",
+                    note(&[("type", t.from_defaults), ("create_time", c.from_defaults)])
+                ),
+            ));
+        }
+        if let (GroupType::Community, Some(a)) = (kind, &fields.apply_join) {
+            problems.push(ctx.problem(
+                line(a.line, a.from_defaults),
+                Some("apply_join"),
+                format!(
+                    "a Community group takes no apply_join: anyone may join it without \
+                     approval{}",
+                    note(&[("type", t.from_defaults), ("apply_join", a.from_defaults)])
+                ),
+            ));
+        }
+    }
+    if let (
+        Some(Written {
+            value: Ensure::Absent,
+            line: ensure_line,
+            from_defaults: ensure_default,
+        }),
+        Some(Written {
+            value: true,
+            from_defaults: protect_default,
+            ..
+        }),
+    ) = (&fields.ensure, &fields.protect)
+    {
+        problems.push(ctx.problem(
+            line(*ensure_line, *ensure_default),
+            Some("ensure"),
+            format!(
+                "ensure: absent destroys this group, but protect: true forbids destroying it; \
+                 remove one of the two{}",
+                note(&[("ensure", *ensure_default), ("protect", *protect_default)])
+            ),
+        ));
+    }
+}
+
+/// " (type and max_members from defaults)" for the fields that came from defaults, or "".
+fn note(fields: &[(&str, bool)]) -> String {
+    let from: Vec<&str> = fields.iter().filter(|f| f.1).map(|f| f.0).collect();
+    if from.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} from defaults)", from.join(" and "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_lengths_count_utf8_bytes_not_characters() {
+        assert_eq!(byte_len("工程部公告频道十个字", 30), Ok(()));
+        assert_eq!(
+            byte_len("工程部公告频道十一个字", 30),
+            Err("33 bytes, at most 30 (UTF-8 bytes)".into())
+        );
+    }
+
+    #[test]
+    fn group_id_shape() {
+        assert!(group_id("eng-announce 2").is_empty());
+        assert!(group_id("@TGS#2C5SZEAEF").is_empty());
+        assert_eq!(group_id(""), ["must not be empty"]);
+        assert_eq!(
+            group_id("café"),
+            ["must be printable ASCII (0x20-0x7E), not 'é'"]
+        );
+        assert_eq!(
+            group_id("tab\there"),
+            ["must be printable ASCII (0x20-0x7E), not '\\t'"]
+        );
+        assert_eq!(group_id(&"x".repeat(48)), Vec::<String>::new());
+        assert_eq!(
+            group_id(&"x".repeat(49)),
+            ["49 bytes, at most 48 (UTF-8 bytes)"]
+        );
+    }
+
+    #[test]
+    fn custom_keys_follow_the_console_rules() {
+        let limits = Limits::default();
+        assert!(custom_key("team_2", &limits).is_empty());
+        assert_eq!(
+            custom_key("2team", &limits),
+            ["key must not start with a digit"]
+        );
+        assert_eq!(
+            custom_key("team-name", &limits),
+            ["key may hold only A-Z, a-z, 0-9 and _, not '-'"]
+        );
+        assert_eq!(
+            custom_key("abcdefghijklmnopq", &limits),
+            ["key is 17 bytes, at most 16 (UTF-8 bytes)"]
+        );
+        assert_eq!(custom_key("", &limits), ["a key must not be empty"]);
+    }
+
+    #[test]
+    fn custom_values_may_hold_any_character_but_not_be_empty() {
+        let limits = Limits::default();
+        assert_eq!(custom_value("a\0b\u{1}", &limits), Ok(()));
+        assert!(custom_value("", &limits).is_err());
+        assert_eq!(
+            custom_value(&"é".repeat(257), &limits),
+            Err("value is 514 bytes, at most 512 (UTF-8 bytes)".into())
+        );
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(max_members(0), Err("must be at least 1".into()));
+        assert_eq!(max_members(6000), Ok(6000));
+        assert_eq!(
+            max_members(1 << 40),
+            Err("1099511627776 is more than any group allows".into())
+        );
+        assert_eq!(create_time(1448357837), Ok(1448357837));
+        assert_eq!(
+            create_time(1448357837000),
+            Err("1448357837000 looks like milliseconds; create_time is in Unix seconds".into())
+        );
+    }
+}

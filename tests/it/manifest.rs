@@ -1,0 +1,185 @@
+//! Manifests from real files: directories, the shipped examples, and the `validate` and
+//! `schema` commands of the real binary.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use timctl::manifest::{self, Limits, ManifestErrors};
+use timctl::model::{Ensure, GroupId, GroupType};
+
+fn write(root: &Path, name: &str, text: &str) {
+    let path = root.join(name);
+    fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    fs::write(path, text).expect("write");
+}
+
+fn shown(errors: ManifestErrors) -> Vec<String> {
+    errors.problems().iter().map(ToString::to_string).collect()
+}
+
+fn timctl(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_timctl"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run timctl")
+}
+
+#[test]
+fn the_example_manifests_are_valid() {
+    let loaded = manifest::load_manifests(&[PathBuf::from("examples/groups")], &Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded.files.len(), 5);
+    assert_eq!(loaded.desired.groups.len(), 12);
+    let community = &loaded.desired.groups[&GroupId::from("@TGS#_developers")];
+    assert_eq!(community.group.group_type, Some(GroupType::Community));
+    assert_eq!(community.group.max_members, Some(100_000));
+    let retired = &loaded.desired.groups[&GroupId::from("old-room")];
+    assert_eq!(retired.ensure, Ensure::Absent);
+    assert_eq!(
+        retired.source.file,
+        Path::new("examples/groups/retired.yml")
+    );
+    assert_eq!(retired.source.line, Some(6));
+    // Every example points editors at the schema.
+    for file in &loaded.files {
+        let text = fs::read_to_string(file).expect("read");
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=")
+                && text.contains("schema/timctl.schema.json"),
+            "{}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn the_bad_example_reports_what_its_comment_says() {
+    let text = fs::read_to_string("examples/bad/broken.yaml").expect("read");
+    let expected: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# examples/"))
+        .map(|l| format!("examples/{l}"))
+        .collect();
+    assert!(expected.len() >= 5);
+    let errors = manifest::load(&[PathBuf::from("examples/bad")], &Limits::default())
+        .expect_err("the bad example has problems");
+    assert_eq!(shown(errors), expected);
+}
+
+#[test]
+fn directories_are_walked_recursively_in_sorted_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "b.yaml", "groups: [{id: b}]\n");
+    write(root, "a/z.yml", "groups: [{id: z}]\n");
+    write(root, "a/deeper/y.YAML", "groups: [{id: y}]\n");
+    write(root, "notes.txt", "not: [a manifest\n");
+    write(root, ".hidden/x.yaml", "not: [a manifest\n");
+    write(root, "timctl.yaml", "sdkappid: 1400000000\n");
+    write(root, "empty.yaml", "# nothing yet\n");
+    let loaded = manifest::load_manifests(&[root.to_owned()], &Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<_> = loaded
+        .files
+        .iter()
+        .map(|f| f.strip_prefix(root).expect("under root").to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            Path::new("a/deeper/y.YAML"),
+            Path::new("a/z.yml"),
+            Path::new("b.yaml"),
+            Path::new("empty.yaml"),
+        ]
+    );
+    let ids: Vec<_> = loaded.desired.groups.keys().map(GroupId::as_str).collect();
+    assert_eq!(ids, ["b", "y", "z"]);
+}
+
+#[test]
+fn a_file_named_twice_is_read_once_and_an_explicit_file_is_read_whatever_its_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "g.yaml", "groups: [{id: a}]\n");
+    write(root, "other.txt", "groups: [{id: b}]\n");
+    let paths = [root.to_owned(), root.join("g.yaml"), root.join("other.txt")];
+    let loaded =
+        manifest::load_manifests(&paths, &Limits::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded.files.len(), 2);
+    assert_eq!(loaded.desired.groups.len(), 2);
+}
+
+#[test]
+fn every_problem_of_every_file_is_reported_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "a.yaml", "groups:\n  - id: x\n    nmae: X\n");
+    write(
+        root,
+        "b.yaml",
+        "groups:\n  - id: x\n  - id: y\n    type: public\n",
+    );
+    write(root, "c.yaml", "groups:\n  - id: [\n");
+    let missing = root.join("missing");
+    let errors =
+        manifest::load(&[root.to_owned(), missing], &Limits::default()).expect_err("problems");
+    let r = root.display();
+    assert_eq!(
+        shown(errors),
+        [
+            format!(r#"{r}/a.yaml:3: group "x": unknown key "nmae"; did you mean "name"?"#),
+            format!(
+                r#"{r}/b.yaml:2: group "x": field id: duplicate id, first declared at {r}/a.yaml:2"#
+            ),
+            format!(
+                r#"{r}/b.yaml:4: group "y": field type: "public" is not one of Private, Public, ChatRoom, AVChatRoom, Community; did you mean "Public"?"#
+            ),
+            format!(
+                "{r}/c.yaml:3: invalid YAML: did not find expected node content at line 3 column 1, while parsing a flow node"
+            ),
+            format!("{r}/missing: no such file or directory"),
+        ]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_loop_is_walked_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "sub/g.yaml", "groups: [{id: a}]\n");
+    std::os::unix::fs::symlink(root, root.join("sub/loop")).expect("symlink");
+    let loaded = manifest::load_manifests(&[root.to_owned()], &Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded.files.len(), 1);
+}
+
+#[test]
+fn validate_prints_a_summary_or_every_problem() {
+    let ok = timctl(&["validate", "examples/groups"]);
+    assert!(ok.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout),
+        "ok: 12 groups in 5 files\n"
+    );
+
+    let bad = timctl(&["validate", "examples/groups", "examples/bad"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.starts_with("examples/bad/broken.yaml:"), "{stderr}");
+    assert!(
+        stderr.ends_with("error: 10 problems in the manifests\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn schema_prints_the_committed_schema() {
+    let out = timctl(&["schema"]);
+    assert!(out.status.success());
+    let committed = fs::read_to_string("schema/timctl.schema.json").expect("read");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), committed);
+}
