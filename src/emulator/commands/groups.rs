@@ -87,7 +87,9 @@ pub(super) fn new_group(
             ),
         ));
     }
-    let id = match body.opt::<String>("GroupId")? {
+    let requested: Option<String> = body.opt("GroupId")?;
+    let assigned = requested.is_none();
+    let id = match requested {
         Some(id) => {
             rules::check_group_id(&id, kind, false)?;
             if store.contains(&id) {
@@ -127,7 +129,7 @@ pub(super) fn new_group(
             group_id: id.clone(),
         }),
         record: Some(record),
-        created: Some(id),
+        created: assigned.then_some(id),
     })
 }
 
