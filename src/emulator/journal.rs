@@ -15,6 +15,8 @@
 //!   it was never acknowledged: replay drops it (and says so on stderr). Any other line that does
 //!   not parse or does not apply is corruption: start-up stops with the path and line number and
 //!   the file is left exactly as it was.
+//! - Reads may see a write whose fsync is still in flight (it is applied in memory first); only
+//!   its answer waits for durability.
 //! - After a failed write or fsync the journal refuses every later write (the emulator answers
 //!   10002): what is on disk after a failed fsync is unknown, so only a restart, which re-reads
 //!   the file, can go on safely.

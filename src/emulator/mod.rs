@@ -212,6 +212,7 @@ impl Emulator {
                 capacity: config.request_log_capacity,
                 entries: Default::default(),
             }),
+            log_bodies: config.request_log_capacity > 0,
         });
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -320,7 +321,8 @@ impl Emulator {
     }
 
     /// Changes a group as if in the console: the profile change bumps `InfoSeq` and sets
-    /// `LastInfoTime`; members may be changed too. The id and type cannot change.
+    /// `LastInfoTime`; members may be changed too (a new owner becomes a member with role
+    /// Owner and the old one is demoted). The id and type cannot change.
     pub async fn edit_group(
         &self,
         id: &str,
@@ -337,6 +339,12 @@ impl Emulator {
             edit(&mut after);
             if after.id != before.id || after.kind != before.kind {
                 return Err(EmulatorError::Immutable(id.to_owned()));
+            }
+            // A new owner takes the role; the console demotes the old one.
+            for member in &mut after.members {
+                if member.role == Role::Owner && after.owner.as_ref() != Some(&member.account) {
+                    member.role = Role::Member;
+                }
             }
             let now = crate::usersig::unix_now();
             let profile_changed = {

@@ -91,6 +91,8 @@ pub(crate) struct Shared {
     pub limits: RateLimits,
     pub faults: Mutex<FaultState>,
     pub log: Mutex<RequestLog>,
+    /// Whether the request log keeps bodies (it keeps anything at all).
+    pub log_bodies: bool,
 }
 
 pub(crate) struct RequestLog {
@@ -166,9 +168,6 @@ async fn handle(
         }
         Err(reject) => {
             entry.error_code = Some(reject.code);
-            if reject.code == codes::INTERNAL {
-                tracing::warn!(command, info = reject.info, "answered 10002");
-            }
             json_response(error_body(&reject))
         }
     };
@@ -229,6 +228,9 @@ impl Shared {
         }
         let body = Body::parse(bytes)?;
         entry.group_ids = body.group_ids();
+        if self.log_bodies {
+            entry.body = body.to_value();
+        }
         let ctx = Ctx {
             sdkappid: self.sdkappid,
             now: usersig::unix_now(),
@@ -247,7 +249,6 @@ impl Shared {
         };
         entry.applied = done.record.is_some();
         entry.group_ids.extend(done.created);
-        entry.body = body.into_value();
         durable(ticket).await.map_err(|reason| {
             Reject::new(
                 codes::INTERNAL,

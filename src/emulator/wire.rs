@@ -104,8 +104,8 @@ impl Body {
         }
     }
 
-    pub fn into_value(self) -> Value {
-        Value::Object(self.0)
+    pub fn to_value(&self) -> Value {
+        Value::Object(self.0.clone())
     }
 
     /// An optional field; `null` is absent.

@@ -59,6 +59,10 @@ async fn injected_failures_apply_nothing_and_dropped_responses_apply_everything(
     assert_eq!(log[2].command, "import_group");
     assert_eq!(log[2].group_ids, ["c"]);
     assert_eq!(log[2].body["Name"], "n");
+    assert_eq!(
+        log[3].body["GroupId"], "c",
+        "refused calls keep their body too"
+    );
 }
 
 #[tokio::test]
@@ -117,6 +121,22 @@ async fn seeded_groups_are_served_and_console_edits_bump_info_seq() {
     let info = tim.info("@TGS#2SEEDED01").await;
     assert_eq!(info["Notification"], "changed by hand");
     assert_eq!(info["InfoSeq"], 2);
+
+    tim.emu
+        .edit_group("@TGS#2SEEDED01", |g| g.owner = Some("bob".into()))
+        .await
+        .unwrap();
+    let roles = tim
+        .ok(
+            "get_role_in_group",
+            json!({"GroupId": "@TGS#2SEEDED01", "User_Account": ["alice", "bob"]}),
+        )
+        .await;
+    assert_eq!(
+        roles["UserIdList"],
+        json!([{"Member_Account": "alice", "Role": "Member"}, {"Member_Account": "bob", "Role": "Owner"}])
+    );
+    assert_eq!(tim.info("@TGS#2SEEDED01").await["InfoSeq"], 3);
 
     let bad = SeedGroup::new("x", GroupType::Public, &"n".repeat(31));
     let err = tim.emu.seed(vec![bad]).await.unwrap_err().to_string();
