@@ -300,15 +300,29 @@ pub fn check_custom_value(field: &str, key: &str, value: &str) -> Result<(), Rej
     )
 }
 
-/// The member cap given at create/import/modify, checked against the type's limit.
-pub fn check_max_members(field: &str, kind: GroupType, value: u64) -> Result<(), Reject> {
-    match kind.member_cap() {
-        Some(cap) if value == 0 || value > cap => Err(Reject::param(format!(
+/// The member cap a group gets from `given` (`MaxMemberCount`, `MaxMemberNum`, …): checked
+/// against the type's limit, the type's default when absent, 0 for AVChatRoom (ignored).
+pub fn max_members(field: &str, kind: GroupType, given: Option<u64>) -> Result<u64, Reject> {
+    match (kind.member_cap(), given) {
+        (None, _) => Ok(0),
+        (Some(_), None) => Ok(kind.default_max_members()),
+        (Some(cap), Some(value)) if value == 0 || value > cap => Err(Reject::param(format!(
             "{field} {value} is outside 1..={cap} for a {} group",
             kind.as_str()
         ))),
-        _ => Ok(()),
+        (Some(_), Some(value)) => Ok(value),
     }
+}
+
+/// 10014 when `members` do not fit the cap `max` named by `field` (AVChatRoom: no cap).
+pub fn check_fits(field: &str, kind: GroupType, members: usize, max: u64) -> Result<(), Reject> {
+    if kind.keeps_members() && members as u64 > max {
+        return Err(Reject::new(
+            codes::GROUP_FULL,
+            format!("the group is full: {members} members do not fit {field} {max}"),
+        ));
+    }
+    Ok(())
 }
 
 /// An account name: any non-empty string (there is no account API to check existence).
@@ -353,9 +367,19 @@ mod tests {
         assert!(check_custom_key("AppDefinedData", &"k".repeat(17)).is_err());
         assert!(check_custom_value("AppDefinedData", "k", &"\0".repeat(512)).is_ok());
         assert!(check_custom_value("AppDefinedData", "k", &"v".repeat(513)).is_err());
-        assert!(check_max_members("MaxMemberNum", GroupType::Public, 6000).is_ok());
-        assert!(check_max_members("MaxMemberNum", GroupType::Public, 6001).is_err());
-        assert!(check_max_members("MaxMemberNum", GroupType::Community, 100_000).is_ok());
-        assert!(check_max_members("MaxMemberNum", GroupType::AVChatRoom, 0).is_ok());
+        let max = |kind, given| max_members("MaxMemberNum", kind, given);
+        assert_eq!(max(GroupType::Public, Some(6000)), Ok(6000));
+        assert!(max(GroupType::Public, Some(6001)).is_err());
+        assert!(max(GroupType::Public, Some(0)).is_err());
+        assert_eq!(max(GroupType::Public, None), Ok(2000));
+        assert_eq!(max(GroupType::Community, Some(100_000)), Ok(100_000));
+        assert_eq!(max(GroupType::AVChatRoom, Some(9)), Ok(0));
+        assert_eq!(
+            check_fits("MaxMemberNum", GroupType::Public, 3, 2)
+                .unwrap_err()
+                .code,
+            10014
+        );
+        assert!(check_fits("MaxMemberNum", GroupType::AVChatRoom, 3, 0).is_ok());
     }
 }

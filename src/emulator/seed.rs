@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::EmulatorError;
 use super::rules::{self, ApplyJoin, GroupType, Reject, Role};
-use super::store::{Entry, Group, Member, Record, Store};
+use super::store::{Entry, Group, Member, Record, Store, new_members};
 
 /// A group as seeded, edited out of band, or read back with `Emulator::group`. When seeding,
 /// the optional fields default like `import_group` does; a snapshot has them all set.
@@ -136,24 +136,7 @@ impl SeedGroup {
         let kind = self.kind;
         let create_time = self.create_time.unwrap_or(now);
         let owner = self.owner.clone().unwrap_or_default();
-        let mut members = BTreeMap::new();
-        if !owner.is_empty() && kind.keeps_members() {
-            members.insert(
-                owner.clone(),
-                Member {
-                    account: owner.clone(),
-                    role: Role::Owner,
-                    join_time: create_time,
-                },
-            );
-        }
-        for m in &self.members {
-            members.entry(m.account.clone()).or_insert_with(|| Member {
-                account: m.account.clone(),
-                role: m.role,
-                join_time: m.join_time.unwrap_or(create_time),
-            });
-        }
+        let members = self.members(create_time);
         let group = Group {
             id: self.id.clone(),
             kind,
@@ -162,10 +145,8 @@ impl SeedGroup {
             notification: self.notification.clone(),
             face_url: self.face_url.clone(),
             owner,
-            max_members: match kind.member_cap() {
-                Some(_) => self.max_members.unwrap_or(kind.default_max_members()),
-                None => 0,
-            },
+            max_members: rules::max_members("max_members", kind, self.max_members)
+                .expect("validated"),
             apply_join: self.apply_join.unwrap_or(kind.default_apply_join()),
             mute_all: self.mute_all,
             custom: self.custom.clone(),
@@ -203,9 +184,7 @@ impl SeedGroup {
         if let Some(owner) = &self.owner {
             rules::check_account("owner", owner)?;
         }
-        if let (Some(max), Some(_)) = (self.max_members, kind.member_cap()) {
-            rules::check_max_members("max_members", kind, max)?;
-        }
+        let max = rules::max_members("max_members", kind, self.max_members)?;
         for (key, value) in &self.custom {
             rules::check_custom_key("custom", key)?;
             rules::check_custom_value("custom", key, value)?;
@@ -229,18 +208,22 @@ impl SeedGroup {
                 )));
             }
         }
-        let mut accounts: Vec<&str> = self.members.iter().map(|m| m.account.as_str()).collect();
-        accounts.extend(self.owner.as_deref());
-        accounts.sort_unstable();
-        accounts.dedup();
-        let max = self.max_members.unwrap_or(kind.default_max_members());
-        if kind.keeps_members() && accounts.len() as u64 > max {
-            return Err(Reject::param(format!(
-                "members: {} members do not fit max_members {max}",
-                accounts.len()
-            )));
-        }
-        Ok(())
+        rules::check_fits("max_members", kind, self.members(0).len(), max)
+    }
+
+    /// The member list this group stands for (the owner included).
+    fn members(&self, create_time: u64) -> BTreeMap<String, Member> {
+        let others = self.members.iter().map(|m| Member {
+            account: m.account.clone(),
+            role: m.role,
+            join_time: m.join_time.unwrap_or(create_time),
+        });
+        new_members(
+            self.kind,
+            self.owner.as_deref().unwrap_or_default(),
+            create_time,
+            others,
+        )
     }
 }
 

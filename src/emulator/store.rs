@@ -69,6 +69,29 @@ pub(crate) enum Record {
     },
 }
 
+/// The members of a new group: the owner (role Owner, joined at `create_time`) unless the type
+/// keeps no member list, then `others`; the first mention of an account wins.
+pub(crate) fn new_members(
+    kind: GroupType,
+    owner: &str,
+    create_time: u64,
+    others: impl IntoIterator<Item = Member>,
+) -> BTreeMap<String, Member> {
+    let mut members = BTreeMap::new();
+    if !owner.is_empty() && kind.keeps_members() {
+        let member = Member {
+            account: owner.to_owned(),
+            role: Role::Owner,
+            join_time: create_time,
+        };
+        members.insert(member.account.clone(), member);
+    }
+    for member in others {
+        members.entry(member.account.clone()).or_insert(member);
+    }
+    members
+}
+
 /// A group with its members, keyed by account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {

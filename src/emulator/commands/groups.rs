@@ -15,7 +15,7 @@ use super::super::rules::{
     self, ApplyJoin, FACE_URL_MAX, GroupType, INTRODUCTION_MAX, NAME_MAX, NOTIFICATION_MAX, Reject,
     Role, codes,
 };
-use super::super::store::{Group, Member, Record, Store};
+use super::super::store::{Group, Member, Record, Store, new_members};
 use super::super::wire::{Body, CreatedGroup, Empty, ok_body};
 use super::{Ctx, Done, check_count, custom_fields, named_group};
 
@@ -41,14 +41,8 @@ pub(super) fn new_group(
     let notification = text_field(body, "Notification", NOTIFICATION_MAX)?.unwrap_or_default();
     let face_url = text_field(body, "FaceUrl", FACE_URL_MAX)?.unwrap_or_default();
     let owner = body.opt_account("Owner_Account")?.unwrap_or_default();
-    let max_members = match (body.opt::<u64>("MaxMemberCount")?, kind.member_cap()) {
-        (Some(max), Some(_)) => {
-            rules::check_max_members("MaxMemberCount", kind, max)?;
-            max
-        }
-        (_, None) => 0,
-        (None, Some(_)) => kind.default_max_members(),
-    };
+    let max_members =
+        rules::max_members("MaxMemberCount", kind, body.opt::<u64>("MaxMemberCount")?)?;
     let apply_join = match body.opt::<String>("ApplyJoinOption")? {
         Some(_) if import && kind == GroupType::Community => {
             return Err(Reject::param(
@@ -67,26 +61,17 @@ pub(super) fn new_group(
         true => body.opt::<u64>("CreateTime")?.unwrap_or(ctx.now),
         false => ctx.now,
     };
-    let mut members = BTreeMap::new();
-    if !owner.is_empty() && kind.keeps_members() {
-        members.insert(owner.clone(), member(&owner, Role::Owner, create_time));
-    }
-    if !import {
-        for (account, role) in initial_members(body, kind)? {
-            members
-                .entry(account.clone())
-                .or_insert_with(|| member(&account, role, ctx.now));
-        }
-    }
-    if kind.keeps_members() && members.len() as u64 > max_members {
-        return Err(Reject::new(
-            codes::GROUP_FULL,
-            format!(
-                "MemberList: {} members do not fit MaxMemberCount {max_members}",
-                members.len()
-            ),
-        ));
-    }
+    let others = match import {
+        true => Vec::new(),
+        false => initial_members(body, kind)?,
+    };
+    let others = others.into_iter().map(|(account, role)| Member {
+        account,
+        role,
+        join_time: ctx.now,
+    });
+    let members = new_members(kind, &owner, create_time, others);
+    rules::check_fits("MaxMemberCount", kind, members.len(), max_members)?;
     let requested: Option<String> = body.opt("GroupId")?;
     let assigned = requested.is_none();
     let id = match requested {
@@ -184,10 +169,9 @@ pub(super) fn modify(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, 
     if let Some(text) = text_field(body, "FaceUrl", FACE_URL_MAX)? {
         group.face_url = text;
     }
-    // Ignored for AVChatRoom, as the reference says.
-    if let (Some(max), Some(_)) = (body.opt::<u64>("MaxMemberNum")?, group.kind.member_cap()) {
-        rules::check_max_members("MaxMemberNum", group.kind, max)?;
-        group.max_members = max;
+    // Ignored for AVChatRoom (always 0), as the reference says.
+    if let Some(max) = body.opt::<u64>("MaxMemberNum")? {
+        group.max_members = rules::max_members("MaxMemberNum", group.kind, Some(max))?;
     }
     if let Some(value) = body.opt::<String>("ApplyJoinOption")? {
         group.apply_join = ApplyJoin::parse(&value)?;
@@ -314,14 +298,6 @@ fn text_field(body: &Body, field: &str, max: usize) -> Result<Option<String>, Re
         rules::check_len(field, value, max)?;
     }
     Ok(value)
-}
-
-fn member(account: &str, role: Role, join_time: u64) -> Member {
-    Member {
-        account: account.to_owned(),
-        role,
-        join_time,
-    }
 }
 
 /// A server-assigned ID, shaped like the service's (`@TGS#…`, Community `@TGS#_@TGS#c…`).

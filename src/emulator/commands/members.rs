@@ -139,15 +139,14 @@ pub(super) fn add(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, Rej
             result: if known { 2 } else { 1 },
         });
     }
-    let after = (entry.members.len() + upsert.len()) as u64;
-    if !upsert.is_empty() && after > entry.group.max_members {
-        return Err(Reject::new(
-            codes::GROUP_FULL,
-            format!(
-                "group {:?} is full: {after} members would exceed MaxMemberNum {}",
-                entry.group.id, entry.group.max_members
-            ),
-        ));
+    if !upsert.is_empty() {
+        let after = entry.members.len() + upsert.len();
+        rules::check_fits(
+            "MaxMemberNum",
+            entry.group.kind,
+            after,
+            entry.group.max_members,
+        )?;
     }
     let record = (!upsert.is_empty()).then(|| Record::Update {
         group: entry.group.clone(),
