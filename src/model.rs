@@ -18,10 +18,17 @@ use serde::{Deserialize, Serialize};
 
 /// A GroupId, the identity of a group. Validation of its shape lives in `manifest::validate`.
 #[derive(
-    Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+    Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(transparent)]
 pub struct GroupId(pub String);
+
+/// Shows the id as a quoted string, the way messages quote it: `group "eng"`.
+impl fmt::Debug for GroupId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
 
 impl GroupId {
     pub fn as_str(&self) -> &str {

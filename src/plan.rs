@@ -125,10 +125,16 @@ pub fn create_command(desired: &Group) -> &'static str {
     }
 }
 
-/// Neither `import_group` nor `create_group` takes `MuteAllMember`: a group that must start
-/// muted gets a `modify_group_base_info` right after it is made.
+/// Neither `import_group` nor `create_group` takes `MuteAllMember`, and a Community refuses
+/// `ApplyJoinOption` at creation: a group that must start muted, or a Community with a join
+/// option, gets a `modify_group_base_info` right after it is made.
 pub fn needs_modify_after_create(desired: &Group) -> bool {
-    desired.mute_all == Some(true)
+    desired.mute_all == Some(true) || apply_join_after_create(desired)
+}
+
+/// Whether the join option is set by the modify that follows creation (Community only).
+pub fn apply_join_after_create(desired: &Group) -> bool {
+    desired.group_type == Some(GroupType::Community) && desired.apply_join.is_some()
 }
 
 /// A group to make.
@@ -318,6 +324,10 @@ pub enum PlanError {
     MemberCapRefused { id: GroupId, group_type: GroupType },
     #[error("group {id:?}: field apply_join: a {group_type} group is made without ApplyJoinOption")]
     ApplyJoinAtCreate { id: GroupId, group_type: GroupType },
+    #[error(
+        "group {id:?}: does not exist, and ids starting with @TGS# are assigned by the service: it cannot be created with this id (a Community's custom id starts with @TGS#_)"
+    )]
+    ReservedId { id: GroupId },
     #[error("group {id:?}: is protected (protect: true) and would be destroyed{why}")]
     Protected { id: GroupId, why: String },
     #[error(
@@ -456,10 +466,11 @@ impl Planner {
             });
             return;
         }
-        if group_type == GroupType::Community && desired.apply_join.is_some() {
-            self.errors.push(PlanError::ApplyJoinAtCreate {
+        let reserved = desired.id.as_str().starts_with("@TGS#")
+            && !(group_type == GroupType::Community && desired.id.as_str().starts_with("@TGS#_"));
+        if reserved {
+            self.errors.push(PlanError::ReservedId {
                 id: desired.id.clone(),
-                group_type,
             });
             return;
         }

@@ -612,3 +612,47 @@ fn an_update_leads_to_its_desired_values() {
     after.custom = Some(BTreeMap::new());
     assert!(unmet_fields(&target, &after).is_empty());
 }
+
+#[test]
+fn a_service_assigned_id_is_adopted_but_never_created() {
+    let mut desired = Desired::default();
+    let mut adopted = full("@TGS#2J4SZEAEL");
+    adopted.group_type = Some(GroupType::Public);
+    desired
+        .groups
+        .insert(adopted.id.clone(), declared(adopted.clone()));
+    let mut actual = Actual::default();
+    actual
+        .groups
+        .insert(adopted.id.clone(), live(adopted.clone(), 3));
+    assert!(run(&desired, &actual).is_empty());
+    assert_eq!(
+        errors(&desired, &Actual::default(), &PlanOptions::default()),
+        vec![PlanError::ReservedId { id: adopted.id }]
+    );
+    let mut community = full("@TGS#_ops");
+    community.group_type = Some(GroupType::Community);
+    community.apply_join = None;
+    let mut desired = Desired::default();
+    desired
+        .groups
+        .insert(community.id.clone(), declared(community));
+    assert_eq!(run(&desired, &Actual::default()).changes.len(), 1);
+}
+
+#[test]
+fn a_community_join_option_is_set_right_after_import() {
+    let mut community = full("@TGS#_ops");
+    community.group_type = Some(GroupType::Community);
+    community.mute_all = Some(false);
+    community.apply_join = Some(ApplyJoin::NeedPermission);
+    let mut desired = Desired::default();
+    desired
+        .groups
+        .insert(community.id.clone(), declared(community));
+    let plan = run(&desired, &Actual::default());
+    assert_eq!(
+        plan.changes[0].action.commands(),
+        vec!["import_group", "modify_group_base_info"]
+    );
+}

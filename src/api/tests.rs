@@ -536,13 +536,23 @@ impl io::Write for Captured {
 
 #[tokio::test]
 async fn no_error_or_log_line_shows_the_key_the_usersig_or_the_url() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // A global subscriber, not a scoped one: tracing caches per-callsite interest across
+    // threads, so a thread-local subscriber can miss lines while other tests run in parallel.
+    // Lines from other tests land here too, which only widens what is checked.
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let logs = LOGS
+        .get_or_init(|| {
+            let logs = Captured::default();
+            let writer = logs.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other test installs a global subscriber");
+            logs
+        })
+        .clone();
 
     // Nothing listens on a port we just released: every attempt is a transport error.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -89,8 +89,11 @@ impl ModifyFields {
 /// must: mute-all (a new group starts with it off). `None` when the create sets everything.
 /// The applier sends these fields after a successful create.
 pub fn fields_set_after_create(group: &Group) -> Option<ModifyFields> {
-    (group.mute_all == Some(true)).then(|| ModifyFields {
-        mute_all: Some(true),
+    crate::plan::needs_modify_after_create(group).then(|| ModifyFields {
+        mute_all: (group.mute_all == Some(true)).then_some(true),
+        apply_join: group
+            .apply_join
+            .filter(|_| crate::plan::apply_join_after_create(group)),
         ..ModifyFields::default()
     })
 }
@@ -297,7 +300,11 @@ fn new_group_request(
         notification: group.notification.clone(),
         face_url: group.face_url.clone(),
         max_member_count: group.max_members,
-        apply_join_option: group.apply_join.map(|a| a.as_str().to_owned()),
+        // A Community refuses ApplyJoinOption at creation; it is set right after.
+        apply_join_option: group
+            .apply_join
+            .filter(|_| !crate::plan::apply_join_after_create(group))
+            .map(|a| a.as_str().to_owned()),
         app_defined_data: group
             .custom
             .iter()

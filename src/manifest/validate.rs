@@ -150,6 +150,17 @@ pub(crate) fn merged(
                 ));
             }
         }
+        if let (GroupType::AVChatRoom, Some(m)) = (kind, &fields.max_members) {
+            problems.push(ctx.problem(
+                line(m.line, m.from_defaults),
+                Some("max_members"),
+                format!(
+                    "an AVChatRoom group has no member cap (the service ignores MaxMemberNum); \
+                     remove max_members{}",
+                    note(&[("type", t.from_defaults), ("max_members", m.from_defaults)])
+                ),
+            ));
+        }
         if let (GroupType::AVChatRoom, Some(c)) = (kind, &fields.create_time) {
             problems.push(ctx.problem(
                 line(c.line, c.from_defaults),
@@ -158,17 +169,6 @@ pub(crate) fn merged(
                     "an AVChatRoom group is made with create_group, which takes no \
                      create_time{}",
                     note(&[("type", t.from_defaults), ("create_time", c.from_defaults)])
-                ),
-            ));
-        }
-        if let (GroupType::Community, Some(a)) = (kind, &fields.apply_join) {
-            problems.push(ctx.problem(
-                line(a.line, a.from_defaults),
-                Some("apply_join"),
-                format!(
-                    "a Community group takes no apply_join: anyone may join it without \
-                     approval{}",
-                    note(&[("type", t.from_defaults), ("apply_join", a.from_defaults)])
                 ),
             ));
         }

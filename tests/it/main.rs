@@ -1,3 +1,7 @@
-//! The integration-test binary: one module per area.
+//! The one integration-test binary; each module is a self-contained area.
 
+mod e2e;
+mod emulator;
+mod gitops;
 mod manifest;
+mod support;

@@ -173,7 +173,6 @@ groups:
 fn member_caps_depend_on_the_type() {
     loads(&one_group("max_members: 6000\ntype: Private"));
     loads("groups:\n  - {id: \"@TGS#_c\", type: Community, max_members: 100000}\n");
-    loads(&one_group("max_members: 1000000\ntype: AVChatRoom"));
     // No type written: only the range of the wire's integer is known.
     loads(&one_group("max_members: 100000"));
     let text = "\
@@ -199,22 +198,23 @@ groups:
 }
 
 #[test]
-fn avchatroom_takes_no_create_time_and_community_no_apply_join() {
+fn avchatroom_takes_no_create_time_nor_cap() {
     let text = "\
 groups:
   - id: live
     type: AVChatRoom
     create_time: 1448357837
     owner: host
+    max_members: 500
   - id: \"@TGS#_c\"
     type: Community
-    apply_join: FreeAccess
+    apply_join: NeedPermission
 ";
     assert_eq!(
         problems(text),
         [
             r#"g.yaml:4: group "live": field create_time: an AVChatRoom group is made with create_group, which takes no create_time"#,
-            r#"g.yaml:8: group "@TGS#_c": field apply_join: a Community group takes no apply_join: anyone may join it without approval"#,
+            r#"g.yaml:6: group "live": field max_members: an AVChatRoom group has no member cap (the service ignores MaxMemberNum); remove max_members"#,
         ]
     );
 }

@@ -1,0 +1,245 @@
+//! Durability for `--state`: an append-only journal of [`Record`]s, one JSON line each.
+//!
+//! Flow: at start-up [`open`] reads the whole file, replays it into a [`Store`], then compacts
+//! it (the state as `put` lines into `FILE.tmp`, fsync, rename over `FILE`, fsync the directory)
+//! and opens it for appending. A write command applies its record to the store and, still under
+//! the store lock so that file order is apply order, hands the line to [`Journal::submit`]; the
+//! response waits for the returned [`Ticket`]. A writer thread takes every line queued so far,
+//! writes them in one go and fsyncs once for the batch (group commit).
+//!
+//! Guarantees:
+//! - A write is acknowledged only after its line, newline included, has been fsynced.
+//! - The file starts with a header line naming the format and version; a file without it is not
+//!   ours and start-up refuses it.
+//! - A last line without its newline was cut by a crash mid-append. Its fsync never finished, so
+//!   it was never acknowledged: replay drops it (and says so on stderr). Any other line that does
+//!   not parse or does not apply is corruption: start-up stops with the path and line number and
+//!   the file is left exactly as it was.
+//! - Reads may see a write whose fsync is still in flight (it is applied in memory first); only
+//!   its answer waits for durability.
+//! - After a failed write or fsync the journal refuses every later write (the emulator answers
+//!   10002): what is on disk after a failed fsync is unknown, so only a restart, which re-reads
+//!   the file, can go on safely.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
+
+use tokio::sync::oneshot;
+
+use super::store::{Record, Store};
+
+/// The first line of every state file.
+const HEADER: &str = r#"{"timctl_emulator_state":1}"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("cannot read the emulator state {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "{path} is not a timctl emulator state file (its first line is not {HEADER}); refusing to use or overwrite it"
+    )]
+    NotAStateFile { path: PathBuf },
+    #[error(
+        "emulator state {path} is corrupt at line {line}: {reason}; the file was left untouched"
+    )]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("cannot write the emulator state {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// The append side of an open journal.
+pub(crate) struct Journal {
+    queue: Option<mpsc::Sender<Job>>,
+    writer: Option<thread::JoinHandle<()>>,
+}
+
+struct Job {
+    line: Vec<u8>,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// Resolves when the submitted line is durable; `Err` carries a description of the failure.
+pub(crate) type Ticket = oneshot::Receiver<Result<(), String>>;
+
+/// Reads, replays and compacts the journal at `path` (created when missing), then opens it for
+/// appending. Blocking: call it off the async executor.
+pub(crate) fn open(path: &Path) -> Result<(Store, Journal), JournalError> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(source) => {
+            return Err(JournalError::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    let store = replay(path, &bytes)?;
+    compact(path, &store).map_err(|source| JournalError::Write {
+        path: path.to_owned(),
+        source,
+    })?;
+    let file = OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|source| JournalError::Write {
+            path: path.to_owned(),
+            source,
+        })?;
+    let (queue, jobs) = mpsc::channel();
+    let writer = thread::Builder::new()
+        .name("emulator-journal".to_owned())
+        .spawn(move || write_loop(file, jobs))
+        .map_err(|source| JournalError::Write {
+            path: path.to_owned(),
+            source,
+        })?;
+    let journal = Journal {
+        queue: Some(queue),
+        writer: Some(writer),
+    };
+    Ok((store, journal))
+}
+
+fn replay(path: &Path, bytes: &[u8]) -> Result<Store, JournalError> {
+    let mut store = Store::default();
+    // Everything after the last newline is a torn append (or nothing at all).
+    let complete = match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(end) => &bytes[..=end],
+        None => &[][..],
+    };
+    if complete.is_empty() && !HEADER.as_bytes().starts_with(bytes) {
+        // Not even a cut-off header: some other file, which compaction must not replace.
+        return Err(JournalError::NotAStateFile {
+            path: path.to_owned(),
+        });
+    }
+    if complete.len() < bytes.len() {
+        eprintln!(
+            "emulator: {}: dropping an incomplete last line (a write cut off by a crash, never acknowledged)",
+            path.display()
+        );
+    }
+    let mut lines = complete.split_inclusive(|&b| b == b'\n');
+    match lines.next() {
+        None => return Ok(store),
+        Some(first) if first.strip_suffix(b"\n") == Some(HEADER.as_bytes()) => {}
+        Some(_) => {
+            return Err(JournalError::NotAStateFile {
+                path: path.to_owned(),
+            });
+        }
+    }
+    for (index, line) in lines.enumerate() {
+        let corrupt = |reason: String| JournalError::Corrupt {
+            path: path.to_owned(),
+            line: index + 2,
+            reason,
+        };
+        let record: Record = serde_json::from_slice(line).map_err(|e| corrupt(e.to_string()))?;
+        store.apply(&record).map_err(corrupt)?;
+    }
+    Ok(store)
+}
+
+/// Writes the state as a fresh journal beside `path` and renames it into place.
+fn compact(path: &Path, store: &Store) -> io::Result<()> {
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(".tmp");
+    let tmp = PathBuf::from(tmp_name);
+    let mut out = io::BufWriter::new(File::create(&tmp)?);
+    out.write_all(HEADER.as_bytes())?;
+    out.write_all(b"\n")?;
+    for record in store.snapshot() {
+        out.write_all(&line_of(&record))?;
+    }
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&tmp, path)?;
+    sync_dir(path)
+}
+
+fn sync_dir(path: &Path) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
+/// A record as one journal line, newline included.
+pub(crate) fn line_of(record: &Record) -> Vec<u8> {
+    let mut line = serde_json::to_vec(record).expect("records serialize");
+    line.push(b'\n');
+    line
+}
+
+impl Journal {
+    /// Queues a line for the writer. Call it under the store lock, right after applying the
+    /// record, so the file keeps the order of the store.
+    pub fn submit(&self, record: &Record) -> Ticket {
+        let (done, ticket) = oneshot::channel();
+        let job = Job {
+            line: line_of(record),
+            done,
+        };
+        if let Some(queue) = &self.queue
+            && let Err(mpsc::SendError(job)) = queue.send(job)
+        {
+            let _ = job
+                .done
+                .send(Err("the journal writer has stopped".to_owned()));
+        }
+        ticket
+    }
+}
+
+impl Drop for Journal {
+    /// Lets the writer finish what is queued, then joins it.
+    fn drop(&mut self) {
+        self.queue.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+fn write_loop(mut file: File, jobs: mpsc::Receiver<Job>) {
+    let mut failed: Option<String> = None;
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        batch.extend(jobs.try_iter());
+        let outcome = match &failed {
+            Some(reason) => Err(format!("an earlier journal write failed: {reason}")),
+            None => {
+                let bytes: Vec<u8> = batch.iter().flat_map(|j| j.line.iter().copied()).collect();
+                let result = file.write_all(&bytes).and_then(|()| file.sync_data());
+                result.map_err(|e| {
+                    let reason = e.to_string();
+                    eprintln!("emulator: journal write failed, refusing further writes: {reason}");
+                    failed = Some(reason.clone());
+                    reason
+                })
+            }
+        };
+        for job in batch {
+            let _ = job.done.send(outcome.clone());
+        }
+    }
+}

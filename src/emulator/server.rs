@@ -1,0 +1,346 @@
+//! The HTTP side: one route `/v4/{service}/{command}`, the checks every call goes through, and
+//! the point where a write becomes durable before it is answered.
+//!
+//! Flow of a call, each step answering with the reference's code (HTTP 200, envelope) when it
+//! refuses:
+//! 1. added latency (test knob);
+//! 2. method POST (60008), query string parses (60002);
+//! 3. `sdkappid` present (60012), numeric (60006), this app's (70020);
+//! 4. `identifier` is an app admin (60010);
+//! 5. `usersig` verifies for that identifier and app (70001/70002/70003/70009/70013/70014);
+//! 6. `contenttype=json` (60002);
+//! 7. service `group_open_http_svc` (60009) and a known command (10003);
+//! 8. the command's rate limit (60007, or 10006 for `get_appid_group_list`);
+//! 9. injected faults: 10002 or HTTP 502 before anything is applied;
+//! 10. the body is a JSON object (60003);
+//! 11. the command, under the store lock; its record is queued to the journal under that lock;
+//! 12. the journal's fsync is awaited outside the lock, then the answer is sent — or, with the
+//!     drop-response fault, HTTP 502 although the write is applied;
+//! 13. a read answer over 1 MiB is replaced by 10018.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use serde_json::Value;
+
+use super::commands::{self, Ctx};
+use super::faults::{Fault, FaultState};
+use super::journal::{Journal, Ticket};
+use super::limits::RateLimits;
+use super::lock;
+use super::rules::{Reject, codes};
+use super::store::{Record, Store};
+use super::wire::{Body, Command, error_body};
+use crate::usersig;
+
+/// A read answer larger than this is 10018 (reference §1.5).
+const MAX_RESPONSE_BYTES: usize = 1 << 20;
+
+/// One call as the emulator saw it, for tests to inspect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedRequest {
+    /// The command name from the URL (or the path, when it had no command).
+    pub command: String,
+    /// `GroupId`/`GroupIdList` of the request, plus a server-assigned ID.
+    pub group_ids: Vec<String>,
+    pub http_status: u16,
+    /// The envelope's `ErrorCode`; `None` when the answer was HTTP 502.
+    pub error_code: Option<i64>,
+    /// The call changed the state (true even when its response was dropped).
+    pub applied: bool,
+    /// The parsed request body (`Null` when it was not JSON).
+    pub body: Value,
+}
+
+/// Where acknowledged writes go.
+pub(crate) enum Sink {
+    Memory,
+    Journal(Journal),
+    /// Shut down: no more writes.
+    Closed,
+}
+
+pub(crate) struct Data {
+    pub store: Store,
+    pub sink: Sink,
+}
+
+impl Data {
+    /// Queues `record` for durability; call right after applying it, under the same lock.
+    pub fn persist(&self, record: &Record) -> Option<Ticket> {
+        match &self.sink {
+            Sink::Journal(journal) => Some(journal.submit(record)),
+            Sink::Memory | Sink::Closed => None,
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub sdkappid: u64,
+    pub secret_key: String,
+    pub admins: Vec<String>,
+    pub data: Mutex<Data>,
+    pub limits: RateLimits,
+    pub faults: Mutex<FaultState>,
+    pub log: Mutex<RequestLog>,
+    /// Whether the request log keeps bodies (it keeps anything at all).
+    pub log_bodies: bool,
+}
+
+pub(crate) struct RequestLog {
+    pub capacity: usize,
+    pub entries: VecDeque<LoggedRequest>,
+}
+
+impl RequestLog {
+    fn push(&mut self, entry: LoggedRequest) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.entries.len() == self.capacity {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+}
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v4/{service}/{command}", any(handle))
+        .fallback(unknown_path)
+        .with_state(shared)
+}
+
+/// Waits for a journal ticket; a failed or abandoned write is 10002.
+pub(crate) async fn durable(ticket: Option<Ticket>) -> Result<(), String> {
+    match ticket {
+        None => Ok(()),
+        Some(ticket) => match ticket.await {
+            Ok(result) => result,
+            Err(_) => Err("the journal writer stopped before the write was durable".to_owned()),
+        },
+    }
+}
+
+enum Outcome {
+    Reply(Vec<u8>),
+    BadGateway,
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    Path((service, command)): Path<(String, String)>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    bytes: Bytes,
+) -> Response {
+    let latency = lock(&shared.faults).faults.latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let mut entry = LoggedRequest {
+        command: command.clone(),
+        group_ids: Vec::new(),
+        http_status: 200,
+        error_code: None,
+        applied: false,
+        body: Value::Null,
+    };
+    let outcome = shared
+        .process(&method, query, &service, &command, &bytes, &mut entry)
+        .await;
+    let response = match outcome {
+        Ok(Outcome::Reply(body)) => {
+            entry.error_code = Some(0);
+            json_response(body)
+        }
+        Ok(Outcome::BadGateway) => {
+            entry.http_status = 502;
+            bad_gateway()
+        }
+        Err(reject) => {
+            entry.error_code = Some(reject.code);
+            json_response(error_body(&reject))
+        }
+    };
+    tracing::debug!(
+        command,
+        status = entry.http_status,
+        code = entry.error_code,
+        "emulator call"
+    );
+    lock(&shared.log).push(entry);
+    response
+}
+
+impl Shared {
+    async fn process(
+        &self,
+        method: &Method,
+        query: Result<Query<HashMap<String, String>>, QueryRejection>,
+        service: &str,
+        name: &str,
+        bytes: &[u8],
+        entry: &mut LoggedRequest,
+    ) -> Result<Outcome, Reject> {
+        if method != Method::POST {
+            return Err(Reject::new(
+                codes::MALFORMED_REQUEST,
+                format!("method {method} is not allowed; the REST API takes POST only"),
+            ));
+        }
+        let Query(query) = query.map_err(|_| {
+            Reject::new(codes::HTTP_PARSE, "the URL's query string cannot be parsed")
+        })?;
+        self.authenticate(&query)?;
+        if service != "group_open_http_svc" {
+            return Err(Reject::new(
+                codes::BAD_RESOURCE,
+                format!("unknown service {service:?}; this emulator serves group_open_http_svc"),
+            ));
+        }
+        let command = Command::parse(name)
+            .ok_or_else(|| Reject::new(codes::BAD_COMMAND, format!("unknown command {name:?}")))?;
+        if !self.limits.admit(command, Instant::now()) {
+            return Err(Reject::new(
+                command.rate_limit_code(),
+                format!(
+                    "{name} is over its frequency limit of {} calls per second",
+                    command.calls_per_second()
+                ),
+            ));
+        }
+        let fault = lock(&self.faults).pick(command);
+        match fault {
+            Some(Fault::Internal) => {
+                return Err(Reject::new(codes::INTERNAL, "internal error (injected)"));
+            }
+            Some(Fault::BadGateway) => return Ok(Outcome::BadGateway),
+            Some(Fault::DropResponse) | None => {}
+        }
+        let body = Body::parse(bytes)?;
+        entry.group_ids = body.group_ids();
+        if self.log_bodies {
+            entry.body = body.to_value();
+        }
+        let ctx = Ctx {
+            sdkappid: self.sdkappid,
+            now: usersig::unix_now(),
+        };
+        let (done, ticket) = {
+            let mut data = lock(&self.data);
+            if matches!(data.sink, Sink::Closed) {
+                return Err(Reject::new(
+                    codes::INTERNAL,
+                    "the emulator is shutting down",
+                ));
+            }
+            let done = commands::run(command, &body, &mut data.store, &ctx)?;
+            let ticket = done.record.as_ref().and_then(|r| data.persist(r));
+            (done, ticket)
+        };
+        entry.applied = done.record.is_some();
+        entry.group_ids.extend(done.created);
+        durable(ticket).await.map_err(|reason| {
+            Reject::new(
+                codes::INTERNAL,
+                format!("the write could not be made durable: {reason}"),
+            )
+        })?;
+        if fault == Some(Fault::DropResponse) {
+            return Ok(Outcome::BadGateway);
+        }
+        if done.body.len() > MAX_RESPONSE_BYTES {
+            return Err(Reject::new(
+                codes::RESPONSE_TOO_LARGE,
+                "the response is larger than 1 MB; use a ResponseFilter or smaller pages",
+            ));
+        }
+        Ok(Outcome::Reply(done.body))
+    }
+
+    /// Steps 3 to 6 of the flow.
+    fn authenticate(&self, query: &HashMap<String, String>) -> Result<(), Reject> {
+        let param = |name: &str| query.get(name).map(String::as_str);
+        let sdkappid = param("sdkappid").ok_or_else(|| {
+            Reject::new(codes::SDKAPPID_MISSING, "sdkappid is missing from the URL")
+        })?;
+        let sdkappid: u64 = sdkappid.parse().map_err(|_| {
+            Reject::new(
+                codes::SDKAPPID_INVALID,
+                format!("sdkappid {sdkappid:?} is not a valid SDKAppID"),
+            )
+        })?;
+        if sdkappid != self.sdkappid {
+            return Err(Reject::new(
+                codes::SDKAPPID_NOT_FOUND,
+                format!("SDKAppID {sdkappid} does not exist"),
+            ));
+        }
+        let identifier = param("identifier").unwrap_or("");
+        if !self.admins.iter().any(|a| a == identifier) {
+            return Err(Reject::new(
+                codes::NOT_ADMIN,
+                format!("identifier {identifier:?} is not an app admin"),
+            ));
+        }
+        let sig = param("usersig").unwrap_or("");
+        usersig::verify(
+            &self.secret_key,
+            self.sdkappid,
+            identifier,
+            sig,
+            usersig::unix_now(),
+        )
+        .map_err(|e| Reject::new(e.code(), e.to_string()))?;
+        if param("contenttype") != Some("json") {
+            return Err(Reject::new(
+                codes::HTTP_PARSE,
+                "contenttype must be json in the URL",
+            ));
+        }
+        Ok(())
+    }
+}
+
+async fn unknown_path(State(shared): State<Arc<Shared>>, uri: OriginalUri) -> Response {
+    let path = uri.path().to_owned();
+    lock(&shared.log).push(LoggedRequest {
+        command: path.clone(),
+        group_ids: Vec::new(),
+        http_status: 200,
+        error_code: Some(codes::BAD_RESOURCE),
+        applied: false,
+        body: Value::Null,
+    });
+    json_response(error_body(&Reject::new(
+        codes::BAD_RESOURCE,
+        format!("no such resource {path:?}; URLs look like /v4/group_open_http_svc/<command>"),
+    )))
+}
+
+fn json_response(body: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn bad_gateway() -> Response {
+    (
+        StatusCode::BAD_GATEWAY,
+        [(header::CONTENT_TYPE, "text/html")],
+        "<html><body><h1>502 Bad Gateway</h1></body></html>",
+    )
+        .into_response()
+}

@@ -1,0 +1,154 @@
+//! Reaching the service and reading the live state a plan needs.
+//!
+//! A [`Connection`] is a client for the configured target; with no sdkappid configured it is a
+//! client for the built-in emulator, started in this process on a loopback port with its state
+//! in `.timctl/emulator.json`. [`read_actual`] fetches everything the pure planner needs, and
+//! nothing more, before planning starts: the declared groups, the undeclared ones under prune
+//! prefixes, and the roles of new owners (the transfer precondition).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Context;
+
+use crate::api::{ApiError, Client, ClientConfig, Credentials, Endpoint};
+use crate::emulator::{self, Emulator};
+use crate::model::{Actual, Desired, GroupId};
+use crate::plan::PlanOptions;
+use crate::settings::{Settings, Target};
+
+/// A client, and the embedded emulator it talks to when there is one.
+pub struct Connection {
+    pub client: Client,
+    pub sdkappid: u64,
+    embedded: Option<Emulator>,
+}
+
+impl Connection {
+    pub async fn open(settings: &Settings) -> anyhow::Result<Connection> {
+        match &settings.target {
+            Target::Remote {
+                endpoint,
+                sdkappid,
+                admin,
+                credentials,
+            } => {
+                let client = client(
+                    endpoint.clone(),
+                    *sdkappid,
+                    admin,
+                    credentials.clone(),
+                    settings.rate,
+                )?;
+                Ok(Connection {
+                    client,
+                    sdkappid: *sdkappid,
+                    embedded: None,
+                })
+            }
+            Target::Embedded { state } => {
+                if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
+                }
+                let config = emulator::Config {
+                    state: Some(state.clone()),
+                    ..emulator::Config::dev()
+                };
+                let sdkappid = config.sdkappid;
+                let admin = config.admins[0].clone();
+                let key = config.secret_key.clone();
+                let emulator = Emulator::start(config, "127.0.0.1:0")
+                    .await
+                    .context("cannot start the built-in emulator")?;
+                eprintln!(
+                    "timctl: no sdkappid configured: using the built-in emulator (state in {})",
+                    state.display()
+                );
+                let endpoint = Endpoint::url(&emulator.base_url())
+                    .context("the built-in emulator's address is not a URL")?;
+                let client = client(
+                    endpoint,
+                    sdkappid,
+                    &admin,
+                    Credentials::SecretKey(key),
+                    settings.rate,
+                )?;
+                Ok(Connection {
+                    client,
+                    sdkappid,
+                    embedded: Some(emulator),
+                })
+            }
+        }
+    }
+
+    /// Stops the embedded emulator, if any, after its last write is durable.
+    pub async fn close(self) {
+        if let Some(emulator) = self.embedded {
+            if let Err(error) = emulator.shutdown().await {
+                tracing::warn!(%error, "the built-in emulator did not shut down cleanly");
+            }
+        }
+    }
+}
+
+fn client(
+    endpoint: Endpoint,
+    sdkappid: u64,
+    admin: &str,
+    credentials: Credentials,
+    rate: Option<f64>,
+) -> anyhow::Result<Client> {
+    Ok(Client::new(ClientConfig {
+        rate,
+        ..ClientConfig::new(endpoint, sdkappid, admin.to_owned(), credentials)
+    })?)
+}
+
+/// Reads what the planner needs: every declared group in scope, every undeclared group under a
+/// prune prefix, and for each group whose owner would change, the new owner's role. Owners that
+/// `baseline` declares are asked about too, so that the baseline plan meets the same
+/// preconditions.
+pub async fn read_actual(
+    client: &Client,
+    desired: &Desired,
+    baseline: Option<&Desired>,
+    options: &PlanOptions,
+) -> Result<Actual, ApiError> {
+    let mut ids: BTreeSet<GroupId> = desired
+        .groups
+        .keys()
+        .filter(|id| options.in_scope(id))
+        .cloned()
+        .collect();
+    if !desired.prune_prefixes.is_empty() {
+        let listed = client.list_group_ids(None).await?;
+        ids.extend(listed.into_iter().filter(|id| {
+            options.in_scope(id)
+                && desired
+                    .prune_prefixes
+                    .iter()
+                    .any(|prefix| id.as_str().starts_with(prefix.as_str()))
+        }));
+    }
+    let ids: Vec<GroupId> = ids.into_iter().collect();
+    let mut actual = client.read_groups(&ids).await?;
+
+    let mut wanted: BTreeMap<GroupId, BTreeSet<String>> = BTreeMap::new();
+    for manifests in std::iter::once(desired).chain(baseline) {
+        for (id, declared) in &manifests.groups {
+            let (Some(owner), Some(live)) = (&declared.group.owner, actual.groups.get(id)) else {
+                continue;
+            };
+            if live.group.owner.as_ref() != Some(owner) {
+                wanted.entry(id.clone()).or_default().insert(owner.clone());
+            }
+        }
+    }
+    for (id, roles) in client.read_roles(&wanted).await? {
+        if let Some(live) = actual.groups.get_mut(&id) {
+            live.roles.extend(roles);
+        }
+    }
+    Ok(actual)
+}

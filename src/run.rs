@@ -1,0 +1,415 @@
+//! Runs one command: resolves settings, connects, and wires the pure stages together.
+//!
+//! `run` is the binary's edge: it sets up logging and the runtime, prints an error chain once,
+//! and maps every outcome to an exit code here and nowhere else (0 success or no changes,
+//! 1 error, 2 changes present with `--detailed-exitcode`).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, bail};
+
+use crate::apply::{self, ApplyOptions, Outcome, Report};
+use crate::cli::{
+    ApplyArgs, Cli, Command, ConnectionArgs, ExportArgs, LogFormat, PlanArgs, UsersigArgs,
+    ValidateArgs,
+};
+use crate::export::{self, ExportFilter};
+use crate::live::{self, Connection};
+use crate::manifest;
+use crate::model::Desired;
+use crate::plan::{self, Plan, PlanOptions};
+use crate::render::{self, Format, TextOptions};
+use crate::saved::SavedPlan;
+use crate::settings::{self, ProcessEnv, Settings};
+
+/// Exit code for "changes present" with `--detailed-exitcode`.
+const EXIT_CHANGES: u8 = 2;
+
+pub fn run(cli: Cli) -> ExitCode {
+    init_logging(cli.verbose, cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            return fail(&anyhow::Error::new(error).context("cannot start the async runtime"));
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(error) => fail(&error),
+    }
+}
+
+/// Prints the error chain once and returns exit code 1.
+fn fail(error: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    ExitCode::FAILURE
+}
+
+fn init_logging(verbose: u8, format: LogFormat) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "timctl=info",
+        2 => "timctl=debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Plan(args) => plan_command(args).await,
+        Command::Apply(args) => apply_command(args).await,
+        Command::Validate(args) => validate_command(&args),
+        Command::Schema => {
+            print(&manifest::schema_json())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export(args) => export_command(args).await,
+        Command::Reconcile(args) => crate::reconcile::run(args).await,
+        Command::Emulator(args) => {
+            crate::emulator::run(args.config(), &args.listen).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Usersig(args) => {
+            print_usersig(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Loads manifests with the limits the settings allow; every problem is reported at once.
+pub fn load(paths: &[PathBuf], settings: &Settings) -> anyhow::Result<Desired> {
+    manifest::load(paths, &settings.limits).map_err(|errors| anyhow::anyhow!("{errors}"))
+}
+
+/// Everything `plan` and `apply` compute before they differ.
+struct Planned {
+    connection: Connection,
+    plan: Plan,
+}
+
+async fn make_plan(
+    paths: &[PathBuf],
+    baseline: Option<&Path>,
+    options: &PlanOptions,
+    connection_args: &ConnectionArgs,
+) -> anyhow::Result<Planned> {
+    let settings = Settings::resolve(connection_args, &ProcessEnv)?;
+    // Manifests are loaded and validated before anything touches the network.
+    let desired = load(paths, &settings)?;
+    let baseline = baseline
+        .map(|dir| {
+            load(&[dir.to_owned()], &settings).context("cannot load the --baseline manifests")
+        })
+        .transpose()?;
+    let connection = Connection::open(&settings).await?;
+    let plan = plan_against(&connection, &desired, baseline.as_ref(), options).await?;
+    Ok(Planned { connection, plan })
+}
+
+/// Reads the live state and plans; with a baseline, labels each change.
+pub async fn plan_against(
+    connection: &Connection,
+    desired: &Desired,
+    baseline: Option<&Desired>,
+    options: &PlanOptions,
+) -> anyhow::Result<Plan> {
+    let actual = live::read_actual(&connection.client, desired, baseline, options).await?;
+    let mut plan =
+        plan::plan(desired, &actual, options).map_err(|errors| anyhow::anyhow!("{errors}"))?;
+    if let Some(baseline) = baseline {
+        let lenient = PlanOptions {
+            allow_replace: true,
+            ..options.clone()
+        };
+        match plan::plan(baseline, &actual, &lenient) {
+            Ok(base_plan) => plan.label_origins(&base_plan),
+            Err(errors) => {
+                tracing::warn!(%errors, "the baseline manifests do not plan; every change is labelled \"this change\"");
+                plan.label_origins(&Plan::default());
+            }
+        }
+    }
+    Ok(plan)
+}
+
+fn text_options() -> TextOptions {
+    TextOptions {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        stdout.write_all(b"\n")?;
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+async fn plan_command(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    let options = args.scope.options();
+    let Planned { connection, plan } = make_plan(
+        &args.paths,
+        args.baseline.as_deref(),
+        &options,
+        &args.connection,
+    )
+    .await?;
+    let rendered = match args.format {
+        Format::Text => render::text(&plan, &text_options()),
+        Format::Markdown => render::markdown(&plan, render::MARKDOWN_MAX_CHARS),
+        Format::Json => render::json(&plan),
+    };
+    print(&rendered)?;
+    if let Some(out) = &args.out {
+        SavedPlan::new(connection.sdkappid, plan.clone())
+            .write(out)
+            .with_context(|| format!("cannot save the plan to {}", out.display()))?;
+        eprintln!(
+            "Saved the plan to {}; apply it with: timctl apply {}",
+            out.display(),
+            out.display()
+        );
+    }
+    connection.close().await;
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        ExitCode::from(EXIT_CHANGES)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn apply_command(args: ApplyArgs) -> anyhow::Result<ExitCode> {
+    let limits = args.destroy.limits();
+    let (connection, plan, saved) = match SavedPlan::detect(&args.paths)? {
+        Some(saved) => {
+            let settings = Settings::resolve(&args.connection, &ProcessEnv)?;
+            let connection = Connection::open(&settings).await?;
+            saved.check_target(connection.sdkappid)?;
+            (connection, saved.plan, true)
+        }
+        None => {
+            let options = args.scope.options();
+            let Planned { connection, plan } =
+                make_plan(&args.paths, None, &options, &args.connection).await?;
+            (connection, plan, false)
+        }
+    };
+    print(&render::text(&plan, &text_options()))?;
+    if plan.is_empty() {
+        connection.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.destroy.force {
+        plan::check_destroy_limits(&plan, limits)?;
+    }
+    if !saved && !args.auto_approve {
+        confirm()?;
+    }
+    let options = ApplyOptions {
+        check_guards: saved,
+        progress: std::io::stderr().is_terminal(),
+        cancel: Some(cancel_on_signal()),
+    };
+    let report = apply::apply(&connection.client, &plan, &options).await;
+    print(&summary(&report))?;
+    connection.close().await;
+    Ok(if report.failed() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints `ok: N groups in M files`, or every problem on stderr and exits 1. No network.
+fn validate_command(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
+    let limits = settings::limits_from(args.config.as_deref())?;
+    match manifest::load_manifests(&args.paths, &limits) {
+        Ok(m) => {
+            let groups = count(m.desired.groups.len(), "group");
+            print(&format!("ok: {groups} in {}", count(m.files.len(), "file")))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            let problems = count(errors.problems().len(), "problem");
+            eprintln!("error: {problems} in the manifests");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// "1 group", "2 groups".
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+async fn export_command(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::resolve(&args.connection, &ProcessEnv)?;
+    let connection = Connection::open(&settings).await?;
+    let filter = ExportFilter {
+        id_prefixes: args.id_prefixes.clone(),
+        group_type: args.group_type,
+    };
+    let ids: Vec<_> = connection
+        .client
+        .list_group_ids(filter.group_type)
+        .await?
+        .into_iter()
+        .filter(|id| filter.matches(id.as_str()))
+        .collect();
+    let actual = connection.client.read_groups(&ids).await?;
+    match &args.out {
+        Some(dir) => {
+            let written = export::write_dir(&actual, dir)
+                .with_context(|| format!("cannot write manifests to {}", dir.display()))?;
+            eprintln!("Exported {} groups to {}", written.len(), dir.display());
+        }
+        None => print(&export::render(&actual))?,
+    }
+    connection.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A flag raised by the first Ctrl-C or SIGTERM: the applier starts no new change after it,
+/// and the calls in flight finish, so every group stays as it was or as planned.
+pub fn cancel_on_signal() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let raised = Arc::clone(&flag);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        eprintln!("timctl: interrupted: finishing the calls in flight, starting no new ones");
+        raised.store(true, Ordering::SeqCst);
+    });
+    flag
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Prints a UserSig for TIM_SDKAPPID signed with TIM_SECRET_KEY (the key is never printed).
+fn print_usersig(args: &UsersigArgs) -> anyhow::Result<()> {
+    let env = |var: &'static str| {
+        std::env::var(var)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| anyhow::anyhow!("{var} is not set"))
+    };
+    let sdkappid: u64 = env("TIM_SDKAPPID")?
+        .trim()
+        .parse()
+        .context("TIM_SDKAPPID is not a number")?;
+    let key = env("TIM_SECRET_KEY")?;
+    let now = crate::usersig::unix_now();
+    print(&crate::usersig::sign(
+        key.trim(),
+        sdkappid,
+        &args.identifier,
+        now,
+        args.expire.as_secs(),
+    ))
+}
+
+/// Asks for "yes" on a terminal; refuses to prompt anywhere else.
+fn confirm() -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to prompt for confirmation: stdin is not a terminal (pass --auto-approve to apply without asking)"
+        );
+    }
+    eprint!("\nDo you want to apply these changes? Only 'yes' is accepted: ");
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        bail!("apply cancelled: nothing was changed");
+    }
+    Ok(())
+}
+
+/// The closing summary of an apply.
+pub fn summary(report: &Report) -> String {
+    let applied = report.count(|o| matches!(o, Outcome::Applied));
+    let failed = report.count(|o| matches!(o, Outcome::Failed { .. }));
+    let skipped = report.count(|o| matches!(o, Outcome::Skipped { .. }));
+    let mut text = String::new();
+    for result in &report.results {
+        match &result.outcome {
+            Outcome::Applied => {}
+            Outcome::Failed { code, message } => {
+                let code = code.map(|c| format!(" [{c}]")).unwrap_or_default();
+                text.push_str(&format!(
+                    "failed: {} {}{code}: {message}\n",
+                    result.label, result.id
+                ));
+            }
+            Outcome::Skipped { reason } => {
+                text.push_str(&format!(
+                    "skipped: {} {}: {reason}\n",
+                    result.label, result.id
+                ));
+            }
+        }
+    }
+    for unmet in &report.unmet {
+        text.push_str(&format!(
+            "not in effect: {}: {} read back different from the plan\n",
+            unmet.id,
+            unmet.fields.join(", ")
+        ));
+    }
+    if let Some(error) = &report.verify_error {
+        text.push_str(&format!(
+            "could not read the groups back to verify: {error}\n"
+        ));
+    }
+    text.push_str(&format!(
+        "Apply {}: {applied} applied, {failed} failed, {skipped} skipped.",
+        if report.failed() {
+            "finished with errors"
+        } else {
+            "complete"
+        }
+    ));
+    text
+}

@@ -1,0 +1,12 @@
+//! The emulator over real HTTP: every command, every refusal code, rate limits, UserSig
+//! checks, faults, persistence across restarts (in-process and of the real binary).
+
+mod auth;
+mod client;
+mod commands;
+mod faults;
+mod limits;
+mod members;
+mod persistence;
+mod process;
+mod rules;

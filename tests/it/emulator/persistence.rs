@@ -1,0 +1,182 @@
+//! `--state`: every acknowledged write is there after a restart; a torn last line is dropped;
+//! a corrupt or foreign file stops start-up and is left untouched.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use timctl::emulator::{Config, Emulator, EmulatorError, JournalError};
+
+use super::client::{Tim, config};
+
+fn with_state(path: &Path) -> Config {
+    Config {
+        state: Some(path.to_owned()),
+        ..config()
+    }
+}
+
+/// Writes of every kind, leaving groups "a" (changed), "c" (community) and no "b".
+async fn write_everything(tim: &Tim) {
+    tim.import("a").await;
+    tim.import("b").await;
+    tim.ok(
+        "create_group",
+        json!({"GroupId": "@TGS#_c", "Type": "Community", "Name": "c", "Owner_Account": "zed"}),
+    )
+    .await;
+    tim.ok(
+        "modify_group_base_info",
+        json!({"GroupId": "a", "Name": "A", "MuteAllMember": "On",
+               "AppDefinedData": [{"Key": "k", "Value": "line\nbreak\u{0}"}]}),
+    )
+    .await;
+    tim.ok(
+        "add_group_member",
+        json!({"GroupId": "a", "MemberList": [{"Member_Account": "bob"}, {"Member_Account": "carol"}]}),
+    )
+    .await;
+    tim.ok(
+        "change_group_owner",
+        json!({"GroupId": "a", "NewOwner_Account": "bob"}),
+    )
+    .await;
+    tim.ok(
+        "delete_group_member",
+        json!({"GroupId": "a", "MemberToDel_Account": ["carol"]}),
+    )
+    .await;
+    tim.ok("destroy_group", json!({"GroupId": "b"})).await;
+}
+
+fn state_file() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("emulator.json");
+    (dir, path)
+}
+
+#[tokio::test]
+async fn every_write_survives_a_restart() {
+    let (_dir, path) = state_file();
+    let tim = Tim::with(with_state(&path)).await;
+    write_everything(&tim).await;
+    let before = tim.emu.groups();
+    let info_before = tim.info("a").await;
+    tim.emu.shutdown().await.unwrap();
+
+    let tim = Tim::with(with_state(&path)).await;
+    assert_eq!(tim.emu.groups_at_start(), 2);
+    assert_eq!(tim.emu.groups(), before);
+    assert_eq!(tim.info("a").await, info_before);
+    assert_eq!(tim.info("b").await["ErrorCode"], 10010);
+    // The list order (and so the cursors) survive too; new groups go after.
+    tim.import("d").await;
+    let list = tim.ok("get_appid_group_list", json!({})).await;
+    assert_eq!(
+        list["GroupIdList"],
+        json!([{"GroupId": "a"}, {"GroupId": "@TGS#_c"}, {"GroupId": "d"}])
+    );
+}
+
+#[tokio::test]
+async fn a_torn_last_line_is_dropped_and_compacted_away() {
+    let (_dir, path) = state_file();
+    let tim = Tim::with(with_state(&path)).await;
+    write_everything(&tim).await;
+    let before = tim.emu.groups();
+    tim.emu.shutdown().await.unwrap();
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(br#"{"op":"put","group":{"id":"half-writ"#);
+    std::fs::write(&path, &bytes).unwrap();
+
+    let emu = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .unwrap();
+    assert_eq!(emu.groups(), before);
+    emu.shutdown().await.unwrap();
+    let compacted = std::fs::read_to_string(&path).unwrap();
+    assert!(compacted.ends_with('\n') && !compacted.contains("half-writ"));
+}
+
+#[tokio::test]
+async fn a_corrupt_journal_stops_start_up_and_is_left_untouched() {
+    let (_dir, path) = state_file();
+    let tim = Tim::with(with_state(&path)).await;
+    write_everything(&tim).await;
+    tim.emu.shutdown().await.unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(2, r#"{"op":"put","group":"#);
+    let corrupt = lines.join("\n") + "\n";
+    std::fs::write(&path, &corrupt).unwrap();
+
+    let err = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .err()
+        .expect("a corrupt state refuses to start");
+    assert!(
+        matches!(
+            &err,
+            EmulatorError::State(JournalError::Corrupt { line: 3, .. })
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("emulator.json"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), corrupt);
+
+    // A complete line that does not apply is corruption too.
+    let orphan = text.clone() + "{\"op\":\"delete\",\"id\":\"never-existed\"}\n";
+    std::fs::write(&path, &orphan).unwrap();
+    let err = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .err()
+        .expect("an orphan record refuses to start");
+    assert!(err.to_string().contains("never-existed"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), orphan);
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_state_file_is_refused_and_left_untouched() {
+    let (_dir, path) = state_file();
+    for content in ["groups:\n  - id: eng\n", "hello"] {
+        std::fs::write(&path, content).unwrap();
+        let err = Emulator::start(with_state(&path), "127.0.0.1:0")
+            .await
+            .err()
+            .expect("a foreign file refuses to start");
+        assert!(
+            matches!(
+                &err,
+                EmulatorError::State(JournalError::NotAStateFile { .. })
+            ),
+            "{err:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), content);
+    }
+}
+
+#[tokio::test]
+async fn the_seed_file_does_not_undo_changes_kept_in_the_state() {
+    let (dir, path) = state_file();
+    let seed = dir.path().join("seed.json");
+    std::fs::write(
+        &seed,
+        r#"[{"id": "eng", "type": "Public", "name": "Seeded"}]"#,
+    )
+    .unwrap();
+    let seeded = Config {
+        seed: Some(seed),
+        ..with_state(&path)
+    };
+    let tim = Tim::with(seeded.clone()).await;
+    tim.ok(
+        "modify_group_base_info",
+        json!({"GroupId": "eng", "Name": "Changed"}),
+    )
+    .await;
+    tim.emu.shutdown().await.unwrap();
+
+    let tim = Tim::with(seeded).await;
+    assert_eq!(tim.info("eng").await["Name"], "Changed");
+}

@@ -1,0 +1,195 @@
+//! The real binary: `timctl emulator` killed with SIGKILL in the middle of concurrent writes
+//! keeps every write it acknowledged; `timctl usersig` signs from the environment.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::json;
+use timctl::emulator::{DEV_SDKAPPID, DEV_SECRET_KEY};
+use timctl::usersig;
+
+use super::client::http;
+
+const BIN: &str = env!("CARGO_BIN_EXE_timctl");
+
+/// Starts `timctl emulator` on a free port; returns the child and its base URL.
+fn spawn_emulator(state: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit-scale",
+            "0",
+            "--state",
+        ])
+        .arg(state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("timctl runs");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a first line").expect("UTF-8");
+    let url = first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_owned();
+    let rest: Vec<String> = lines.map_while(Result::ok).take(4).collect();
+    assert!(
+        rest.contains(&format!("sdkappid: {DEV_SDKAPPID}")),
+        "{rest:?}"
+    );
+    assert!(
+        rest.contains(&"admin: administrator".to_owned()),
+        "{rest:?}"
+    );
+    assert!(
+        rest.iter()
+            .any(|l| l.contains(DEV_SECRET_KEY) && l.contains("development"))
+    );
+    (child, url)
+}
+
+fn command_url(base: &str, command: &str) -> String {
+    let sig = usersig::sign(
+        DEV_SECRET_KEY,
+        DEV_SDKAPPID,
+        "administrator",
+        usersig::unix_now(),
+        3600,
+    );
+    format!(
+        "{base}/v4/group_open_http_svc/{command}?sdkappid={DEV_SDKAPPID}&identifier=administrator&usersig={sig}&random=1&contenttype=json"
+    )
+}
+
+/// True when the call was answered OK (an acknowledged write).
+async fn acknowledged(client: &reqwest::Client, url: String, body: serde_json::Value) -> bool {
+    let Ok(response) = client.post(url).body(body.to_string()).send().await else {
+        return false;
+    };
+    match response.json::<serde_json::Value>().await {
+        Ok(reply) => reply["ErrorCode"] == 0,
+        Err(_) => false,
+    }
+}
+
+#[tokio::test]
+async fn sigkill_after_acknowledged_writes_loses_none_of_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let (mut child, base) = spawn_emulator(&state);
+    let client = http();
+
+    // Concurrent writers: each imports its group, then renames it.
+    let mut writers = tokio::task::JoinSet::new();
+    for i in 0..64 {
+        let (client, base) = (client.clone(), base.clone());
+        writers.spawn(async move {
+            let id = format!("g{i}");
+            let imported = acknowledged(
+                &client,
+                command_url(&base, "import_group"),
+                json!({"GroupId": id, "Type": "Public", "Name": "before"}),
+            )
+            .await;
+            let renamed = imported
+                && acknowledged(
+                    &client,
+                    command_url(&base, "modify_group_base_info"),
+                    json!({"GroupId": id, "Name": "after"}),
+                )
+                .await;
+            (id, imported, renamed)
+        });
+    }
+    // Kill once a good part is acknowledged, while the rest may still be in flight.
+    let mut results = Vec::new();
+    while let Some(result) = writers.join_next().await {
+        results.push(result.unwrap());
+        if results.len() == 32 {
+            child.kill().expect("SIGKILL");
+        }
+    }
+    child.wait().unwrap();
+    let acked: Vec<_> = results
+        .iter()
+        .filter(|(_, imported, _)| *imported)
+        .collect();
+    assert!(acked.len() >= 32, "{} acknowledged", acked.len());
+
+    let (mut child, base) = spawn_emulator(&state);
+    let ids: Vec<&String> = acked.iter().map(|(id, _, _)| id).collect();
+    for chunk in ids.chunks(50) {
+        let reply: serde_json::Value = client
+            .post(command_url(&base, "get_group_info"))
+            .body(
+                json!({"GroupIdList": chunk, "ResponseFilter": {"GroupBaseInfoFilter": ["Name"]}})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for item in reply["GroupInfo"].as_array().unwrap() {
+            let id = item["GroupId"].as_str().unwrap();
+            let (_, _, renamed) = results.iter().find(|(i, _, _)| i == id).unwrap();
+            assert_eq!(item["ErrorCode"], 0, "acknowledged import of {id} was lost");
+            if *renamed {
+                assert_eq!(
+                    item["Name"], "after",
+                    "acknowledged modify of {id} was lost"
+                );
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn usersig_signs_from_the_environment_and_never_prints_the_key() {
+    let key = "a-secret-key-for-this-test";
+    let out = Command::new(BIN)
+        .args(["usersig", "--identifier", "ops_bot", "--expire", "1h"])
+        .env("TIM_SDKAPPID", "1400000123")
+        .env("TIM_SECRET_KEY", key)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains(key));
+    let doc = usersig::verify(
+        key,
+        1_400_000_123,
+        "ops_bot",
+        stdout.trim(),
+        usersig::unix_now(),
+    )
+    .expect("the printed UserSig verifies");
+    assert_eq!(doc.expire, 3600);
+
+    let out = Command::new(BIN)
+        .arg("usersig")
+        .env("TIM_SDKAPPID", "1400000123")
+        .env_remove("TIM_SECRET_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TIM_SECRET_KEY"));
+
+    let out = Command::new(BIN)
+        .arg("usersig")
+        .env("TIM_SDKAPPID", "app")
+        .env("TIM_SECRET_KEY", key)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("TIM_SDKAPPID") && !stderr.contains(key),
+        "{stderr}"
+    );
+}

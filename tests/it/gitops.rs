@@ -1,0 +1,285 @@
+//! Review and GitOps flows: saved plans, drift labels, delete guards, export, scoping, and the
+//! machine-readable outputs.
+
+use timctl::emulator::{GroupType, SeedMember};
+
+use crate::support::{World, seed_group};
+
+const NO_CHANGES: &str = "No changes. Live groups match the manifests.";
+
+fn manifest(groups: &[(&str, &str)]) -> String {
+    let mut text = String::from("defaults:\n  type: Public\ngroups:\n");
+    for (id, name) in groups {
+        text.push_str(&format!("  - id: {id}\n    name: {name}\n"));
+    }
+    text
+}
+
+fn members(n: usize) -> Vec<SeedMember> {
+    (0..n)
+        .map(|i| SeedMember {
+            account: format!("user{i}"),
+            role: timctl::emulator::Role::Member,
+            join_time: None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_saved_plan_skips_a_group_edited_after_review_and_applies_the_others() {
+    let world = World::new();
+    world.seed(vec![
+        seed_group("ops-a", GroupType::Public, "A"),
+        seed_group("ops-b", GroupType::Public, "B"),
+    ]);
+    world.write(
+        "groups/g.yaml",
+        &manifest(&[("ops-a", "A2"), ("ops-b", "B2"), ("ops-c", "C")]),
+    );
+    world
+        .timctl(&["plan", "groups", "--out", "plan.json"])
+        .code(0);
+    let saved = world.read("plan.json");
+    assert!(saved.contains("\"info_seq\""), "{saved}");
+    assert!(!saved.contains(timctl::emulator::DEV_SECRET_KEY));
+
+    world.edit("ops-b", |g| g.notification = "edited after review".into());
+    world
+        .timctl(&["apply", "plan.json"])
+        .code(1)
+        .stdout_has("skipped: update ops-b: changed since the plan: InfoSeq")
+        .stdout_has("2 applied, 0 failed, 1 skipped");
+    assert_eq!(world.group("ops-a").unwrap().name, "A2");
+    assert_eq!(
+        world.group("ops-b").unwrap().name,
+        "B",
+        "the human edit wins"
+    );
+    assert_eq!(
+        world.group("ops-b").unwrap().notification,
+        "edited after review"
+    );
+    assert!(world.group("ops-c").is_some());
+}
+
+#[test]
+fn a_saved_plan_is_not_applied_to_another_app() {
+    let world = World::new();
+    world.write("groups/g.yaml", &manifest(&[("ops-a", "A")]));
+    world
+        .timctl(&["plan", "groups", "--out", "plan.json"])
+        .code(0);
+    world
+        .timctl_env(&["apply", "plan.json"], &[("TIM_SDKAPPID", "1400000001")])
+        .code(1)
+        .stderr_has("made against SDKAppID 1400000000");
+    assert!(world.group("ops-a").is_none());
+}
+
+#[test]
+fn baseline_labels_drift_apart_from_this_change() {
+    let world = World::new();
+    world.seed(vec![
+        seed_group("ops-a", GroupType::Public, "A"),
+        seed_group("ops-b", GroupType::Public, "B"),
+    ]);
+    world.write("base/g.yaml", &manifest(&[("ops-a", "A"), ("ops-b", "B")]));
+    world.write(
+        "groups/g.yaml",
+        &manifest(&[("ops-a", "A2"), ("ops-b", "B")]),
+    );
+    world.edit("ops-b", |g| g.name = "B by hand".into());
+    let run = world.timctl(&["plan", "groups", "--baseline", "base", "--format", "json"]);
+    run.code(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let origins: Vec<(String, String)> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_owned(),
+                c["origin"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        origins,
+        vec![
+            ("ops-a".to_owned(), "this_change".to_owned()),
+            ("ops-b".to_owned(), "drift".to_owned())
+        ]
+    );
+    world
+        .timctl(&["plan", "groups", "--baseline", "base"])
+        .code(0)
+        .stdout_has("This change")
+        .stdout_has("Drift");
+}
+
+#[test]
+fn destroys_are_guarded_by_limits_protect_and_prune_scope() {
+    let world = World::new();
+    let mut big = seed_group("ops-big", GroupType::Public, "Big");
+    big.members = members(150);
+    world.seed(vec![
+        big,
+        seed_group("ops-keep", GroupType::Public, "Keep"),
+        seed_group("ops-stray", GroupType::Public, "Stray"),
+        seed_group("other-stray", GroupType::Public, "Other"),
+    ]);
+    let base = "groups:\n  - id: ops-keep\n    type: Public\n    name: Keep\n";
+    world.write(
+        "groups/g.yaml",
+        &format!("{base}  - id: ops-big\n    ensure: absent\nprune:\n  id_prefixes: [\"ops-\"]\n"),
+    );
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has("- destroy ops-big (Public, 150 members)")
+        .stdout_has("- destroy ops-stray");
+    world
+        .timctl(&["apply", "groups", "--auto-approve"])
+        .code(1)
+        .stderr_has("more than --max-destroy-members 100: nothing was changed");
+    assert!(world.group("ops-big").is_some() && world.group("ops-stray").is_some());
+    world
+        .timctl(&[
+            "apply",
+            "groups",
+            "--auto-approve",
+            "--max-destroy",
+            "1",
+            "--max-destroy-members",
+            "1000",
+        ])
+        .code(1)
+        .stderr_has("more than --max-destroy 1");
+    world
+        .timctl(&["apply", "groups", "--auto-approve", "--force"])
+        .code(0);
+    assert!(world.group("ops-big").is_none() && world.group("ops-stray").is_none());
+    assert!(
+        world.group("other-stray").is_some(),
+        "outside every prune prefix"
+    );
+    assert!(world.group("ops-keep").is_some());
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+}
+
+#[test]
+fn a_protected_group_is_never_destroyed() {
+    let world = World::new();
+    world.seed(vec![seed_group("ops-keep", GroupType::Public, "Keep")]);
+    // Declared and protected: a type change with --allow-replace would destroy it.
+    world.write(
+        "groups/g.yaml",
+        "groups:\n  - id: ops-keep\n    type: ChatRoom\n    name: Keep\n    protect: true\n",
+    );
+    world
+        .timctl(&[
+            "apply",
+            "groups",
+            "--auto-approve",
+            "--force",
+            "--allow-replace",
+        ])
+        .code(1)
+        .stderr_has(r#"group "ops-keep": is protected (protect: true) and would be destroyed"#);
+    assert_eq!(world.group("ops-keep").unwrap().kind, GroupType::Public);
+}
+
+#[test]
+fn prune_with_no_declared_group_is_refused() {
+    let world = World::new();
+    world.seed(vec![seed_group("ops-a", GroupType::Public, "A")]);
+    world.write("groups/p.yaml", "prune:\n  id_prefixes: [\"ops-\"]\n");
+    world
+        .timctl(&["apply", "groups", "--auto-approve", "--force"])
+        .code(1)
+        .stderr_has("no manifest declares a group");
+    assert!(world.group("ops-a").is_some());
+}
+
+#[test]
+fn export_then_plan_says_no_changes() {
+    let world = World::new();
+    let mut rich = seed_group("ops-rich", GroupType::Public, "丰富的群");
+    rich.introduction = "line one\nline two\n".into();
+    rich.notification = "notice".into();
+    rich.owner = Some("alice".into());
+    rich.mute_all = true;
+    rich.custom.insert("k".into(), "v\0w".into());
+    world.seed(vec![
+        rich,
+        seed_group("ops-room", GroupType::ChatRoom, "Room"),
+        seed_group("ops-live", GroupType::AVChatRoom, "Live"),
+        seed_group("@TGS#_ops", GroupType::Community, "Community"),
+        seed_group("misc", GroupType::Private, "Misc"),
+    ]);
+    world
+        .timctl(&["export", "--id-prefix", "ops-", "--out", "exported"])
+        .code(0)
+        .stderr_has("Exported 3 groups");
+    world.timctl(&["validate", "exported"]).code(0);
+    world
+        .timctl(&["plan", "exported", "--detailed-exitcode"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+    let all = world.timctl(&["export"]);
+    all.code(0).stdout_has("id: misc").stdout_has("'@TGS#_ops'");
+    world.write("all/groups.yaml", &all.stdout);
+    world
+        .timctl(&["plan", "all", "--detailed-exitcode"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+    world
+        .timctl(&["export", "--type", "Community"])
+        .code(0)
+        .stdout_has("@TGS#_ops");
+}
+
+#[test]
+fn target_and_exclude_limit_plan_and_apply() {
+    let world = World::new();
+    world.write(
+        "groups/g.yaml",
+        &manifest(&[("ops-a", "A"), ("ops-b", "B"), ("ops-c", "C")]),
+    );
+    world
+        .timctl(&["plan", "groups", "--target", "ops-b"])
+        .code(0)
+        .stdout_has("1 to create");
+    world
+        .timctl(&["apply", "groups", "--auto-approve", "--exclude", "ops-b"])
+        .code(0);
+    assert!(world.group("ops-a").is_some() && world.group("ops-c").is_some());
+    assert!(world.group("ops-b").is_none());
+    world
+        .timctl(&["plan", "groups", "--detailed-exitcode"])
+        .code(2)
+        .stdout_has("+ create ops-b");
+}
+
+#[test]
+fn json_and_markdown_outputs() {
+    let world = World::new();
+    world.seed(vec![
+        seed_group("ops-a", GroupType::Public, "A"),
+        seed_group("ops-old", GroupType::Public, "Old"),
+    ]);
+    world.write(
+        "groups/g.yaml",
+        "groups:\n  - id: ops-a\n    type: Public\n    name: A2\n  - id: ops-new\n    type: ChatRoom\n    name: New\n  - id: ops-old\n    ensure: absent\n",
+    );
+    let json = world.timctl(&["plan", "groups", "--format", "json"]);
+    json.code(0);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    insta::assert_json_snapshot!("e2e_plan_json", value);
+    let markdown = world.timctl(&["plan", "groups", "--format", "markdown"]);
+    markdown.code(0);
+    insta::assert_snapshot!("e2e_plan_markdown", markdown.stdout);
+}
