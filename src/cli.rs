@@ -36,6 +36,8 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check the manifests and report every problem; no network access.
+    Validate(ValidateArgs),
     /// Show what apply would change.
     Plan(PlanArgs),
     /// Make the live groups equal to the manifests (or to a saved plan).
@@ -44,14 +46,12 @@ pub enum Command {
     Export(ExportArgs),
     /// Plan and apply in a loop, to correct drift from a long-running deployment.
     Reconcile(ReconcileArgs),
+    /// Print the JSON Schema of the manifest format.
+    Schema,
     /// Serve an emulator of the TIM group REST API.
     Emulator(EmulatorArgs),
     /// Print a UserSig for calling the REST API by hand (TIM_SDKAPPID, TIM_SECRET_KEY).
     Usersig(UsersigArgs),
-    /// Check the manifests and report every problem; no network access.
-    Validate(ValidateArgs),
-    /// Print the JSON Schema of the manifest format.
-    Schema,
 }
 
 /// How to reach the TIM REST API. Every flag has an environment variable; with no sdkappid
