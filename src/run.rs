@@ -56,8 +56,9 @@ fn fail(error: &anyhow::Error) -> ExitCode {
 }
 
 fn init_logging(verbose: u8, format: LogFormat) {
+    // The reconcile loop's one record per run is its output, so it is on by default.
     let default = match verbose {
-        0 => "warn",
+        0 => "warn,timctl::reconcile=info",
         1 => "timctl=info",
         2 => "timctl=debug",
         _ => "trace",

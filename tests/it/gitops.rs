@@ -283,3 +283,86 @@ fn json_and_markdown_outputs() {
     markdown.code(0);
     insta::assert_snapshot!("e2e_plan_markdown", markdown.stdout);
 }
+
+#[test]
+fn reconcile_once_corrects_drift_and_logs_one_record() {
+    let world = World::new();
+    world.seed(vec![seed_group("ops-a", GroupType::Public, "A")]);
+    world.write("groups/g.yaml", &manifest(&[("ops-a", "A")]));
+    world.edit("ops-a", |g| g.name = "changed by hand".into());
+    let run = world.timctl(&["--log-format", "json", "reconcile", "groups", "--once"]);
+    run.code(0);
+    assert_eq!(world.group("ops-a").unwrap().name, "A");
+    let records: Vec<serde_json::Value> = run
+        .stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .filter(|record: &serde_json::Value| record["target"] == "timctl::reconcile")
+        .collect();
+    assert_eq!(records.len(), 1, "{}", run.stderr);
+    assert_eq!(records[0]["fields"]["changes"], 1);
+    assert_eq!(records[0]["fields"]["applied"], 1);
+    assert_eq!(records[0]["fields"]["failed"], 0);
+
+    world.edit("ops-a", |g| g.name = "again".into());
+    world
+        .timctl(&["reconcile", "groups", "--once", "--dry-run"])
+        .code(0);
+    assert_eq!(
+        world.group("ops-a").unwrap().name,
+        "again",
+        "dry run changes nothing"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn reconcile_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let world = World::new();
+    world.write("groups/g.yaml", &manifest(&[("ops-a", "A")]));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_timctl"))
+        .args([
+            "--log-format",
+            "json",
+            "reconcile",
+            "groups",
+            "--interval",
+            "1h",
+        ])
+        .current_dir(world.dir.path())
+        .env("TIM_SDKAPPID", world.emulator.sdkappid().to_string())
+        .env("TIM_SECRET_KEY", timctl::emulator::DEV_SECRET_KEY)
+        .env("TIM_ENDPOINT", world.emulator.base_url())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (lines, records) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = loop {
+        match records.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(line) if line.contains("reconcile run finished") => break line,
+            Ok(_) => continue,
+            Err(error) => {
+                let _ = child.kill();
+                panic!("no reconcile record within 60 s: {error}");
+            }
+        }
+    };
+    assert!(first.contains("\"applied\":1"), "{first}");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(0), "a clean stop on SIGTERM");
+    assert!(world.group("ops-a").is_some());
+}
