@@ -1,7 +1,9 @@
 //! The one integration-test binary; each module is a self-contained area.
 
+mod crash;
 mod e2e;
 mod emulator;
+mod faults;
 mod gitops;
 mod manifest;
 mod support;
