@@ -6,4 +6,5 @@ mod emulator;
 mod faults;
 mod gitops;
 mod manifest;
+mod secrets;
 mod support;
