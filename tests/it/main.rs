@@ -4,6 +4,7 @@ mod crash;
 mod e2e;
 mod emulator;
 mod faults;
+mod fuzz;
 mod gitops;
 mod manifest;
 mod secrets;
