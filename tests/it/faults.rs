@@ -7,6 +7,9 @@
 //! budget with probability 0.06⁶ ≈ 5·10⁻⁸, about 2·10⁻⁵ per run of ~400 calls. On top of that it
 //! queues one-shot faults, so every kind of fault is certain to fire at least a few times. The
 //! other tests script one fault each with `fail_next` and are fully deterministic.
+//!
+//! A long variant (2,150 changes, about 15 s) is ignored by default; run it with
+//! `cargo test --test it faults -- --ignored`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,11 +21,24 @@ use crate::support::{World, seed_group};
 
 const NO_CHANGES: &str = "No changes. Live groups match the manifests.";
 
-const NEW: usize = 200;
-const OLD: usize = 100;
-/// The first `MOVED` old groups get a new owner.
-const MOVED: usize = 20;
-const GONE: usize = 10;
+/// How many changes of each kind the big test makes.
+#[derive(Clone, Copy)]
+struct Scale {
+    /// Groups to create.
+    new: usize,
+    /// Existing groups to update.
+    old: usize,
+    /// The first `moved` old groups also get a new owner.
+    moved: usize,
+    /// Existing groups to destroy.
+    gone: usize,
+}
+
+impl Scale {
+    fn changes(self) -> usize {
+        self.new + self.old + self.moved + self.gone
+    }
+}
 
 fn new_id(i: usize) -> String {
     format!("new-{i:03}")
@@ -59,16 +75,16 @@ fn member(account: &str) -> SeedMember {
 }
 
 /// Old groups owned by alice with bob as a member, and groups to destroy.
-fn seed_existing(world: &World) {
+fn seed_existing(world: &World, Scale { old, gone, .. }: Scale) {
     let mut groups = Vec::new();
-    for i in 0..OLD {
+    for i in 0..old {
         let mut group = seed_group(&old_id(i), GroupType::Public, &format!("Old {i}"));
         group.owner = Some("alice".into());
         group.members.push(member("bob"));
         group.custom.insert("legacy".into(), "yes".into());
         groups.push(group);
     }
-    for i in 0..GONE {
+    for i in 0..gone {
         let mut group = seed_group(&gone_id(i), GroupType::Public, &format!("Gone {i}"));
         group.owner = Some("alice".into());
         groups.push(group);
@@ -77,9 +93,9 @@ fn seed_existing(world: &World) {
 }
 
 /// Creates, updates (renames, a custom key deleted and one set), transfers and destroys.
-fn big_manifest() -> String {
+fn big_manifest(scale: Scale) -> String {
     let mut text = String::from("defaults:\n  owner: alice\ngroups:\n");
-    for i in 0..NEW {
+    for i in 0..scale.new {
         text.push_str(&format!(
             "  - id: {}\n    type: {:?}\n    name: New {i}\n    introduction: made under faults\n",
             new_id(i),
@@ -92,16 +108,16 @@ fn big_manifest() -> String {
             text.push_str("    mute_all: true\n");
         }
     }
-    for i in 0..OLD {
+    for i in 0..scale.old {
         text.push_str(&format!(
             "  - id: {}\n    type: Public\n    name: Renamed {i}\n    custom: {{fresh: \"{i}\"}}\n",
             old_id(i)
         ));
-        if i < MOVED {
+        if i < scale.moved {
             text.push_str("    owner: bob\n");
         }
     }
-    for i in 0..GONE {
+    for i in 0..scale.gone {
         text.push_str(&format!("  - id: {}\n    ensure: absent\n", gone_id(i)));
     }
     text
@@ -134,9 +150,35 @@ fn calls(world: &World, command: &str) -> Vec<(u16, Option<i64>, bool)> {
 
 #[test]
 fn many_changes_converge_in_one_run_under_random_faults_and_latency_spikes() {
+    converge_under_faults(Scale {
+        new: 200,
+        old: 100,
+        moved: 20,
+        gone: 10,
+    });
+}
+
+#[test]
+#[ignore = "long: about 15 s; run with `cargo test --test it faults -- --ignored`"]
+fn thousands_of_changes_converge_in_one_run_under_random_faults_and_latency_spikes() {
+    converge_under_faults(Scale {
+        new: 1500,
+        old: 500,
+        moved: 100,
+        gone: 50,
+    });
+}
+
+fn converge_under_faults(scale: Scale) {
+    let Scale {
+        new,
+        old,
+        moved,
+        gone,
+    } = scale;
     let world = World::new();
-    seed_existing(&world);
-    world.write("groups/all.yaml", &big_manifest());
+    seed_existing(&world, scale);
+    world.write("groups/all.yaml", &big_manifest(scale));
     world.clear_log();
 
     let rates = Faults {
@@ -184,17 +226,24 @@ fn many_changes_converge_in_one_run_under_random_faults_and_latency_spikes() {
             }
             world.emulator.set_faults(rates);
         });
-        let run = world.timctl(&["apply", "groups", "--auto-approve", "--max-destroy", "20"]);
+        let max_destroy = gone.to_string();
+        let run = world.timctl(&[
+            "apply",
+            "groups",
+            "--auto-approve",
+            "--max-destroy",
+            &max_destroy,
+        ]);
         done.store(true, Ordering::SeqCst);
         run
     });
-    let total = NEW + OLD + MOVED + GONE;
     run.code(0)
         .stdout_has(&format!(
-            "Plan: {NEW} to create, {OLD} to update, {MOVED} owner transfers, {GONE} to destroy."
+            "Plan: {new} to create, {old} to update, {moved} owner transfers, {gone} to destroy."
         ))
         .stdout_has(&format!(
-            "Apply complete: {total} applied, 0 failed, 0 skipped."
+            "Apply complete: {} applied, 0 failed, 0 skipped.",
+            scale.changes()
         ));
 
     let log = world.emulator.request_log();
@@ -209,14 +258,14 @@ fn many_changes_converge_in_one_run_under_random_faults_and_latency_spikes() {
 
     // Nothing created or destroyed twice, nothing missing.
     let created = applied_per_group(&log, &["import_group", "create_group"]);
-    let expected: BTreeMap<String, usize> = (0..NEW).map(|i| (new_id(i), 1)).collect();
+    let expected: BTreeMap<String, usize> = (0..new).map(|i| (new_id(i), 1)).collect();
     assert_eq!(created, expected, "each new group created exactly once");
     let destroyed = applied_per_group(&log, &["destroy_group"]);
-    let expected: BTreeMap<String, usize> = (0..GONE).map(|i| (gone_id(i), 1)).collect();
+    let expected: BTreeMap<String, usize> = (0..gone).map(|i| (gone_id(i), 1)).collect();
     assert_eq!(destroyed, expected, "each group destroyed exactly once");
 
     // Every group as planned.
-    for i in 0..NEW {
+    for i in 0..new {
         let group = world.group(&new_id(i)).expect("created");
         assert_eq!(group.kind, new_kind(i), "{}", group.id);
         assert_eq!(group.name, format!("New {i}"));
@@ -227,15 +276,15 @@ fn many_changes_converge_in_one_run_under_random_faults_and_latency_spikes() {
             assert_eq!(group.mute_all, new_muted(i), "{}", group.id);
         }
     }
-    for i in 0..OLD {
+    for i in 0..old {
         let group = world.group(&old_id(i)).expect("still there");
         assert_eq!(group.name, format!("Renamed {i}"));
         assert!(!group.custom.contains_key("legacy"), "{}", group.id);
         assert_eq!(group.custom["fresh"], i.to_string());
-        let owner = if i < MOVED { "bob" } else { "alice" };
+        let owner = if i < moved { "bob" } else { "alice" };
         assert_eq!(group.owner.as_deref(), Some(owner), "{}", group.id);
     }
-    for i in 0..GONE {
+    for i in 0..gone {
         assert!(
             world.group(&gone_id(i)).is_none(),
             "{} destroyed",
@@ -432,4 +481,41 @@ fn a_create_that_fails_on_every_attempt_is_reported_and_the_next_run_converges()
         .timctl(&["plan", "groups"])
         .code(0)
         .stdout_has(NO_CHANGES);
+}
+
+#[test]
+fn a_failed_list_page_is_asked_again_and_prune_destroys_exactly_the_undeclared_groups() {
+    let world = World::new();
+    world.seed(
+        ["gone-a", "gone-b", "gone-keep", "other"]
+            .iter()
+            .map(|id| seed_group(id, GroupType::Public, id))
+            .collect(),
+    );
+    world.write(
+        "groups/main.yaml",
+        "prune: {id_prefixes: [gone-]}\ngroups:\n  - {id: gone-keep, type: Public, name: gone-keep}\n",
+    );
+    world.clear_log();
+    world
+        .emulator
+        .fail_next(Command::GetAppidGroupList, Fault::BadGateway);
+    world
+        .emulator
+        .fail_next(Command::GetAppidGroupList, Fault::Internal);
+    world
+        .timctl(&["apply", "groups", "--auto-approve"])
+        .code(0)
+        .stdout_has("Plan: 0 to create, 0 to update, 0 owner transfers, 2 to destroy.")
+        .stdout_has("Apply complete: 2 applied, 0 failed, 0 skipped.");
+    assert_eq!(
+        calls(&world, "get_appid_group_list"),
+        [
+            (502, None, false),
+            (200, Some(10002), false),
+            (200, Some(0), false)
+        ]
+    );
+    let left: Vec<String> = world.emulator.groups().into_iter().map(|g| g.id).collect();
+    assert_eq!(left, ["gone-keep", "other"]);
 }
