@@ -1,8 +1,12 @@
 //! The one integration-test binary; each module is a self-contained area.
 
+mod crash;
 mod e2e;
 mod emulator;
+mod faults;
+mod fuzz;
 mod gitops;
 mod manifest;
 mod property;
+mod secrets;
 mod support;

@@ -1,11 +1,16 @@
-//! Properties: the loader never panics, and written groups come back with their lines.
+//! Properties: the loader never panics (random bytes, manifest-like token soup, and
+//! structurally random YAML: nested maps, lists, scalars and tags under `groups`, `defaults` and
+//! `prune`), every problem names its file, and written groups come back with their lines.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use proptest::prelude::*;
 
-use super::load;
+use serde_yaml::Value as Yaml;
+use serde_yaml::value::{Tag, TaggedValue};
+
+use super::{load, load_with};
 use crate::manifest::Limits;
 use crate::manifest::document::{Declared, read_file};
 use crate::model::{ApplyJoin, Group, GroupType};
@@ -86,6 +91,180 @@ proptest! {
             expected.id = id.as_str().into();
             prop_assert_eq!(&loaded.group, &expected);
             prop_assert_eq!(loaded.source.line, Some(lines[id]), "{}", text);
+        }
+    }
+}
+
+/// A YAML scalar: what the fields expect, near misses, and plain noise.
+fn scalar() -> impl Strategy<Value = Yaml> {
+    prop_oneof![
+        Just(Yaml::Null),
+        any::<bool>().prop_map(Yaml::Bool),
+        any::<i64>().prop_map(|n| Yaml::Number(n.into())),
+        any::<u64>().prop_map(|n| Yaml::Number(n.into())),
+        any::<f64>().prop_map(|n| Yaml::Number(n.into())),
+        prop::sample::select(vec![
+            "Public",
+            "Private",
+            "ChatRoom",
+            "AVChatRoom",
+            "Community",
+            "Pubic",
+            "absent",
+            "present",
+            "NeedPermission",
+            "FreeAccess",
+            "DisableApply",
+            "On",
+            "yes",
+            "~",
+            "",
+            "@TGS#_x",
+            "eng",
+            "1e3",
+            "0x1F",
+            "-0",
+        ])
+        .prop_map(|s| Yaml::String(s.to_owned())),
+        "[\\PC\n]{0,40}".prop_map(Yaml::String),
+        (0usize..120).prop_map(|n| Yaml::String("é".repeat(n))),
+    ]
+}
+
+/// A manifest key, mostly a real one.
+fn key() -> impl Strategy<Value = Yaml> {
+    prop_oneof![
+        6 => prop::sample::select(crate::manifest::fields::GROUP_KEYS)
+            .prop_map(|k| Yaml::String(k.to_owned())),
+        1 => "[a-z_]{1,10}".prop_map(Yaml::String),
+        1 => scalar(),
+    ]
+}
+
+fn mapping(entries: Vec<(Yaml, Yaml)>) -> Yaml {
+    Yaml::Mapping(entries.into_iter().collect())
+}
+
+/// Any YAML value, nested up to four levels, tags included.
+fn value() -> impl Strategy<Value = Yaml> {
+    scalar().prop_recursive(4, 40, 5, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Yaml::Sequence),
+            prop::collection::vec((key(), inner.clone()), 0..5).prop_map(mapping),
+            ("![a-z]{1,6}", inner).prop_map(|(tag, value)| {
+                Yaml::Tagged(Box::new(TaggedValue {
+                    tag: Tag::new(tag),
+                    value,
+                }))
+            }),
+        ]
+    })
+}
+
+/// A group entry: mostly a map with a good id and type, so the checks
+/// of the other keys are reached, and random values under known keys.
+fn entry() -> impl Strategy<Value = Yaml> {
+    let string = |s: &str| Yaml::String(s.to_owned());
+    let map = (
+        prop::option::weighted(0.8, "[a-z][a-z0-9-]{0,8}"),
+        prop::option::weighted(
+            0.7,
+            prop::sample::select(vec![
+                "Private",
+                "Public",
+                "ChatRoom",
+                "AVChatRoom",
+                "Community",
+            ]),
+        ),
+        prop::collection::vec((key(), value()), 0..6),
+    )
+        .prop_map(move |(id, kind, rest)| {
+            let mut entries = Vec::new();
+            entries.extend(id.map(|id| (string("id"), Yaml::String(id))));
+            entries.extend(kind.map(|kind| (string("type"), string(kind))));
+            entries.extend(rest);
+            mapping(entries)
+        });
+    prop_oneof![6 => map, 1 => value()]
+}
+
+/// A `defaults` block: mostly a map of known keys to random values.
+fn defaults() -> impl Strategy<Value = Yaml> {
+    prop_oneof![
+        4 => prop::collection::vec((key(), value()), 0..6).prop_map(mapping),
+        1 => value(),
+    ]
+}
+
+/// A document shaped like a manifest at the top, random below.
+fn document() -> impl Strategy<Value = Yaml> {
+    let groups = prop_oneof![
+        4 => prop::collection::vec(entry(), 0..6).prop_map(Yaml::Sequence),
+        1 => value(),
+    ];
+    let prune = prop_oneof![
+        3 => value().prop_map(|v| mapping(vec![(Yaml::String("id_prefixes".into()), v)])),
+        1 => value(),
+    ];
+    let named = |name: &'static str, v: Option<Yaml>| v.map(|v| (Yaml::String(name.into()), v));
+    let top = (
+        prop::option::of(groups),
+        prop::option::of(defaults()),
+        prop::option::of(prune),
+        prop::collection::vec((key(), value()), 0..2),
+    )
+        .prop_map(move |(groups, defaults, prune, extra)| {
+            let mut entries: Vec<(Yaml, Yaml)> = [
+                named("groups", groups),
+                named("defaults", defaults),
+                named("prune", prune),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            entries.extend(extra);
+            mapping(entries)
+        });
+    prop_oneof![9 => top, 1 => value()]
+}
+
+/// YAML text for `docs` (several documents in one file when more than one).
+fn yaml_text(docs: &[Yaml]) -> Result<String, TestCaseError> {
+    let mut text = String::new();
+    for doc in docs {
+        let one = serde_yaml::to_string(doc)
+            .map_err(|e| TestCaseError::reject(format!("not serializable: {e}")))?;
+        if !text.is_empty() {
+            text.push_str("---\n");
+        }
+        text.push_str(&one);
+    }
+    Ok(text)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn structurally_random_yaml_never_panics_and_problems_name_their_file(
+        first in prop::collection::vec(document(), 1..3),
+        second in prop::option::of(document()),
+    ) {
+        let first = yaml_text(&first)?;
+        let second = second.map(|doc| yaml_text(&[doc])).transpose()?;
+        let mut files = vec![("g.yaml", first.as_str())];
+        if let Some(second) = &second {
+            files.push(("h.yaml", second.as_str()));
+        }
+        if let Err(problems) = load_with(&files, &Limits::default()) {
+            prop_assert!(!problems.is_empty());
+            for problem in problems {
+                prop_assert!(
+                    problem.starts_with("g.yaml") || problem.starts_with("h.yaml"),
+                    "{}\n--- g.yaml\n{}\n--- h.yaml\n{:?}", problem, first, second
+                );
+            }
         }
     }
 }
