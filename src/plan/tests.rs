@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::model::Source;
+use crate::model::{ApplyJoin, Source};
 
 fn live(group: Group, member_num: u32) -> ActualGroup {
     ActualGroup {

@@ -1,0 +1,329 @@
+//! The plan as data: what each change does, with every changed field as an `(actual, desired)`
+//! pair, the guards a saved plan is checked against, and the totals of the summary line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::{ActualGroup, ApplyJoin, Group, GroupId, GroupType};
+
+/// A computed plan: the changes in apply order, what each touched group looked like when it was
+/// read, and warnings for the reader.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    /// For every group a change touches: the state it was read in (saved-plan compare-and-swap).
+    pub guards: BTreeMap<GroupId, Guard>,
+    pub warnings: Vec<Warning>,
+}
+
+/// One change to one group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub id: GroupId,
+    pub action: Action,
+    /// With `--baseline`: whether the manifests under review cause this change or the live
+    /// group had already drifted from the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// What a change does. The order of the variants is the apply order of the phases.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    Create(Create),
+    Replace(Replace),
+    Update(Update),
+    Transfer(Transfer),
+    Destroy(Destroy),
+}
+
+/// The phases of an apply, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Create,
+    Update,
+    Transfer,
+    Destroy,
+}
+
+impl Action {
+    pub fn phase(&self) -> Phase {
+        match self {
+            Action::Create(_) | Action::Replace(_) => Phase::Create,
+            Action::Update(_) => Phase::Update,
+            Action::Transfer(_) => Phase::Transfer,
+            Action::Destroy(_) => Phase::Destroy,
+        }
+    }
+
+    /// The API commands this change calls, in order.
+    pub fn commands(&self) -> Vec<&'static str> {
+        match self {
+            Action::Create(create) => create_commands(&create.desired),
+            Action::Replace(replace) => {
+                let mut commands = vec!["destroy_group"];
+                commands.extend(create_commands(&replace.desired));
+                commands
+            }
+            Action::Update(_) => vec!["modify_group_base_info"],
+            Action::Transfer(_) => vec!["change_group_owner"],
+            Action::Destroy(_) => vec!["destroy_group"],
+        }
+    }
+}
+
+fn create_commands(desired: &Group) -> Vec<&'static str> {
+    let mut commands = vec![create_command(desired)];
+    if needs_modify_after_create(desired) {
+        commands.push("modify_group_base_info");
+    }
+    commands
+}
+
+/// `import_group`, or `create_group` for the one type that cannot be imported.
+pub fn create_command(desired: &Group) -> &'static str {
+    match desired.group_type {
+        Some(t) if !t.importable() => "create_group",
+        _ => "import_group",
+    }
+}
+
+/// Neither `import_group` nor `create_group` takes `MuteAllMember`, and a Community refuses
+/// `ApplyJoinOption` at creation: a group that must start muted, or a Community with a join
+/// option, gets a `modify_group_base_info` right after it is made.
+pub fn needs_modify_after_create(desired: &Group) -> bool {
+    desired.mute_all == Some(true) || apply_join_after_create(desired)
+}
+
+/// Whether the join option is set by the modify that follows creation (Community only).
+pub fn apply_join_after_create(desired: &Group) -> bool {
+    desired.group_type == Some(GroupType::Community) && desired.apply_join.is_some()
+}
+
+/// A group to make.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Create {
+    /// Every written field; `type` and `name` are always set.
+    pub desired: Group,
+}
+
+/// A type change: destroy the group, then make it again. Members and history are lost.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replace {
+    pub actual_type: GroupType,
+    pub member_num: u32,
+    pub desired: Group,
+}
+
+/// A field's value before and after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diff<T> {
+    pub actual: Option<T>,
+    pub desired: T,
+}
+
+/// A custom (AppDefinedData) key whose value changes. `desired: None` deletes the key (sent
+/// with an empty value); `actual: None` adds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomDiff {
+    pub key: String,
+    pub actual: Option<String>,
+    pub desired: Option<String>,
+}
+
+/// Profile fields to change with `modify_group_base_info`; only the changed ones are set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Update {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Diff<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduction: Option<Diff<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<Diff<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_url: Option<Diff<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_members: Option<Diff<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apply_join: Option<Diff<ApplyJoin>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mute_all: Option<Diff<bool>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom: Vec<CustomDiff>,
+}
+
+impl Update {
+    pub fn is_empty(&self) -> bool {
+        let Update {
+            name,
+            introduction,
+            notification,
+            face_url,
+            max_members,
+            apply_join,
+            mute_all,
+            custom,
+        } = self;
+        name.is_none()
+            && introduction.is_none()
+            && notification.is_none()
+            && face_url.is_none()
+            && max_members.is_none()
+            && apply_join.is_none()
+            && mute_all.is_none()
+            && custom.is_empty()
+    }
+}
+
+/// An ownership transfer (`change_group_owner`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub actual: Option<String>,
+    pub desired: String,
+}
+
+/// A group to disband.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Destroy {
+    pub group_type: GroupType,
+    pub member_num: u32,
+    pub reason: DestroyReason,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DestroyReason {
+    /// The manifest says `ensure: absent`.
+    Absent,
+    /// Undeclared, under a prune prefix.
+    Pruned { prefix: String },
+}
+
+/// Whether a change comes from the manifests under review or from drift (`--baseline`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    ThisChange,
+    Drift,
+}
+
+/// What a group looked like when the plan read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Guard {
+    /// The group did not exist.
+    Absent,
+    /// The group existed with this `InfoSeq` and these profile fields.
+    Present { info_seq: u64, fingerprint: String },
+}
+
+impl Guard {
+    pub fn of(actual: Option<&ActualGroup>) -> Guard {
+        match actual {
+            None => Guard::Absent,
+            Some(actual) => Guard::Present {
+                info_seq: actual.info_seq,
+                fingerprint: fingerprint(&actual.group),
+            },
+        }
+    }
+}
+
+/// SHA-256 over the canonical JSON of a profile: equal fingerprints, equal fields.
+pub fn fingerprint(group: &Group) -> String {
+    let json = serde_json::to_vec(group).expect("a profile serializes");
+    Sha256::digest(json)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Something the reader of a plan should know that does not stop it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Warning {
+    /// An AVChatRoom cannot be imported; it is made with `create_group` (no `CreateTime`,
+    /// webhooks fire).
+    CreatedNotImported { id: GroupId },
+    /// A replace loses the group's members and message history.
+    ReplaceLosesHistory { id: GroupId, member_num: u32 },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::CreatedNotImported { id } => write!(
+                f,
+                "group {id:?} is an AVChatRoom, which cannot be imported: it will be made with create_group"
+            ),
+            Warning::ReplaceLosesHistory { id, member_num } => write!(
+                f,
+                "group {id:?} will be destroyed and made again: its {member_num} members and its message history are lost"
+            ),
+        }
+    }
+}
+
+/// Totals for the summary line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub replace: usize,
+    pub update: usize,
+    pub transfer: usize,
+    pub destroy: usize,
+    /// Members of the destroyed (and replaced) groups, all together.
+    pub destroyed_members: u64,
+    /// API calls the apply will make, read-backs not counted.
+    pub api_calls: usize,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for change in &self.changes {
+            summary.api_calls += change.action.commands().len();
+            match &change.action {
+                Action::Create(_) => summary.create += 1,
+                Action::Replace(replace) => {
+                    summary.replace += 1;
+                    summary.destroyed_members += u64::from(replace.member_num);
+                }
+                Action::Update(_) => summary.update += 1,
+                Action::Transfer(_) => summary.transfer += 1,
+                Action::Destroy(destroy) => {
+                    summary.destroy += 1;
+                    summary.destroyed_members += u64::from(destroy.member_num);
+                }
+            }
+        }
+        summary
+    }
+
+    /// Labels each change "this change" or "drift" against the plan the baseline manifests give
+    /// for the same live state: a change the baseline would make identically is drift (live
+    /// already differed from the baseline); anything the manifests under review alter, even in
+    /// part, is "this change".
+    pub fn label_origins(&mut self, baseline: &Plan) {
+        for change in &mut self.changes {
+            let drift = baseline
+                .changes
+                .iter()
+                .any(|base| base.id == change.id && base.action == change.action);
+            change.origin = Some(if drift {
+                Origin::Drift
+            } else {
+                Origin::ThisChange
+            });
+        }
+    }
+}
