@@ -270,3 +270,22 @@ fn the_embedded_emulator_runs_the_whole_flow_offline() {
     assert_eq!(code, 0);
     assert!(stdout.contains(NO_CHANGES), "{stdout}");
 }
+
+#[test]
+fn the_shipped_examples_apply_cleanly() {
+    let world = World::new();
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/groups");
+    world.timctl(&["validate", examples]).code(0);
+    world
+        .timctl(&["plan", examples, "--detailed-exitcode"])
+        .code(2)
+        .stdout_has("10 to create");
+    world
+        .timctl(&["apply", examples, "--auto-approve"])
+        .code(0)
+        .stdout_has("10 applied, 0 failed");
+    world
+        .timctl(&["plan", examples, "--detailed-exitcode"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+}
