@@ -4,4 +4,5 @@ mod e2e;
 mod emulator;
 mod gitops;
 mod manifest;
+mod pacing;
 mod support;
