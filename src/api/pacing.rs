@@ -12,9 +12,9 @@
 //! requests that reach the service bunched up by network jitter or a late wake-up.
 //!
 //! The margin is the price of that guarantee in time: a long run takes 1/0.97 = 1.03 times the
-//! floor the documented limit sets. The benchmark (`examples/bench`) measures runs of 10,000
-//! and 100,000 groups at 1.03–1.07 times the floor with no rate-limit answer from the
-//! emulator; a margin of 0.9 cost 1.11–1.14.
+//! floor the documented limit sets. The benchmark (`examples/bench`) measures reads and applies
+//! of 10,000 and 100,000 groups at 1.03–1.07 times the floor, with no rate-limit answer from
+//! the emulator; with a margin of 0.9 and a 5 % burst they took 1.07–1.15 times it.
 //!
 //! A rate-limit answer still pauses the command ([`Pacer::penalize`]) and is retried: the
 //! service's counter may include calls from other tools using the same app.
