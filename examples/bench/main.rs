@@ -67,6 +67,9 @@ struct Args {
     /// Groups declared `ensure: absent` (at most 5 keeps within the default destroy limits).
     #[arg(long, default_value_t = 5)]
     destroys: usize,
+    /// Fraction of new groups declared muted (each takes a modify right after its import).
+    #[arg(long, default_value_t = 0.25)]
+    muted: f64,
     /// Members of each live group besides its owner.
     #[arg(long, default_value_t = 2)]
     members: usize,
@@ -178,6 +181,7 @@ fn scenario(args: &Args) -> Scenario {
         new: args.new,
         transfers: args.transfers,
         destroys: args.destroys,
+        muted: args.muted,
         members: args.members,
     }
 }

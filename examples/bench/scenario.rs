@@ -22,7 +22,7 @@ pub enum Kind {
     /// Live differs in one field; the number picks which (name, notification, a custom value,
     /// an extra custom key).
     Drifted(u8),
-    /// Declared, not live: created (one in four muted, which takes a modify after the import).
+    /// Declared, not live: created (muted ones take a modify after the import).
     New,
     /// Live owner differs; the declared owner is a member: transferred.
     NewOwner,
@@ -41,6 +41,8 @@ pub struct Scenario {
     pub transfers: f64,
     /// Number of groups to destroy (within the default destroy limits: 5).
     pub destroys: usize,
+    /// Fraction of new groups declared muted.
+    pub muted: f64,
     /// Members of each live group besides its owner.
     pub members: usize,
 }
@@ -72,6 +74,11 @@ impl Scenario {
         }
     }
 
+    /// Whether new group `i` is declared muted: one index in every `1 / muted`.
+    fn muted(&self, i: usize) -> bool {
+        self.muted > 0.0 && i % ((1.0 / self.muted).round().max(1.0) as usize) == 0
+    }
+
     pub fn expected(&self) -> Expected {
         let mut expected = Expected::default();
         for i in 0..self.groups {
@@ -92,7 +99,7 @@ impl Scenario {
         for (file, start) in (0..self.groups).step_by(GROUPS_PER_FILE).enumerate() {
             let mut text = String::from("defaults:\n  type: Public\ngroups:\n");
             for i in start..(start + GROUPS_PER_FILE).min(self.groups) {
-                manifest_entry(&mut text, i, self.kind(i));
+                manifest_entry(&mut text, i, self.kind(i), self.muted(i));
             }
             std::fs::write(dir.join(format!("groups-{file:04}.yaml")), text)?;
             files += 1;
@@ -181,7 +188,7 @@ impl Declared {
     }
 }
 
-fn manifest_entry(text: &mut String, i: usize, kind: Kind) {
+fn manifest_entry(text: &mut String, i: usize, kind: Kind, muted: bool) {
     let d = Declared::of(i);
     if kind == Kind::Absent {
         let _ = write!(text, "  - id: {}\n    ensure: absent\n", d.id);
@@ -195,7 +202,7 @@ fn manifest_entry(text: &mut String, i: usize, kind: Kind) {
     for (key, value) in &d.custom {
         let _ = writeln!(text, "      {key}: {value}");
     }
-    if kind == Kind::New && i % 4 == 0 {
+    if kind == Kind::New && muted {
         text.push_str("    mute_all: true\n");
     }
 }
