@@ -29,11 +29,9 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::api::{ApiError, Client, ModifyFields, fields_set_after_create};
+use crate::live::{self, progress_bar};
 use crate::model::{Actual, GroupId};
 use crate::plan::{self, Action, Change, Guard, Phase, Plan, Update};
-
-/// Most calls in flight at once; the client's pacer decides the actual rate.
-const MAX_IN_FLIGHT: usize = 512;
 
 /// How an apply runs.
 #[derive(Clone, Debug, Default)]
@@ -148,10 +146,10 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Repo
                 .map(|c| c.id.clone())
                 .filter(|id| !verified.contains(id) && !stopped.contains_key(id))
                 .collect();
-            check_guards(client, plan, &unverified, &mut stopped).await;
+            check_guards(client, plan, &unverified, &mut stopped, options.progress).await;
             verified.extend(unverified);
         }
-        let bar = progress_bar(options.progress, phase, changes.len());
+        let bar = progress_bar(options.progress, phase_name(phase), changes.len());
         let mut runnable = Vec::new();
         for change in changes {
             match stopped.get(&change.id) {
@@ -179,7 +177,7 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Repo
             bar.finish_and_clear();
         }
     }
-    verify(client, plan, &mut report).await;
+    verify(client, plan, &mut report, options.progress).await;
     report
 }
 
@@ -189,7 +187,11 @@ async fn run_phase(
     bar: &Option<indicatif::ProgressBar>,
     options: &ApplyOptions,
 ) -> Vec<ChangeResult> {
-    let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    // At most as many changes under way as the client has requests in flight: each change
+    // makes one call at a time, so none waits for a connection slot behind the calls of
+    // another command (a create's follow-up modify behind the queue of imports), and the
+    // pacer alone sets the rate.
+    let permits = Arc::new(Semaphore::new(client.max_in_flight()));
     let mut tasks = JoinSet::new();
     for change in changes {
         let client = client.clone();
@@ -298,11 +300,12 @@ async fn check_guards(
     plan: &Plan,
     ids: &[GroupId],
     stopped: &mut BTreeMap<GroupId, String>,
+    progress: bool,
 ) {
     if ids.is_empty() {
         return;
     }
-    let actual = match client.read_groups(ids).await {
+    let actual = match live::read_groups(client, ids, progress.then_some("recheck")).await {
         Ok(actual) => actual,
         Err(error) => {
             let reason = format!(
@@ -342,7 +345,7 @@ fn guard_mismatch(expected: &Guard, found: &Guard) -> String {
 }
 
 /// Reads every touched group back and records fields that did not take effect.
-async fn verify(client: &Client, plan: &Plan, report: &mut Report) {
+async fn verify(client: &Client, plan: &Plan, report: &mut Report, progress: bool) {
     let applied: BTreeSet<(GroupId, &'static str)> = report
         .results
         .iter()
@@ -358,7 +361,8 @@ async fn verify(client: &Client, plan: &Plan, report: &mut Report) {
     if ids.is_empty() {
         return;
     }
-    let actual: Actual = match client.read_groups(&ids).await {
+    let shown = progress.then_some("read back");
+    let actual: Actual = match live::read_groups(client, &ids, shown).await {
         Ok(actual) => actual,
         Err(error) => {
             report.verify_error = Some(error_chain(&error));
@@ -413,16 +417,11 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-fn progress_bar(enabled: bool, phase: Phase, len: usize) -> Option<indicatif::ProgressBar> {
-    if !enabled {
-        return None;
+fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Create => "create",
+        Phase::Update => "update",
+        Phase::Transfer => "transfer",
+        Phase::Destroy => "destroy",
     }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    let style =
-        indicatif::ProgressStyle::with_template("{prefix:>9} [{bar:30}] {pos}/{len} {elapsed}")
-            .map(|s| s.progress_chars("=> "))
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.set_prefix(format!("{phase:?}").to_lowercase());
-    Some(bar)
 }

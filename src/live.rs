@@ -5,6 +5,9 @@
 //! in `.timctl/emulator.json`. [`read_actual`] fetches everything the pure planner needs, and
 //! nothing more, before planning starts: the declared groups, the undeclared ones under prune
 //! prefixes, and the roles of new owners (the transfer precondition).
+//!
+//! Long reads show a progress bar on stderr when the caller asks (on a terminal); the applier
+//! draws its phases' bars with the same `progress_bar`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -108,12 +111,13 @@ fn client(
 /// Reads what the planner needs: every declared group in scope, every undeclared group under a
 /// prune prefix, and for each group whose owner would change, the new owner's role. Owners that
 /// `baseline` declares are asked about too, so that the baseline plan meets the same
-/// preconditions.
+/// preconditions. With `progress`, a bar on stderr counts the groups read.
 pub async fn read_actual(
     client: &Client,
     desired: &Desired,
     baseline: Option<&Desired>,
     options: &PlanOptions,
+    progress: bool,
 ) -> Result<Actual, ApiError> {
     let mut ids: BTreeSet<GroupId> = desired
         .groups
@@ -132,7 +136,7 @@ pub async fn read_actual(
         }));
     }
     let ids: Vec<GroupId> = ids.into_iter().collect();
-    let mut actual = client.read_groups(&ids).await?;
+    let mut actual = read_groups(client, &ids, progress.then_some("read")).await?;
 
     let mut wanted: BTreeMap<GroupId, BTreeSet<String>> = BTreeMap::new();
     for manifests in std::iter::once(desired).chain(baseline) {
@@ -151,4 +155,44 @@ pub async fn read_actual(
         }
     }
     Ok(actual)
+}
+
+/// Reads `ids`, with a progress bar on stderr labelled `shown` when it is given.
+pub(crate) async fn read_groups(
+    client: &Client,
+    ids: &[GroupId],
+    shown: Option<&'static str>,
+) -> Result<Actual, ApiError> {
+    let bar = shown.and_then(|label| progress_bar(true, label, ids.len()));
+    let read = client
+        .read_groups_with_progress(ids, |answered| {
+            if let Some(bar) = &bar {
+                bar.inc(answered as u64);
+            }
+        })
+        .await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    read
+}
+
+/// A bar on stderr counting `len` steps, labelled `prefix`; `None` when not `enabled` (stderr
+/// is not a terminal) or there is nothing to count.
+pub(crate) fn progress_bar(
+    enabled: bool,
+    prefix: &'static str,
+    len: usize,
+) -> Option<indicatif::ProgressBar> {
+    if !enabled || len == 0 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    let style =
+        indicatif::ProgressStyle::with_template("{prefix:>9} [{bar:30}] {pos}/{len} {elapsed}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_prefix(prefix);
+    Some(bar)
 }

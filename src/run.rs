@@ -135,7 +135,9 @@ pub async fn plan_against(
     baseline: Option<&Desired>,
     options: &PlanOptions,
 ) -> anyhow::Result<Plan> {
-    let actual = live::read_actual(&connection.client, desired, baseline, options).await?;
+    let progress = std::io::stderr().is_terminal();
+    let actual =
+        live::read_actual(&connection.client, desired, baseline, options, progress).await?;
     let mut plan =
         plan::plan(desired, &actual, options).map_err(|errors| anyhow::anyhow!("{errors}"))?;
     if let Some(baseline) = baseline {
@@ -282,7 +284,8 @@ async fn export_command(args: ExportArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .filter(|id| filter.matches(id.as_str()))
         .collect();
-    let actual = connection.client.read_groups(&ids).await?;
+    let shown = std::io::stderr().is_terminal().then_some("read");
+    let actual = live::read_groups(&connection.client, &ids, shown).await?;
     match &args.out {
         Some(dir) => {
             let written = export::write_dir(&actual, dir)

@@ -88,6 +88,7 @@ struct Inner {
     pacer: Pacer,
     retry: RetryPolicy,
     in_flight: Semaphore,
+    max_in_flight: usize,
 }
 
 impl fmt::Debug for Client {
@@ -143,6 +144,7 @@ impl Client {
                 pacer: Pacer::new(config.rate),
                 retry: config.retry,
                 in_flight: Semaphore::new(config.max_in_flight.max(1)),
+                max_in_flight: config.max_in_flight.max(1),
             }),
         })
     }
@@ -162,6 +164,11 @@ impl Client {
     /// The call frequency the client keeps `command` under, calls per second.
     pub fn rate_limit(&self, command: Command) -> f64 {
         self.inner.pacer.limit(command)
+    }
+
+    /// Most requests in flight at once across all clones of the client.
+    pub fn max_in_flight(&self) -> usize {
+        self.inner.max_in_flight
     }
 
     pub(crate) fn retry_policy(&self) -> RetryPolicy {
@@ -286,12 +293,13 @@ impl Client {
     }
 
     /// Runs `task` on every item concurrently (bounded by the pacer and the in-flight limit)
-    /// and collects the results in item order. The first error wins; the other tasks are
-    /// cancelled.
+    /// and collects the results in item order; `done` sees each result as it arrives (for a
+    /// progress bar). The first error wins; the other tasks are cancelled.
     pub(crate) async fn concurrently<I, T, F, Fut>(
         &self,
         items: Vec<I>,
         task: F,
+        mut done: impl FnMut(&T),
     ) -> Result<Vec<T>, ApiError>
     where
         F: Fn(Client, I) -> Fut,
@@ -310,7 +318,9 @@ impl Client {
                 Ok(done) => done,
                 Err(err) => std::panic::resume_unwind(err.into_panic()),
             };
-            slots[index] = Some(result?);
+            let result = result?;
+            done(&result);
+            slots[index] = Some(result);
         }
         Ok(slots
             .into_iter()

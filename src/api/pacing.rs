@@ -7,9 +7,14 @@
 //!
 //! Guarantees: the bucket refills at [`RATE_MARGIN`] × the limit and holds at most
 //! [`BURST_SECS`] × the limit (at least one call), so in any window of `T` seconds at most
-//! `burst + 0.9·limit·T` calls start: 190 in any second for a 200/s command. The 5 % left over
-//! absorbs requests that reach the service bunched up by network jitter or a late wake-up,
-//! whether the service counts with a token bucket or with one-second windows.
+//! `burst + 0.97·limit·T` calls start: 196 in any second for a 200/s command, whether the
+//! service counts with a token bucket or with one-second windows. The 2 % left over absorbs
+//! requests that reach the service bunched up by network jitter or a late wake-up.
+//!
+//! The margin is the price of that guarantee in time: a long run takes 1/0.97 = 1.03 times the
+//! floor the documented limit sets. The benchmark (`examples/bench`) measures reads and applies
+//! of 10,000 and 100,000 groups at 1.03–1.07 times the floor, with no rate-limit answer from
+//! the emulator; with a margin of 0.9 and a 5 % burst they took 1.07–1.15 times it.
 //!
 //! A rate-limit answer still pauses the command ([`Pacer::penalize`]) and is retried: the
 //! service's counter may include calls from other tools using the same app.
@@ -22,9 +27,10 @@ use tokio::time::Instant;
 use super::wire::Command;
 
 /// Share of the limit the pacer refills at.
-pub const RATE_MARGIN: f64 = 0.9;
-/// Burst allowance, in seconds' worth of the limit.
-pub const BURST_SECS: f64 = 0.05;
+pub const RATE_MARGIN: f64 = 0.97;
+/// Burst allowance, in seconds' worth of the limit. With [`RATE_MARGIN`] it bounds the calls
+/// started in any one second: `(RATE_MARGIN + BURST_SECS) × limit`, under the limit.
+pub const BURST_SECS: f64 = 0.01;
 /// How long a command pauses after a rate-limit answer.
 pub const PENALTY: Duration = Duration::from_secs(1);
 
@@ -208,16 +214,32 @@ mod tests {
         false
     }
 
+    /// Most calls the pacer may start in any window of `window` for a command limited to
+    /// `limit` calls per second: a full bucket plus the refill.
+    fn bound(limit: f64, window: Duration) -> usize {
+        let burst = (limit * BURST_SECS).max(1.0);
+        (burst + limit * RATE_MARGIN * window.as_secs_f64()).floor() as usize
+    }
+
+    #[test]
+    fn any_second_stays_under_the_limit_with_room_for_jitter() {
+        const { assert!(RATE_MARGIN + BURST_SECS <= 0.98) };
+        assert_eq!(bound(200.0, Duration::from_secs(1)), 196);
+        assert_eq!(bound(1.0, Duration::from_secs(1)), 1);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_thousand_concurrent_callers_stay_under_200_per_second() {
         let pacer = Arc::new(Pacer::new(None));
         let times = grants(pacer, Command::GetGroupInfo, 1000, 1, Duration::ZERO).await;
         assert_eq!(times.len(), 1000);
-        assert!(max_in_window(&times, Duration::from_secs(1)) <= 190);
+        let second = Duration::from_secs(1);
+        assert!(max_in_window(&times, second) <= bound(200.0, second));
         assert!(!service_would_refuse(&times, 200.0));
-        // And the pacer does not crawl: 1000 calls at 180/s after a burst of 10 take 5.5 s.
+        // And the pacer does not crawl: 1000 calls at 194/s after a burst of 2 take 5.14 s,
+        // 1.03 times the 5 s floor.
         let last = times.last().unwrap().as_secs_f64();
-        assert!((5.45..5.65).contains(&last), "{last}");
+        assert!((5.10..5.20).contains(&last), "{last}");
     }
 
     #[tokio::test(start_paused = true)]
@@ -233,8 +255,9 @@ mod tests {
         )
         .await;
         assert_eq!(times.len(), 2000);
-        assert!(max_in_window(&times, Duration::from_secs(1)) <= 190);
-        assert!(max_in_window(&times, Duration::from_millis(100)) <= 10 + 18);
+        for window in [Duration::from_secs(1), Duration::from_millis(100)] {
+            assert!(max_in_window(&times, window) <= bound(200.0, window));
+        }
         assert!(!service_would_refuse(&times, 200.0));
     }
 
@@ -261,10 +284,13 @@ mod tests {
             assert_eq!(pacer.limit(command), expected, "{command}");
         }
         let times = grants(pacer, Command::ImportGroup, 1000, 1, Duration::ZERO).await;
-        assert!(max_in_window(&times, Duration::from_secs(1)) <= 475);
+        let second = Duration::from_secs(1);
+        assert!(max_in_window(&times, second) <= bound(500.0, second));
+        assert!(bound(500.0, second) < 500);
         assert!(!service_would_refuse(&times, 500.0));
+        // 995 calls after a burst of 5, at 485/s.
         let last = times.last().unwrap().as_secs_f64();
-        assert!((2.1..2.3).contains(&last), "{last}");
+        assert!((2.0..2.1).contains(&last), "{last}");
     }
 
     #[tokio::test(start_paused = true)]

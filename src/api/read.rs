@@ -33,6 +33,16 @@ impl Client {
     /// Reads the given groups. A group the service does not know (10010/10015) is simply not
     /// in the result; any other per-group error fails the read. Batches of 50, concurrently.
     pub async fn read_groups(&self, ids: &[GroupId]) -> Result<Actual, ApiError> {
+        self.read_groups_with_progress(ids, |_| {}).await
+    }
+
+    /// [`Client::read_groups`], telling `progress` how many more ids have been answered each
+    /// time a batch is (for a progress bar). Duplicate ids are read, and counted, once.
+    pub async fn read_groups_with_progress(
+        &self,
+        ids: &[GroupId],
+        mut progress: impl FnMut(usize),
+    ) -> Result<Actual, ApiError> {
         let unique: BTreeSet<&GroupId> = ids.iter().collect();
         let batches: Vec<Vec<GroupId>> = unique
             .into_iter()
@@ -42,14 +52,19 @@ impl Client {
             .map(<[GroupId]>::to_vec)
             .collect();
         let found = self
-            .concurrently(batches, |client, batch| async move {
-                client.read_batch(batch).await
-            })
+            .concurrently(
+                batches,
+                |client, batch| async move {
+                    let asked = batch.len();
+                    Ok((asked, client.read_batch(batch).await?))
+                },
+                |(asked, _)| progress(*asked),
+            )
             .await?;
         Ok(Actual {
             groups: found
                 .into_iter()
-                .flatten()
+                .flat_map(|(_, found)| found)
                 .map(|group| (group.group.id.clone(), group))
                 .collect(),
         })
@@ -136,9 +151,11 @@ impl Client {
             .map(|chunk| (group.clone(), chunk.to_vec()))
             .collect();
         let answers = self
-            .concurrently(batches, |client, (group, accounts)| async move {
-                client.roles_batch(group, accounts).await
-            })
+            .concurrently(
+                batches,
+                |client, (group, accounts)| async move { client.roles_batch(group, accounts).await },
+                |_| {},
+            )
             .await?;
         Ok(answers.into_iter().flatten().collect())
     }
@@ -160,10 +177,14 @@ impl Client {
             })
             .collect();
         let answers = self
-            .concurrently(batches, |client, (group, accounts)| async move {
-                let roles = client.roles_batch(group.clone(), accounts).await?;
-                Ok((group, roles))
-            })
+            .concurrently(
+                batches,
+                |client, (group, accounts)| async move {
+                    let roles = client.roles_batch(group.clone(), accounts).await?;
+                    Ok((group, roles))
+                },
+                |_| {},
+            )
             .await?;
         let mut all: BTreeMap<GroupId, BTreeMap<String, Role>> = BTreeMap::new();
         for (group, roles) in answers {

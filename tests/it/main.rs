@@ -7,6 +7,7 @@ mod faults;
 mod fuzz;
 mod gitops;
 mod manifest;
+mod pacing;
 mod property;
 mod secrets;
 mod support;

@@ -275,7 +275,7 @@ async fn apply_then_plan(emulator: &Emulator, client: &Client, case: &Case) -> R
     }
     emulator.seed(seeds).await.map_err(|e| e.to_string())?;
     let options = PlanOptions::default();
-    let actual = read_actual(client, &desired, None, &options)
+    let actual = read_actual(client, &desired, None, &options, false)
         .await
         .map_err(|e| e.to_string())?;
     let first = plan(&desired, &actual, &options).map_err(|e| e.to_string())?;
@@ -283,7 +283,7 @@ async fn apply_then_plan(emulator: &Emulator, client: &Client, case: &Case) -> R
     if report.failed() {
         return Err(format!("apply failed: {report:?}\nplan: {first:?}"));
     }
-    let actual = read_actual(client, &desired, None, &options)
+    let actual = read_actual(client, &desired, None, &options, false)
         .await
         .map_err(|e| e.to_string())?;
     let second = plan(&desired, &actual, &options).map_err(|e| e.to_string())?;

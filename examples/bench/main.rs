@@ -1,0 +1,454 @@
+//! How close timctl runs to the rate-limit floor: the shortest time the documented call
+//! frequencies allow (200 calls/s per command; `get_appid_group_list` 1 call/s).
+//!
+//! ```text
+//! cargo run --release --example bench -- --groups 10000 --latency 20ms
+//! ```
+//!
+//! It starts the emulator with the documented rate limits and the given latency (in a child
+//! process, or with `--in-process` in this one), seeds it with N groups (10 % drifted from the
+//! manifests, 1 % missing, a few changing owner, 5 to destroy), writes the manifests to a
+//! temporary directory, and runs the real code path, timing each phase: load the manifests
+//! (`manifest::load`), read the live state (`live::read_actual`), plan (`plan::plan`), apply
+//! (`apply::apply`, with its read-back), and a second read + plan, which must be empty.
+//!
+//! For each phase it prints the calls the emulator answered, the seconds taken, the floor
+//! (calls / rate of their command, summed over the steps that must follow each other; within
+//! an apply phase, whose commands run side by side, the slowest command), their ratio, the CPU
+//! seconds and the peak resident memory of timctl's process. The planner's CPU is its thread's
+//! alone. It fails if the plan is not the one the scenario implies, if anything failed, if the
+//! second plan is not empty, or if the emulator answered any call with an error (a rate-limit
+//! error above all).
+
+mod emulated;
+mod measure;
+mod scenario;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use serde::Serialize;
+
+use timctl::api::{Client, ClientConfig, Command, Credentials, Endpoint, GROUP_INFO_BATCH};
+use timctl::apply::{self, ApplyOptions};
+use timctl::emulator;
+use timctl::live;
+use timctl::manifest::{self, Limits};
+use timctl::model::{Desired, GroupId};
+use timctl::plan::{self, DestroyLimits, Phase, Plan, PlanOptions};
+
+use emulated::Emulated;
+use measure::Calls;
+use scenario::{Expected, Scenario};
+
+/// Benchmark timctl's plan and apply against the emulator with latency and rate limits.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Groups the manifests declare.
+    #[arg(long, default_value_t = 10_000)]
+    groups: usize,
+    /// Latency the emulator adds to every request.
+    #[arg(long, default_value = "20ms", value_parser = humantime::parse_duration)]
+    latency: Duration,
+    /// Fraction of live groups that differ from their manifest in one field.
+    #[arg(long, default_value_t = 0.1)]
+    drift: f64,
+    /// Fraction of declared groups that do not exist yet.
+    #[arg(long, default_value_t = 0.01)]
+    new: f64,
+    /// Fraction of groups whose owner changes.
+    #[arg(long, default_value_t = 0.001)]
+    transfers: f64,
+    /// Groups declared `ensure: absent` (at most 5 keeps within the default destroy limits).
+    #[arg(long, default_value_t = 5)]
+    destroys: usize,
+    /// Fraction of new groups declared muted (each takes a modify right after its import).
+    #[arg(long, default_value_t = 0.25)]
+    muted: f64,
+    /// Members of each live group besides its owner.
+    #[arg(long, default_value_t = 2)]
+    members: usize,
+    /// Client calls per second for the 200/s commands (timctl's `--rate`); the emulator's
+    /// limits are scaled to match.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Print the results as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Run the emulator in this process (CPU and memory then include it) instead of a child
+    /// process.
+    #[arg(long)]
+    in_process: bool,
+    /// Internal: be the emulator process.
+    #[arg(long, hide = true)]
+    serve_emulator: bool,
+}
+
+/// One line of the results.
+#[derive(Debug, Serialize)]
+struct Row {
+    phase: &'static str,
+    calls: u64,
+    seconds: f64,
+    floor_seconds: Option<f64>,
+    ratio: Option<f64>,
+    cpu_seconds: Option<f64>,
+    peak_mb: Option<f64>,
+}
+
+/// Takes the measurements at the start of a phase.
+struct Meter {
+    started: Instant,
+    cpu: Option<Duration>,
+    calls: Calls,
+}
+
+impl Meter {
+    fn start(emulated: &mut Emulated) -> anyhow::Result<Meter> {
+        let calls = emulated.stats()?.calls;
+        measure::reset_peak_memory();
+        Ok(Meter {
+            started: Instant::now(),
+            cpu: measure::process_cpu(),
+            calls,
+        })
+    }
+
+    fn finish(self, emulated: &mut Emulated, phase: &'static str) -> anyhow::Result<(Row, Calls)> {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let cpu = match (self.cpu, measure::process_cpu()) {
+            (Some(before), Some(after)) => Some((after - before).as_secs_f64()),
+            _ => None,
+        };
+        let peak_mb = measure::peak_memory().map(mb);
+        let calls = emulated.stats()?.calls.since(&self.calls);
+        let row = Row {
+            phase,
+            calls: calls.total(),
+            seconds,
+            floor_seconds: None,
+            ratio: None,
+            cpu_seconds: cpu,
+            peak_mb,
+        };
+        Ok((row, calls))
+    }
+}
+
+impl Row {
+    fn with_floor(mut self, floor: f64) -> Row {
+        self.floor_seconds = Some(floor);
+        self.ratio = (floor > 0.0).then(|| self.seconds / floor);
+        self
+    }
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.serve_emulator {
+        return match emulated::serve(&args, &scenario(&args)).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("emulator process: {error:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match run(args).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn scenario(args: &Args) -> Scenario {
+    Scenario {
+        groups: args.groups,
+        drift: args.drift,
+        new: args.new,
+        transfers: args.transfers,
+        destroys: args.destroys,
+        muted: args.muted,
+        members: args.members,
+    }
+}
+
+/// Runs the benchmark; `Ok(false)` when it ran but something was wrong.
+async fn run(args: Args) -> anyhow::Result<bool> {
+    let scenario = scenario(&args);
+    let expected = scenario.expected();
+    let progress = std::io::stderr().is_terminal();
+    let mut emulated = Emulated::start(&args, &scenario).await?;
+    let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
+    let files = scenario
+        .write_manifests(dir.path())
+        .context("cannot write the manifests")?;
+    eprintln!("wrote {files} manifest files");
+    let memory_at_start = measure::memory();
+
+    let client = Client::new(ClientConfig {
+        rate: args.rate,
+        ..ClientConfig::new(
+            Endpoint::url(&emulated.url())?,
+            emulator::DEV_SDKAPPID,
+            emulator::DEV_ADMIN,
+            Credentials::SecretKey(emulator::DEV_SECRET_KEY.to_owned()),
+        )
+    })?;
+    let options = PlanOptions::default();
+    let paths = [dir.path().to_owned()];
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+
+    // Load.
+    let meter = Meter::start(&mut emulated)?;
+    let desired = load(&paths)?;
+    rows.push(meter.finish(&mut emulated, "load")?.0);
+
+    // Read.
+    let meter = Meter::start(&mut emulated)?;
+    let actual = live::read_actual(&client, &desired, None, &options, progress).await?;
+    let (row, calls) = meter.finish(&mut emulated, "read")?;
+    rows.push(row.with_floor(sequential_floor(&client, &calls)));
+
+    // Plan: pure and synchronous, so the thread's CPU time is the planner's alone.
+    let meter = Meter::start(&mut emulated)?;
+    let thread_cpu = measure::thread_cpu();
+    let planned = plan::plan(&desired, &actual, &options);
+    let planner_cpu = match (thread_cpu, measure::thread_cpu()) {
+        (Some(before), Some(after)) => Some((after - before).as_secs_f64()),
+        _ => None,
+    };
+    let plan = planned.map_err(|errors| anyhow::anyhow!("{errors}"))?;
+    let mut row = meter.finish(&mut emulated, "plan")?.0;
+    row.cpu_seconds = planner_cpu.or(row.cpu_seconds);
+    rows.push(row);
+    // What `timctl apply` holds while applying: the plan alone.
+    drop(actual);
+    drop(desired);
+    let found = planned_counts(&plan);
+    if found != expected {
+        problems.push(format!(
+            "the plan has {found:?}, the scenario expected {expected:?}"
+        ));
+    }
+    plan::check_destroy_limits(&plan, DestroyLimits::default())?;
+
+    // Apply.
+    let meter = Meter::start(&mut emulated)?;
+    let report = apply::apply(
+        &client,
+        &plan,
+        &ApplyOptions {
+            progress,
+            ..ApplyOptions::default()
+        },
+    )
+    .await;
+    let (row, calls) = meter.finish(&mut emulated, "apply")?;
+    let (floor, planned_calls) = apply_floor(&client, &plan);
+    if calls.per_command() != planned_calls {
+        problems.push(format!(
+            "apply made {:?}, the plan implies {planned_calls:?}",
+            calls.per_command()
+        ));
+    }
+    rows.push(row.with_floor(floor));
+    if report.failed() {
+        problems.push(timctl::run::summary(&report));
+    }
+
+    drop(plan);
+
+    // A second run must find nothing to do.
+    let desired = load(&paths)?;
+    let meter = Meter::start(&mut emulated)?;
+    let actual = live::read_actual(&client, &desired, None, &options, progress).await?;
+    let again = plan::plan(&desired, &actual, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (row, calls) = meter.finish(&mut emulated, "re-plan")?;
+    rows.push(row.with_floor(sequential_floor(&client, &calls)));
+    if !again.changes.is_empty() {
+        problems.push(format!(
+            "the second plan is not empty: {} changes",
+            again.changes.len()
+        ));
+    }
+
+    let emulator_stats = emulated.stats()?;
+    let all = &emulator_stats.calls;
+    if all.errors() > 0 {
+        problems.push(format!(
+            "the emulator answered errors: {}",
+            all.describe_errors()
+        ));
+    }
+    let rate = args.rate.unwrap_or(200.0);
+    if args.json {
+        let json = serde_json::json!({
+            "groups": args.groups,
+            "latency_ms": args.latency.as_millis() as u64,
+            "rate": rate,
+            "expected": {
+                "creates": expected.creates, "updates": expected.updates,
+                "transfers": expected.transfers, "destroys": expected.destroys,
+            },
+            "phases": rows,
+            "planner_cpu_seconds": planner_cpu,
+            "in_process_emulator": args.in_process,
+            "memory_at_start_mb": memory_at_start.map(mb),
+            "emulator_cpu_seconds": emulator_stats.cpu_seconds,
+            "emulator_peak_mb": emulator_stats.peak_mb,
+            "emulator_calls": all.total(),
+            "rate_limited": all.rate_limited(),
+            "errors": all.errors(),
+            "problems": problems,
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        println!(
+            "{} groups: {} drifted, {} new, {} new owners, {} absent; latency {}; {rate} calls/s\n",
+            args.groups,
+            expected.updates,
+            expected.creates,
+            expected.transfers,
+            expected.destroys,
+            humantime::format_duration(args.latency),
+        );
+        print!("{}", table(&rows));
+        println!();
+        if let Some(cpu) = planner_cpu {
+            println!("planner CPU alone: {cpu:.3} s");
+        }
+        let at_start = memory_at_start.map_or(0.0, mb);
+        if args.in_process {
+            println!(
+                "CPU and memory are the whole process's, the emulator's included (resident before loading, groups seeded: {at_start:.0} MB)"
+            );
+        } else {
+            println!(
+                "CPU and memory are timctl's alone (resident before loading: {at_start:.0} MB); the emulator process used {:.1} CPU s, peak {:.0} MB",
+                emulator_stats.cpu_seconds.unwrap_or(0.0),
+                emulator_stats.peak_mb.unwrap_or(0.0)
+            );
+        }
+        println!(
+            "emulator answered {} calls: {} rate-limited, {} errors",
+            all.total(),
+            all.rate_limited(),
+            all.errors()
+        );
+    }
+    for problem in &problems {
+        eprintln!("problem: {problem}");
+    }
+    emulated.shutdown().await?;
+    Ok(problems.is_empty())
+}
+
+fn load(paths: &[PathBuf]) -> anyhow::Result<Desired> {
+    manifest::load(paths, &Limits::default()).map_err(|errors| anyhow::anyhow!("{errors}"))
+}
+
+fn command(name: &str) -> Option<Command> {
+    Command::ALL.into_iter().find(|c| c.as_str() == name)
+}
+
+/// The floor of steps that run one after the other, one command each (a read: list, groups,
+/// roles): the sum of calls / rate.
+fn sequential_floor(client: &Client, calls: &Calls) -> f64 {
+    calls
+        .per_command()
+        .iter()
+        .map(|(name, &count)| {
+            let rate = command(name).map_or(200.0, |c| client.rate_limit(c));
+            count as f64 / rate
+        })
+        .sum()
+}
+
+/// The floor of an apply: for each phase (they run one after the other) the slowest command in
+/// it, plus the read-back. Also the calls the plan implies, per command.
+fn apply_floor(client: &Client, plan: &Plan) -> (f64, BTreeMap<String, u64>) {
+    let mut total = BTreeMap::new();
+    let mut floor = 0.0;
+    for phase in [
+        Phase::Create,
+        Phase::Update,
+        Phase::Transfer,
+        Phase::Destroy,
+    ] {
+        let mut calls: BTreeMap<&str, u64> = BTreeMap::new();
+        for change in plan.changes.iter().filter(|c| c.action.phase() == phase) {
+            for name in change.action.commands() {
+                *calls.entry(name).or_insert(0) += 1;
+                *total.entry(name.to_owned()).or_insert(0) += 1;
+            }
+        }
+        floor += calls
+            .iter()
+            .map(|(name, &count)| {
+                let rate = command(name).map_or(200.0, |c| client.rate_limit(c));
+                count as f64 / rate
+            })
+            .fold(0.0, f64::max);
+    }
+    let touched: std::collections::BTreeSet<&GroupId> =
+        plan.changes.iter().map(|change| &change.id).collect();
+    let reads = touched.len().div_ceil(GROUP_INFO_BATCH) as u64;
+    if reads > 0 {
+        total.insert(Command::GetGroupInfo.as_str().to_owned(), reads);
+        floor += reads as f64 / client.rate_limit(Command::GetGroupInfo);
+    }
+    (floor, total)
+}
+
+fn planned_counts(plan: &Plan) -> Expected {
+    let mut counts = Expected::default();
+    for change in &plan.changes {
+        match change.action.phase() {
+            Phase::Create => counts.creates += 1,
+            Phase::Update => counts.updates += 1,
+            Phase::Transfer => counts.transfers += 1,
+            Phase::Destroy => counts.destroys += 1,
+        }
+    }
+    counts
+}
+
+/// The rows as a Markdown table.
+fn table(rows: &[Row]) -> String {
+    let opt = |value: Option<f64>, digits: usize| match value {
+        Some(v) => format!("{v:.digits$}"),
+        None => "-".to_owned(),
+    };
+    let mut text = String::from(
+        "| phase | calls | seconds | floor (s) | ratio | CPU (s) | peak memory (MB) |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for row in rows {
+        text.push_str(&format!(
+            "| {} | {} | {:.2} | {} | {} | {} | {} |\n",
+            row.phase,
+            row.calls,
+            row.seconds,
+            opt(row.floor_seconds, 2),
+            opt(row.ratio, 3),
+            opt(row.cpu_seconds, 2),
+            opt(row.peak_mb, 0),
+        ));
+    }
+    text
+}
