@@ -209,6 +209,12 @@ async fn apply_command(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let limits = args.destroy.limits();
     let (connection, plan, saved) = match SavedPlan::detect(&args.paths)? {
         Some(saved) => {
+            let scope = &args.scope;
+            if !scope.targets.is_empty() || !scope.excludes.is_empty() || scope.allow_replace {
+                bail!(
+                    "--target, --exclude and --allow-replace shape a plan; a saved plan is applied exactly as it was saved (pass them to `timctl plan --out` instead)"
+                );
+            }
             let settings = Settings::resolve(&args.connection, &ProcessEnv)?;
             let connection = Connection::open(&settings).await?;
             saved.check_target(connection.sdkappid)?;

@@ -366,3 +366,22 @@ fn reconcile_stops_cleanly_on_sigterm() {
     assert_eq!(exit.code(), Some(0), "a clean stop on SIGTERM");
     assert!(world.group("ops-a").is_some());
 }
+
+#[test]
+fn a_saved_plan_is_applied_as_saved() {
+    let world = World::new();
+    world.write(
+        "groups/g.yaml",
+        &manifest(&[("ops-a", "A"), ("ops-b", "B")]),
+    );
+    world
+        .timctl(&["plan", "groups", "--out", "plan.json"])
+        .code(0);
+    world
+        .timctl(&["apply", "plan.json", "--target", "ops-a"])
+        .code(1)
+        .stderr_has("a saved plan is applied exactly as it was saved");
+    assert!(world.group("ops-a").is_none());
+    world.timctl(&["apply", "plan.json"]).code(0);
+    assert!(world.group("ops-a").is_some() && world.group("ops-b").is_some());
+}
