@@ -98,7 +98,7 @@ pub struct ScopeArgs {
 
 impl ScopeArgs {
     pub fn options(&self) -> crate::plan::PlanOptions {
-        let ids = |v: &[String]| v.iter().map(|s| GroupId(s.clone())).collect();
+        let ids = |v: &[String]| v.iter().map(|s| GroupId::from(s.as_str())).collect();
         crate::plan::PlanOptions {
             allow_replace: self.allow_replace,
             targets: ids(&self.targets),

@@ -123,7 +123,7 @@ fn file_stem(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ActualGroup, GroupId};
+    use crate::model::{ActualGroup, Custom, GroupId};
 
     fn actual(groups: Vec<Group>) -> Actual {
         Actual {
@@ -150,7 +150,7 @@ mod tests {
         live.group_type = Some(GroupType::Public);
         live.name = Some("G".into());
         live.introduction = Some(String::new());
-        live.custom = Some(BTreeMap::new());
+        live.custom = Some(Custom::new());
         let group = manifest_group(&live);
         assert_eq!(group.introduction, None);
         assert_eq!(group.custom, None);
@@ -175,14 +175,14 @@ mod tests {
     #[test]
     fn values_with_control_characters_survive_yaml() {
         let mut live = Group::new("g");
-        live.custom = Some(BTreeMap::from([("k".to_owned(), "a\0b\n".to_owned())]));
+        live.custom = Some(Custom::from([("k", "a\0b\n")]));
         let text = render(&actual(vec![live]));
         #[derive(serde::Deserialize)]
         struct File {
             groups: Vec<Group>,
         }
         let body: File = serde_yaml::from_str(&text).unwrap();
-        assert_eq!(body.groups[0].custom.as_ref().unwrap()["k"], "a\0b\n");
+        assert_eq!(&body.groups[0].custom.as_ref().unwrap()["k"], "a\0b\n");
         assert_eq!(body.groups[0].id, GroupId::from("g"));
     }
 }

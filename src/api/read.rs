@@ -10,6 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use compact_str::CompactString;
+
 use crate::model::{Actual, ActualGroup, ApplyJoin, Group, GroupId, GroupType, Role};
 
 use super::client::Client;
@@ -103,7 +105,7 @@ impl Client {
                 }
                 other => other?,
             };
-            let mut items: BTreeMap<String, GroupInfo> = response
+            let mut items: BTreeMap<CompactString, GroupInfo> = response
                 .group_info
                 .into_iter()
                 .map(|item| (item.group_id.clone(), item))
@@ -374,6 +376,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::model::Custom;
 
     fn item(value: serde_json::Value) -> GroupInfo {
         serde_json::from_value(value).unwrap()
@@ -401,7 +404,7 @@ mod tests {
             max_members: Some(2000),
             apply_join: Some(ApplyJoin::DisableApply),
             mute_all: Some(false),
-            custom: Some(BTreeMap::from([("team".to_owned(), "a\u{0}b".to_owned())])),
+            custom: Some(Custom::from([("team", "a\u{0}b")])),
             create_time: Some(1_448_357_837),
         };
         assert_eq!(actual.group, expected);
@@ -427,7 +430,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(actual.group.owner, None);
-        assert_eq!(actual.group.custom, Some(BTreeMap::new()));
+        assert_eq!(actual.group.custom, Some(Custom::new()));
         assert_eq!(actual.group.mute_all, None);
     }
 

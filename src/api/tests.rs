@@ -165,7 +165,7 @@ fn group_info(body: &Value) -> Reply {
 }
 
 fn ids(names: impl IntoIterator<Item = String>) -> Vec<GroupId> {
-    names.into_iter().map(GroupId).collect()
+    names.into_iter().map(GroupId::from).collect()
 }
 
 #[tokio::test]

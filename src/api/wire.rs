@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// The commands the client speaks, all under `v4/group_open_http_svc/`.
@@ -96,9 +97,9 @@ pub struct Empty {}
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyValue {
     #[serde(rename = "Key")]
-    pub key: String,
+    pub key: CompactString,
     #[serde(rename = "Value")]
-    pub value: String,
+    pub value: CompactString,
 }
 
 /// `import_group` (with `CreateTime`) and `create_group` (without): the same fields otherwise.
@@ -109,7 +110,7 @@ pub struct NewGroupRequest {
     #[serde(rename = "Owner_Account", skip_serializing_if = "Option::is_none")]
     pub owner_account: Option<String>,
     pub r#type: String,
-    pub group_id: String,
+    pub group_id: CompactString,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,14 +133,14 @@ pub struct NewGroupRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct NewGroupResponse {
     #[serde(rename = "GroupId", default)]
-    pub group_id: Option<String>,
+    pub group_id: Option<CompactString>,
 }
 
 /// `modify_group_base_info`: only the fields that change. An empty `Value` deletes that key.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ModifyRequest {
-    pub group_id: String,
+    pub group_id: CompactString,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,7 +164,7 @@ pub struct ModifyRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeOwnerRequest {
     #[serde(rename = "GroupId")]
-    pub group_id: String,
+    pub group_id: CompactString,
     #[serde(rename = "NewOwner_Account")]
     pub new_owner_account: String,
 }
@@ -172,14 +173,14 @@ pub struct ChangeOwnerRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DestroyRequest {
     #[serde(rename = "GroupId")]
-    pub group_id: String,
+    pub group_id: CompactString,
 }
 
 /// `get_group_info`: at most 50 ids, no `ResponseFilter` (see `read.rs` for why).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GetGroupInfoRequest {
     #[serde(rename = "GroupIdList")]
-    pub group_id_list: Vec<String>,
+    pub group_id_list: Vec<CompactString>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -194,7 +195,7 @@ pub struct GetGroupInfoResponse {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GroupInfo {
-    pub group_id: String,
+    pub group_id: CompactString,
     #[serde(default)]
     pub error_code: i64,
     #[serde(default)]
@@ -256,14 +257,14 @@ pub struct GroupListResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct GroupIdItem {
     #[serde(rename = "GroupId")]
-    pub group_id: String,
+    pub group_id: CompactString,
 }
 
 /// `get_role_in_group`: at most 500 accounts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoleRequest {
     #[serde(rename = "GroupId")]
-    pub group_id: String,
+    pub group_id: CompactString,
     #[serde(rename = "User_Account")]
     pub user_account: Vec<String>,
 }
@@ -287,7 +288,7 @@ pub struct UserRole {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AddMemberRequest {
     #[serde(rename = "GroupId")]
-    pub group_id: String,
+    pub group_id: CompactString,
     #[serde(rename = "MemberList")]
     pub member_list: Vec<MemberAccount>,
 }
@@ -466,7 +467,7 @@ mod tests {
             mute_all_member: Some("On".into()),
             app_defined_data: vec![KeyValue {
                 key: "old".into(),
-                value: String::new(),
+                value: CompactString::default(),
             }],
             ..ModifyRequest::default()
         };

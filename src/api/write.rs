@@ -77,8 +77,8 @@ impl ModifyFields {
                 .custom
                 .iter()
                 .map(|(key, value)| KeyValue {
-                    key: key.clone(),
-                    value: value.clone(),
+                    key: key.as_str().into(),
+                    value: value.as_str().into(),
                 })
                 .collect(),
         }
@@ -311,8 +311,8 @@ fn new_group_request(
             .flatten()
             .filter(|(_, value)| !value.is_empty())
             .map(|(key, value)| KeyValue {
-                key: key.clone(),
-                value: value.clone(),
+                key: key.into(),
+                value: value.into(),
             })
             .collect(),
         create_time: group.create_time.filter(|_| with_create_time),
@@ -323,7 +323,7 @@ fn new_group_request(
 mod tests {
     use serde_json::json;
 
-    use crate::model::GroupType;
+    use crate::model::{Custom, GroupType};
 
     use super::*;
 
@@ -335,10 +335,7 @@ mod tests {
             max_members: Some(2000),
             apply_join: Some(ApplyJoin::NeedPermission),
             mute_all: Some(true),
-            custom: Some(BTreeMap::from([
-                ("team".to_owned(), "platform".to_owned()),
-                ("empty".to_owned(), String::new()),
-            ])),
+            custom: Some(Custom::from([("team", "platform"), ("empty", "")])),
             create_time: Some(1_448_357_837),
             ..Group::new("eng")
         }

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
@@ -78,6 +79,7 @@ pub(crate) fn read_file(
             }
         }
     }
+    let shared: Arc<Path> = Arc::from(file);
     let mut positions = locate::documents(text);
     if complete && positions.len() != values.len() {
         positions.clear();
@@ -85,13 +87,13 @@ pub(crate) fn read_file(
     for (index, value) in values.iter().enumerate() {
         if let Some(value) = value {
             let pos = positions.get(index).and_then(Option::as_ref);
-            read_document(file, value, pos, limits, out, problems);
+            read_document(&shared, value, pos, limits, out, problems);
         }
     }
 }
 
 fn read_document(
-    file: &Path,
+    file: &Arc<Path>,
     value: &Value,
     pos: Option<&Node>,
     limits: &Limits,
@@ -193,7 +195,7 @@ fn read_group(
             None
         }
         Some(Value::String(id)) => {
-            ctx.group = Some(GroupId(id.clone()));
+            ctx.group = Some(GroupId::from(id.as_str()));
             ctx.prefix.clear();
             for message in validate::group_id(id) {
                 problems.push(ctx.problem(id_line, Some("id"), message));
@@ -214,7 +216,7 @@ fn read_group(
 fn desired_group(id: String, f: Fields, ctx: Ctx<'_>) -> DesiredGroup {
     DesiredGroup {
         group: Group {
-            id: GroupId(id),
+            id: GroupId::from(id),
             group_type: f.group_type.map(|w| w.value),
             name: f.name.map(|w| w.value),
             owner: f.owner.map(|w| w.value),
@@ -230,7 +232,7 @@ fn desired_group(id: String, f: Fields, ctx: Ctx<'_>) -> DesiredGroup {
         ensure: f.ensure.map_or(Ensure::Present, |w| w.value),
         protect: f.protect.is_some_and(|w| w.value),
         source: Source {
-            file: ctx.file.to_owned(),
+            file: Arc::clone(ctx.file),
             line: ctx.line,
         },
     }

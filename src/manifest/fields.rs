@@ -8,8 +8,8 @@
 //! A key written with no value (`name:`, YAML null) is a type error like any other: "omitted"
 //! is spelled by leaving the key out.
 
-use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_yaml::{Mapping, Value};
 
@@ -18,7 +18,7 @@ use super::locate::Node;
 use super::problem::Problem;
 use super::suggest::{TYPE_ALIASES, unknown_key, unknown_value};
 use super::validate;
-use crate::model::{ApplyJoin, Ensure, GroupId, GroupType};
+use crate::model::{ApplyJoin, Custom, Ensure, GroupId, GroupType};
 
 /// The keys of a group entry, in the order the docs list them.
 pub(crate) const GROUP_KEYS: &[&str] = &[
@@ -64,7 +64,7 @@ pub(crate) struct Fields {
     pub max_members: Option<Written<u32>>,
     pub apply_join: Option<Written<ApplyJoin>>,
     pub mute_all: Option<Written<bool>>,
-    pub custom: Option<Written<BTreeMap<String, String>>>,
+    pub custom: Option<Written<Custom>>,
     pub create_time: Option<Written<u64>>,
     pub ensure: Option<Written<Ensure>>,
     pub protect: Option<Written<bool>>,
@@ -108,7 +108,7 @@ impl Fields {
 /// on when a key's own line is unknown.
 #[derive(Clone, Debug)]
 pub(crate) struct Ctx<'a> {
-    pub file: &'a Path,
+    pub file: &'a Arc<Path>,
     pub group: Option<GroupId>,
     pub prefix: String,
     pub line: Option<usize>,
@@ -127,7 +127,7 @@ impl Ctx<'_> {
             None => Some(self.prefix.trim_end_matches('.').to_owned()).filter(|p| !p.is_empty()),
         };
         Problem {
-            file: self.file.to_owned(),
+            file: self.file.to_path_buf(),
             line: line.or(self.line),
             group: self.group.clone(),
             field,
@@ -263,7 +263,7 @@ fn custom(
     ctx: &Ctx<'_>,
     limits: &Limits,
     problems: &mut Vec<Problem>,
-) -> Option<BTreeMap<String, String>> {
+) -> Option<Custom> {
     let Some(map) = value.as_mapping() else {
         let message = format!(
             "expected a mapping of keys to strings, found {}",
@@ -277,7 +277,7 @@ fn custom(
         let message = format!("{} keys, at most {}", map.len(), limits.custom_keys);
         problems.push(ctx.problem(None, None, message));
     }
-    let mut out = BTreeMap::new();
+    let mut out = Vec::with_capacity(map.len());
     for (key, value) in map {
         let Some(key) = key.as_str() else {
             let message = format!("keys must be strings, found {}", describe(key));
@@ -293,13 +293,11 @@ fn custom(
         let checked =
             text(value, None, false).and_then(|v| validate::custom_value(&v, limits).map(|()| v));
         match checked {
-            Ok(v) => {
-                out.insert(key.to_owned(), v);
-            }
+            Ok(v) => out.push((key, v)),
             Err(message) => problems.push(ctx.problem(line, field, message)),
         }
     }
-    (problems.len() == before).then_some(out)
+    (problems.len() == before).then(|| out.into_iter().collect())
 }
 
 /// A string field, with its byte limit and whether it may be empty.

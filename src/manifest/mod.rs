@@ -110,7 +110,7 @@ fn resolve(declared: document::Declared, problems: &mut Vec<Problem>) -> Desired
         let id = group.group.id.clone();
         if let Some(earlier) = first.get(&id) {
             problems.push(Problem {
-                file: group.source.file.clone(),
+                file: group.source.file.to_path_buf(),
                 line: group.source.line,
                 group: Some(id),
                 field: Some("id".into()),

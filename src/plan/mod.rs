@@ -16,10 +16,10 @@
 mod change;
 mod safety;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::model::{
-    Actual, ActualGroup, Desired, DesiredGroup, Ensure, Group, GroupId, GroupType, Role,
+    Actual, ActualGroup, Custom, Desired, DesiredGroup, Ensure, Group, GroupId, GroupType, Role,
 };
 
 pub use change::*;
@@ -319,24 +319,23 @@ fn diff_mute(actual: &Option<bool>, desired: &Option<bool>) -> Option<Diff<bool>
     })
 }
 
-fn diff_custom(
-    actual: &Option<BTreeMap<String, String>>,
-    desired: &Option<BTreeMap<String, String>>,
-) -> Vec<CustomDiff> {
+fn diff_custom(actual: &Option<Custom>, desired: &Option<Custom>) -> Vec<CustomDiff> {
     let Some(desired) = desired else {
         return Vec::new();
     };
-    let empty = BTreeMap::new();
+    let empty = Custom::new();
     let actual = actual.as_ref().unwrap_or(&empty);
-    let present = |map: &BTreeMap<String, String>, key: &str| {
-        map.get(key).filter(|value| !value.is_empty()).cloned()
+    let present = |map: &Custom, key: &str| {
+        map.get(key)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
     };
-    let keys: BTreeSet<&String> = actual.keys().chain(desired.keys()).collect();
+    let keys: BTreeSet<&str> = actual.keys().chain(desired.keys()).collect();
     keys.into_iter()
         .filter_map(|key| {
             let (before, after) = (present(actual, key), present(desired, key));
             (before != after).then(|| CustomDiff {
-                key: key.clone(),
+                key: key.to_owned(),
                 actual: before,
                 desired: after,
             })
@@ -394,18 +393,12 @@ pub fn unmet_fields(desired: &Group, actual: &Group) -> Vec<&'static str> {
 
 /// Whether any key the desired map names holds another value live (only those keys: an
 /// update checks the keys it changed, a create wrote exactly its keys).
-fn custom_unmet(
-    actual: &Option<BTreeMap<String, String>>,
-    desired: &Option<BTreeMap<String, String>>,
-) -> bool {
+fn custom_unmet(actual: &Option<Custom>, desired: &Option<Custom>) -> bool {
     let Some(desired) = desired else {
         return false;
     };
     desired.iter().any(|(key, value)| {
-        let live = actual
-            .as_ref()
-            .and_then(|map| map.get(key))
-            .map_or("", String::as_str);
+        let live = actual.as_ref().and_then(|map| map.get(key)).unwrap_or("");
         live != value
     })
 }
@@ -446,7 +439,7 @@ impl Group {
             self.custom = Some(
                 custom
                     .iter()
-                    .map(|c| (c.key.clone(), c.desired.clone().unwrap_or_default()))
+                    .map(|c| (c.key.as_str(), c.desired.as_deref().unwrap_or_default()))
                     .collect(),
             );
         }

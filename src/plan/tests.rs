@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::model::{ApplyJoin, Source};
+use crate::model::{ApplyJoin, Custom, Source};
 
 fn live(group: Group, member_num: u32) -> ActualGroup {
     ActualGroup {
@@ -26,7 +26,7 @@ fn full(id: &str) -> Group {
         max_members: Some(2000),
         apply_join: Some(ApplyJoin::NeedPermission),
         mute_all: Some(false),
-        custom: Some(BTreeMap::from([("team".into(), "platform".into())])),
+        custom: Some(Custom::from([("team", "platform")])),
         create_time: None,
     }
 }
@@ -133,7 +133,7 @@ fn omitted_fields_are_unmanaged() {
     let twin = &mut actual_mut(&mut actual, "eng").group;
     twin.name = Some("Renamed in the console".into());
     twin.introduction = Some("edited".into());
-    twin.custom = Some(BTreeMap::from([("other".into(), "x".into())]));
+    twin.custom = Some(Custom::from([("other", "x")]));
     twin.mute_all = Some(true);
     assert!(run(&desired, &actual).is_empty());
 }
@@ -146,13 +146,13 @@ fn unmanaged_custom_keys_are_deleted_when_custom_is_written() {
         .custom
         .as_mut()
         .unwrap()
-        .insert("legacy".into(), "1".into());
+        .insert("legacy", "1");
     desired_mut(&mut desired, "eng")
         .group
         .custom
         .as_mut()
         .unwrap()
-        .insert("zone".into(), "a\0b".into());
+        .insert("zone", "a\0b");
     let plan = run(&desired, &actual);
     assert_eq!(
         only_update(&plan).custom,
@@ -179,7 +179,7 @@ fn an_empty_custom_value_means_absent() {
         .custom
         .as_mut()
         .unwrap()
-        .insert("gone".into(), String::new());
+        .insert("gone", "");
     assert!(run(&desired, &actual).is_empty());
 }
 
@@ -510,10 +510,10 @@ fn destroy_limits_count_groups_and_members() {
         let id = format!("old-{i}");
         let mut entry = declared(full(&id));
         entry.ensure = Ensure::Absent;
-        desired.groups.insert(GroupId(id.clone()), entry);
+        desired.groups.insert(GroupId::from(id.as_str()), entry);
         actual
             .groups
-            .insert(GroupId(id.clone()), live(full(&id), members));
+            .insert(GroupId::from(id.as_str()), live(full(&id), members));
     }
     let plan = run(&desired, &actual);
     assert_eq!(plan.summary().destroyed_members, 110);
@@ -578,7 +578,7 @@ fn fingerprints_follow_every_field() {
     let a = full("eng");
     let mut b = a.clone();
     assert_eq!(fingerprint(&a), fingerprint(&b));
-    b.custom.as_mut().unwrap().insert("k".into(), "v".into());
+    b.custom.as_mut().unwrap().insert("k", "v");
     assert_ne!(fingerprint(&a), fingerprint(&b));
 }
 
@@ -589,13 +589,9 @@ fn unmet_fields_name_what_did_not_take_effect() {
     assert!(unmet_fields(&desired, &actual).is_empty());
     actual.name = Some("Other".into());
     actual.mute_all = None;
-    actual
-        .custom
-        .as_mut()
-        .unwrap()
-        .insert("extra".into(), "x".into());
+    actual.custom.as_mut().unwrap().insert("extra", "x");
     assert_eq!(unmet_fields(&desired, &actual), vec!["name"]);
-    actual.custom = Some(BTreeMap::new());
+    actual.custom = Some(Custom::new());
     assert_eq!(unmet_fields(&desired, &actual), vec!["name", "custom"]);
 }
 
@@ -603,13 +599,13 @@ fn unmet_fields_name_what_did_not_take_effect() {
 fn an_update_leads_to_its_desired_values() {
     let (mut desired, actual) = in_sync();
     desired_mut(&mut desired, "eng").group.name = Some("Platform".into());
-    desired_mut(&mut desired, "eng").group.custom = Some(BTreeMap::new());
+    desired_mut(&mut desired, "eng").group.custom = Some(Custom::new());
     let plan = run(&desired, &actual);
     let target = only_update(&plan).desired_group(&GroupId::from("eng"));
     let mut after = actual.groups[&GroupId::from("eng")].group.clone();
     assert_eq!(unmet_fields(&target, &after), vec!["name", "custom"]);
     after.name = Some("Platform".into());
-    after.custom = Some(BTreeMap::new());
+    after.custom = Some(Custom::new());
     assert!(unmet_fields(&target, &after).is_empty());
 }
 

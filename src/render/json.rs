@@ -347,7 +347,7 @@ fn made(group: &Group) -> (Fields<'_>, CustomView<'_>) {
     let custom = custom
         .iter()
         .flatten()
-        .map(|(key, value)| (key.as_str(), Pair::desired(value.as_str())))
+        .map(|(key, value)| (key, Pair::desired(value)))
         .collect();
     (fields, custom)
 }

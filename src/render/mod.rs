@@ -22,7 +22,6 @@ mod text;
 mod tests;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use similar::{ChangeTag, TextDiff};
 
@@ -391,8 +390,8 @@ fn group_rows(group: &Group) -> Vec<Row> {
     set_plain(&mut rows, "max_members", max_members.map(|n| n.to_string()));
     set_plain(&mut rows, "apply_join", apply_join.map(|a| a.to_string()));
     set_plain(&mut rows, "mute_all", mute_all.map(|m| m.to_string()));
-    for (key, value) in custom.iter().flat_map(BTreeMap::iter) {
-        set_text(&mut rows, &custom_label(key), &Some(value.clone()));
+    for (key, value) in custom.iter().flatten() {
+        set_text(&mut rows, &custom_label(key), &Some(value.to_owned()));
     }
     set_plain(&mut rows, "create_time", create_time.map(|t| t.to_string()));
     rows

@@ -1,11 +1,9 @@
 //! Rendering specifications: one rich plan, made by the real planner, seen through every view;
 //! then the promises each view makes (colour, size cap, escaping, a parseable document).
 
-use std::collections::BTreeMap;
-
 use super::*;
 use crate::model::{
-    Actual, ActualGroup, ApplyJoin, Desired, DesiredGroup, Ensure, GroupType, Role, Source,
+    Actual, ActualGroup, ApplyJoin, Custom, Desired, DesiredGroup, Ensure, GroupType, Role, Source,
 };
 use crate::plan::{PlanOptions, plan};
 
@@ -38,13 +36,8 @@ fn group(id: &str, group_type: GroupType, name: &str) -> Group {
     }
 }
 
-fn custom(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
-    Some(
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    )
+fn custom(pairs: &[(&str, &str)]) -> Option<Custom> {
+    Some(pairs.iter().map(|(k, v)| (*k, *v)).collect())
 }
 
 /// Every kind of change: a create with every field, an AVChatRoom create (warning), an update
@@ -323,7 +316,7 @@ fn markdown_truncates_details_never_the_summary() {
 fn markdown_of_a_large_plan_fits_a_comment() {
     let changes = (0..2000)
         .map(|i| Change {
-            id: GroupId(format!("group-{i:04}")),
+            id: GroupId::from(format!("group-{i:04}")),
             action: Action::Update(Update {
                 introduction: Some(Diff {
                     actual: Some("line one\nline two\nline three".into()),

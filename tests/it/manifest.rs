@@ -38,8 +38,8 @@ fn the_example_manifests_are_valid() {
     let retired = &loaded.desired.groups[&GroupId::from("old-room")];
     assert_eq!(retired.ensure, Ensure::Absent);
     assert_eq!(
-        retired.source.file,
-        Path::new("examples/groups/retired.yml")
+        *retired.source.file,
+        *Path::new("examples/groups/retired.yml")
     );
     assert_eq!(retired.source.line, Some(6));
     // Every example points editors at the schema.

@@ -49,7 +49,7 @@ async fn concurrent_reads_and_writes_are_never_rate_limited() {
 
     // 300 get_group_info calls (groups that do not exist are simply absent)...
     let absent: Vec<GroupId> = (0..15_000)
-        .map(|i| GroupId(format!("absent-{i:05}")))
+        .map(|i| GroupId::from(format!("absent-{i:05}")))
         .collect();
     // ...while 250 groups are imported and read back (5 more get_group_info calls).
     let desired = Desired {

@@ -254,7 +254,7 @@ fn declared(
                 max_members: if room { None } else { *max_members },
                 apply_join: *apply_join,
                 mute_all: *mute_all,
-                custom: custom.clone(),
+                custom: custom.as_ref().map(|map| map.iter().collect()),
                 create_time: None,
             };
             Some(entry(group, Ensure::Present))
@@ -355,7 +355,12 @@ fn check_live(emulator: &Emulator, entry: &DesiredGroup) -> Result<(), String> {
     if want.mute_all.is_some_and(|m| m != found.mute_all) {
         return mismatch("mute_all");
     }
-    if want.custom.as_ref().is_some_and(|c| c != &found.custom) {
+    let found_custom = found.custom.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    if want
+        .custom
+        .as_ref()
+        .is_some_and(|c| !c.iter().eq(found_custom))
+    {
         return mismatch("custom");
     }
     Ok(())

@@ -312,7 +312,7 @@ fn group_fields() -> impl Strategy<Value = Group> {
                     max_members,
                     apply_join,
                     mute_all,
-                    custom,
+                    custom: custom.map(|map| map.into_iter().collect()),
                     create_time,
                     ..Group::default()
                 }

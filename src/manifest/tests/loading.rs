@@ -1,10 +1,11 @@
 //! What a valid manifest loads to: fields, defaults, documents, lines, prune.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::path::Path;
 
 use super::{load_with, loads, problems};
 use crate::manifest::Limits;
-use crate::model::{ApplyJoin, DesiredGroup, Ensure, Group, GroupId, GroupType, Source};
+use crate::model::{ApplyJoin, Custom, DesiredGroup, Ensure, Group, GroupId, GroupType, Source};
 
 fn group<'a>(desired: &'a crate::model::Desired, id: &str) -> &'a DesiredGroup {
     desired
@@ -54,16 +55,13 @@ groups:
             max_members: Some(2000),
             apply_join: Some(ApplyJoin::NeedPermission),
             mute_all: Some(false),
-            custom: Some(BTreeMap::from([
-                ("team".into(), "platform".into()),
-                ("raw".into(), "a\0b".into()),
-            ])),
+            custom: Some(Custom::from([("team", "platform"), ("raw", "a\0b")])),
             create_time: Some(1448357837),
         },
         ensure: Ensure::Present,
         protect: false,
         source: Source {
-            file: "g.yaml".into(),
+            file: Path::new("g.yaml").into(),
             line: Some(6),
         },
     };
@@ -85,7 +83,7 @@ fn omitted_fields_stay_unmanaged() {
             ensure: Ensure::Present,
             protect: false,
             source: Source {
-                file: "g.yaml".into(),
+                file: Path::new("g.yaml").into(),
                 line: Some(2),
             },
         }
@@ -110,13 +108,10 @@ groups:
     let a = &group(&desired, "a").group;
     assert_eq!(a.owner.as_deref(), Some("ops_bot"));
     assert_eq!(a.mute_all, Some(true));
-    assert_eq!(a.custom.as_ref().map(BTreeMap::len), Some(2));
+    assert_eq!(a.custom.as_ref().map(Custom::len), Some(2));
     let b = &group(&desired, "b").group;
     assert_eq!(b.owner.as_deref(), Some("alice"));
-    assert_eq!(
-        b.custom,
-        Some(BTreeMap::from([("topic".into(), "deploys".into())]))
-    );
+    assert_eq!(b.custom, Some(Custom::from([("topic", "deploys")])));
 }
 
 #[test]
