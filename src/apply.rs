@@ -30,7 +30,7 @@ use tokio::task::JoinSet;
 
 use crate::api::{ApiError, Client, ModifyFields, fields_set_after_create};
 use crate::live::{self, progress_bar};
-use crate::model::{Actual, GroupId};
+use crate::model::{Actual, CompactString, GroupId};
 use crate::plan::{self, Action, Change, Guard, Phase, Plan, Update};
 
 /// How an apply runs.
@@ -278,7 +278,7 @@ fn modify_fields(update: &Update) -> ModifyFields {
         mute_all,
         custom,
     } = update;
-    let text = |diff: &Option<plan::Diff<String>>| diff.as_ref().map(|d| d.desired.clone());
+    let text = |diff: &Option<plan::Diff<CompactString>>| diff.as_ref().map(|d| d.desired.clone());
     ModifyFields {
         name: text(name),
         introduction: text(introduction),

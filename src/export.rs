@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::model::{Actual, Group, GroupType};
+use crate::model::{Actual, CompactString, Group, GroupType};
 
 /// The first line of every written file.
 const SCHEMA_LINE: &str =
@@ -37,7 +37,7 @@ impl ExportFilter {
 /// The manifest form of a live group. An AVChatRoom has no member cap and takes no
 /// `create_time` (it is made with `create_group`), so neither is written for one.
 pub fn manifest_group(live: &Group) -> Group {
-    let text = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
+    let text = |value: &Option<CompactString>| value.clone().filter(|v| !v.is_empty());
     let live_room = live.group_type == Some(GroupType::AVChatRoom);
     Group {
         id: live.id.clone(),
@@ -149,7 +149,7 @@ mod tests {
         let mut live = Group::new("g");
         live.group_type = Some(GroupType::Public);
         live.name = Some("G".into());
-        live.introduction = Some(String::new());
+        live.introduction = Some(CompactString::default());
         live.custom = Some(Custom::new());
         let group = manifest_group(&live);
         assert_eq!(group.introduction, None);

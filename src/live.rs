@@ -145,7 +145,10 @@ pub async fn read_actual(
                 continue;
             };
             if live.group.owner.as_ref() != Some(owner) {
-                wanted.entry(id.clone()).or_default().insert(owner.clone());
+                wanted
+                    .entry(id.clone())
+                    .or_default()
+                    .insert(owner.to_string());
             }
         }
     }

@@ -16,10 +16,10 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use compact_str::CompactString;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use compact_str::CompactString;
 pub use custom::Custom;
 
 /// A GroupId, the identity of a group. Validation of its shape lives in `manifest::validate`.
@@ -171,15 +171,15 @@ pub struct Group {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub group_type: Option<GroupType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
+    pub owner: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub introduction: Option<String>,
+    pub introduction: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notification: Option<String>,
+    pub notification: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub face_url: Option<String>,
+    pub face_url: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_members: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -399,7 +399,7 @@ mod tests {
             name: Some("Eng".into()),
             owner: Some("alice".into()),
             introduction: Some("intro".into()),
-            notification: Some(String::new()),
+            notification: Some(CompactString::default()),
             face_url: Some("https://f".into()),
             max_members: Some(2000),
             apply_join: Some(ApplyJoin::DisableApply),

@@ -108,17 +108,17 @@ pub struct KeyValue {
 #[serde(rename_all = "PascalCase")]
 pub struct NewGroupRequest {
     #[serde(rename = "Owner_Account", skip_serializing_if = "Option::is_none")]
-    pub owner_account: Option<String>,
+    pub owner_account: Option<CompactString>,
     pub r#type: String,
     pub group_id: CompactString,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub introduction: Option<String>,
+    pub introduction: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub notification: Option<String>,
+    pub notification: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub face_url: Option<String>,
+    pub face_url: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_member_count: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,13 +142,13 @@ pub struct NewGroupResponse {
 pub struct ModifyRequest {
     pub group_id: CompactString,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub introduction: Option<String>,
+    pub introduction: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub notification: Option<String>,
+    pub notification: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub face_url: Option<String>,
+    pub face_url: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_member_num: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -203,15 +203,15 @@ pub struct GroupInfo {
     #[serde(default)]
     pub r#type: Option<String>,
     #[serde(default)]
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
     #[serde(default)]
-    pub introduction: Option<String>,
+    pub introduction: Option<CompactString>,
     #[serde(default)]
-    pub notification: Option<String>,
+    pub notification: Option<CompactString>,
     #[serde(default)]
-    pub face_url: Option<String>,
+    pub face_url: Option<CompactString>,
     #[serde(rename = "Owner_Account", default)]
-    pub owner_account: Option<String>,
+    pub owner_account: Option<CompactString>,
     #[serde(default)]
     pub create_time: Option<u64>,
     #[serde(default)]
@@ -439,7 +439,7 @@ mod tests {
             r#type: "Public".into(),
             group_id: "eng".into(),
             name: Some("Eng".into()),
-            introduction: Some(String::new()),
+            introduction: Some(CompactString::default()),
             max_member_count: Some(2000),
             apply_join_option: Some("NeedPermission".into()),
             app_defined_data: vec![KeyValue {

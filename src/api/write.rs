@@ -15,6 +15,8 @@
 
 use std::collections::BTreeMap;
 
+use compact_str::CompactString;
+
 use crate::model::{ApplyJoin, Group, GroupId, Role};
 
 use super::client::{Called, Client};
@@ -43,10 +45,10 @@ pub enum WriteOutcome {
 /// The profile fields `modify_group_base_info` changes; `None` leaves a field alone.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ModifyFields {
-    pub name: Option<String>,
-    pub introduction: Option<String>,
-    pub notification: Option<String>,
-    pub face_url: Option<String>,
+    pub name: Option<CompactString>,
+    pub introduction: Option<CompactString>,
+    pub notification: Option<CompactString>,
+    pub face_url: Option<CompactString>,
     /// Sent as `MaxMemberNum`.
     pub max_members: Option<u32>,
     pub apply_join: Option<ApplyJoin>,

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -140,13 +141,13 @@ pub struct CustomDiff {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Update {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<Diff<String>>,
+    pub name: Option<Diff<CompactString>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub introduction: Option<Diff<String>>,
+    pub introduction: Option<Diff<CompactString>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notification: Option<Diff<String>>,
+    pub notification: Option<Diff<CompactString>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub face_url: Option<Diff<String>>,
+    pub face_url: Option<Diff<CompactString>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_members: Option<Diff<u32>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,8 +184,8 @@ impl Update {
 /// An ownership transfer (`change_group_owner`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
-    pub actual: Option<String>,
-    pub desired: String,
+    pub actual: Option<CompactString>,
+    pub desired: CompactString,
 }
 
 /// A group to disband.

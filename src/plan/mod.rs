@@ -19,7 +19,8 @@ mod safety;
 use std::collections::BTreeSet;
 
 use crate::model::{
-    Actual, ActualGroup, Custom, Desired, DesiredGroup, Ensure, Group, GroupId, GroupType, Role,
+    Actual, ActualGroup, CompactString, Custom, Desired, DesiredGroup, Ensure, Group, GroupId,
+    GroupType, Role,
 };
 
 pub use change::*;
@@ -253,10 +254,10 @@ impl Planner {
                 });
                 return;
             }
-            match live.roles.get(owner) {
+            match live.roles.get(owner.as_str()) {
                 Some(Role::NotMember) | None => self.errors.push(PlanError::OwnerNotMember {
                     id: id.clone(),
-                    owner: owner.clone(),
+                    owner: owner.to_string(),
                 }),
                 Some(_) => self.push(
                     id,
@@ -301,7 +302,10 @@ fn diff<T: Clone + PartialEq>(actual: &Option<T>, desired: &Option<T>) -> Option
 }
 
 /// Text fields the service leaves out when empty: absent and `""` are the same value.
-fn diff_text(actual: &Option<String>, desired: &Option<String>) -> Option<Diff<String>> {
+fn diff_text(
+    actual: &Option<CompactString>,
+    desired: &Option<CompactString>,
+) -> Option<Diff<CompactString>> {
     let desired = desired.as_ref()?;
     let current = actual.as_deref().unwrap_or_default();
     (current != desired).then(|| Diff {
@@ -417,7 +421,7 @@ impl Update {
             mute_all,
             custom,
         } = self;
-        let desired = |diff: &Option<Diff<String>>| diff.as_ref().map(|d| d.desired.clone());
+        let desired = |diff: &Option<Diff<CompactString>>| diff.as_ref().map(|d| d.desired.clone());
         Group {
             name: desired(name),
             introduction: desired(introduction),

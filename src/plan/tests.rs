@@ -186,7 +186,7 @@ fn an_empty_custom_value_means_absent() {
 #[test]
 fn empty_text_and_unreported_text_are_equal() {
     let (mut desired, mut actual) = in_sync();
-    desired_mut(&mut desired, "eng").group.notification = Some(String::new());
+    desired_mut(&mut desired, "eng").group.notification = Some(CompactString::default());
     actual_mut(&mut actual, "eng").group.notification = None;
     assert!(run(&desired, &actual).is_empty());
 }

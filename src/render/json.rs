@@ -122,7 +122,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::warning_message;
-use crate::model::Group;
+use crate::model::{CompactString, Group};
 use crate::plan::{
     Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Origin, Plan, Replace,
     Summary, Transfer, Update, Warning,
@@ -364,7 +364,7 @@ fn updated(update: &Update) -> (Fields<'_>, CustomView<'_>) {
         mute_all,
         custom,
     } = update;
-    fn text(diff: &Option<Diff<String>>) -> Option<Pair<&str>> {
+    fn text(diff: &Option<Diff<CompactString>>) -> Option<Pair<&str>> {
         diff.as_ref().map(|Diff { actual, desired }| Pair {
             actual: actual.as_deref(),
             desired: Some(desired.as_str()),

@@ -25,7 +25,7 @@ use std::borrow::Cow;
 
 use similar::{ChangeTag, TextDiff};
 
-use crate::model::{Group, GroupId};
+use crate::model::{CompactString, Group, GroupId};
 use crate::plan::{
     Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Origin, Plan, Replace,
     Summary, Transfer, Update, Warning,
@@ -311,7 +311,7 @@ fn escape_line(line: &str) -> String {
     out
 }
 
-fn set_text(rows: &mut Vec<Row>, label: &str, value: &Option<String>) {
+fn set_text(rows: &mut Vec<Row>, label: &str, value: Option<&str>) {
     if let Some(value) = value {
         let value = if is_multi_line(value) {
             RowValue::Lines(line_diff("", value))
@@ -334,7 +334,7 @@ fn set_plain(rows: &mut Vec<Row>, label: &str, value: Option<String>) {
     }
 }
 
-fn change_text(rows: &mut Vec<Row>, label: &str, diff: &Option<Diff<String>>) {
+fn change_text(rows: &mut Vec<Row>, label: &str, diff: &Option<Diff<CompactString>>) {
     if let Some(Diff { actual, desired }) = diff {
         let multi_line = is_multi_line(desired) || actual.as_deref().is_some_and(is_multi_line);
         let value = if multi_line {
@@ -382,16 +382,16 @@ fn group_rows(group: &Group) -> Vec<Row> {
         create_time,
     } = group;
     let mut rows = Vec::new();
-    set_text(&mut rows, "name", name);
-    set_text(&mut rows, "owner", owner);
-    set_text(&mut rows, "introduction", introduction);
-    set_text(&mut rows, "notification", notification);
-    set_text(&mut rows, "face_url", face_url);
+    set_text(&mut rows, "name", name.as_deref());
+    set_text(&mut rows, "owner", owner.as_deref());
+    set_text(&mut rows, "introduction", introduction.as_deref());
+    set_text(&mut rows, "notification", notification.as_deref());
+    set_text(&mut rows, "face_url", face_url.as_deref());
     set_plain(&mut rows, "max_members", max_members.map(|n| n.to_string()));
     set_plain(&mut rows, "apply_join", apply_join.map(|a| a.to_string()));
     set_plain(&mut rows, "mute_all", mute_all.map(|m| m.to_string()));
     for (key, value) in custom.iter().flatten() {
-        set_text(&mut rows, &custom_label(key), &Some(value.to_owned()));
+        set_text(&mut rows, &custom_label(key), Some(value));
     }
     set_plain(&mut rows, "create_time", create_time.map(|t| t.to_string()));
     rows

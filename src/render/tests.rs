@@ -31,7 +31,7 @@ fn declared(group: Group, ensure: Ensure) -> DesiredGroup {
 fn group(id: &str, group_type: GroupType, name: &str) -> Group {
     Group {
         group_type: Some(group_type),
-        name: Some(name.to_owned()),
+        name: Some(name.into()),
         ..Group::new(id)
     }
 }

@@ -32,8 +32,8 @@ fn declared(id: String) -> DesiredGroup {
     DesiredGroup {
         group: Group {
             group_type: Some(GroupType::Public),
-            name: Some(format!("Paced {id}")),
-            owner: Some("alice".to_owned()),
+            name: Some(format!("Paced {id}").into()),
+            owner: Some("alice".into()),
             ..Group::new(id)
         },
         ensure: Ensure::Present,

@@ -15,7 +15,9 @@ use timctl::api::{Client, ClientConfig, Credentials, Endpoint};
 use timctl::apply::{ApplyOptions, apply};
 use timctl::emulator::{self, Config, Emulator, SeedGroup, SeedMember};
 use timctl::live::read_actual;
-use timctl::model::{ApplyJoin, Desired, DesiredGroup, Ensure, Group, GroupId, GroupType, Source};
+use timctl::model::{
+    ApplyJoin, CompactString, Desired, DesiredGroup, Ensure, Group, GroupId, GroupType, Source,
+};
 use timctl::plan::{PlanOptions, plan};
 
 /// The group ids a case draws from, each with its fixed type.
@@ -246,10 +248,10 @@ fn declared(
             let group = Group {
                 id: GroupId::from(id),
                 group_type: Some(group_type),
-                name: name.clone().or_else(|| Some("Created".to_owned())),
-                owner,
-                introduction: introduction.clone(),
-                notification: notification.clone(),
+                name: Some(name.as_deref().unwrap_or("Created").into()),
+                owner: owner.map(Into::into),
+                introduction: introduction.as_deref().map(Into::into),
+                notification: notification.as_deref().map(Into::into),
                 face_url: None,
                 max_members: if room { None } else { *max_members },
                 apply_join: *apply_join,
@@ -327,7 +329,7 @@ fn check_live(emulator: &Emulator, entry: &DesiredGroup) -> Result<(), String> {
             want.id
         ))
     };
-    let text = |w: &Option<String>, f: &str| w.as_ref().is_some_and(|w| w != f);
+    let text = |w: &Option<CompactString>, f: &str| w.as_ref().is_some_and(|w| w != f);
     if text(&want.name, &found.name) {
         return mismatch("name");
     }
@@ -337,7 +339,7 @@ fn check_live(emulator: &Emulator, entry: &DesiredGroup) -> Result<(), String> {
     if text(&want.notification, &found.notification) {
         return mismatch("notification");
     }
-    if want.owner.is_some() && want.owner != found.owner {
+    if want.owner.is_some() && want.owner.as_deref() != found.owner.as_deref() {
         return mismatch("owner");
     }
     if want

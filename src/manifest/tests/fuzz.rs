@@ -307,8 +307,8 @@ fn group_fields() -> impl Strategy<Value = Group> {
             )| {
                 Group {
                     group_type,
-                    name,
-                    introduction,
+                    name: name.map(Into::into),
+                    introduction: introduction.map(Into::into),
                     max_members,
                     apply_join,
                     mute_all,
