@@ -132,12 +132,12 @@ mod tests {
                 .map(|group| {
                     (
                         group.id.clone(),
-                        ActualGroup {
+                        Box::new(ActualGroup {
                             group,
                             info_seq: 1,
                             member_num: 1,
                             roles: BTreeMap::new(),
-                        },
+                        }),
                     )
                 })
                 .collect(),

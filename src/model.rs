@@ -248,9 +248,14 @@ pub struct DesiredGroup {
 }
 
 /// The resolved manifests: every declared group, and the prune scope.
+///
+/// Groups are boxed here and in [`Actual`]: a `BTreeMap` built in one pass from a sorted list
+/// first gathers its pairs in a vector, and with boxes that vector (and the map's nodes) hold
+/// 8-byte pointers rather than 240-byte groups, which at 100,000 groups is the difference
+/// between a transient copy of 25 MB and one of 1 MB.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Desired {
-    pub groups: BTreeMap<GroupId, DesiredGroup>,
+    pub groups: BTreeMap<GroupId, Box<DesiredGroup>>,
     /// Live groups whose id starts with one of these and that no manifest declares are
     /// destroyed. Empty: prune is off.
     pub prune_prefixes: BTreeSet<String>,
@@ -281,8 +286,8 @@ pub struct ActualGroup {
 }
 
 /// The live groups that were read: the declared ones that exist, plus (when prune is on or on
-/// export) the listed ones.
+/// export) the listed ones. Groups are boxed for the reason given at [`Desired`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actual {
-    pub groups: BTreeMap<GroupId, ActualGroup>,
+    pub groups: BTreeMap<GroupId, Box<ActualGroup>>,
 }

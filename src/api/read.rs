@@ -78,12 +78,13 @@ impl Client {
             .read_groups(std::slice::from_ref(id))
             .await?
             .groups
-            .remove(id))
+            .remove(id)
+            .map(|group| *group))
     }
 
     /// One `get_group_info` batch, split further while the answer is too large, and asked again
     /// for the ids whose item reports a transient error.
-    async fn read_batch(&self, batch: Vec<GroupId>) -> Result<Vec<ActualGroup>, ApiError> {
+    async fn read_batch(&self, batch: Vec<GroupId>) -> Result<Vec<Box<ActualGroup>>, ApiError> {
         let mut found = Vec::new();
         let mut pending = vec![(batch, 1u32)];
         while let Some((ids, round)) = pending.pop() {
@@ -121,7 +122,7 @@ impl Client {
                         value: "no entry for a requested group".to_owned(),
                     })?;
                 match item_outcome(item)? {
-                    ItemOutcome::Found(group) => found.push(*group),
+                    ItemOutcome::Found(group) => found.push(group),
                     ItemOutcome::Absent => {}
                     ItemOutcome::Retry(err) if self.retry_policy().should_retry(&err, round) => {
                         retry.push(id)

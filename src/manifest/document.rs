@@ -30,7 +30,10 @@ const PRUNE_KEYS: &[&str] = &["id_prefixes"];
 /// What the files declare, in the order read (duplicates are checked by the caller).
 #[derive(Debug, Default)]
 pub(crate) struct Declared {
-    pub groups: Vec<DesiredGroup>,
+    /// Boxed, as in [`crate::model::Desired`]: sorting and indexing 100,000 of them then
+    /// moves pointers, not 240-byte groups.
+    #[allow(clippy::vec_box)]
+    pub groups: Vec<Box<DesiredGroup>>,
     pub prune_prefixes: BTreeSet<String>,
 }
 
@@ -155,7 +158,7 @@ fn read_document(
                     ..root.clone()
                 };
                 let group = read_group(item, item_pos, item_ctx, &defaults, limits, problems);
-                out.groups.extend(group);
+                out.groups.extend(group.map(Box::new));
             }
         }
         (Some(other), _, ctx) => {

@@ -54,7 +54,11 @@ pub fn plan(desired: &Desired, actual: &Actual, options: &PlanOptions) -> Result
     }
     for (id, declared) in &desired.groups {
         if options.in_scope(id) {
-            planner.group(declared, actual.groups.get(id), options);
+            planner.group(
+                declared,
+                actual.groups.get(id).map(|group| &**group),
+                options,
+            );
         }
     }
     for (id, live) in &actual.groups {

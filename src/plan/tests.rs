@@ -46,11 +46,13 @@ fn in_sync() -> (Desired, Actual) {
     let mut desired = Desired::default();
     desired
         .groups
-        .insert(group.id.clone(), declared(group.clone()));
+        .insert(group.id.clone(), Box::new(declared(group.clone())));
     let mut actual = Actual::default();
     let mut twin = group;
     twin.create_time = Some(1_448_357_837);
-    actual.groups.insert(twin.id.clone(), live(twin, 12));
+    actual
+        .groups
+        .insert(twin.id.clone(), Box::new(live(twin, 12)));
     (desired, actual)
 }
 
@@ -285,7 +287,9 @@ fn creating_needs_type_and_name() {
     desired_mut(&mut desired, "eng").group.group_type = None;
     let mut other = full("ops");
     other.name = None;
-    desired.groups.insert(other.id.clone(), declared(other));
+    desired
+        .groups
+        .insert(other.id.clone(), Box::new(declared(other)));
     assert_eq!(
         errors(&desired, &Actual::default(), &PlanOptions::default()),
         vec![
@@ -419,7 +423,9 @@ fn prune_destroys_only_undeclared_groups_under_a_prefix() {
     let (mut desired, mut actual) = in_sync();
     desired.prune_prefixes.insert("ops-".into());
     for id in ["ops-old", "other-old"] {
-        actual.groups.insert(GroupId::from(id), live(full(id), 3));
+        actual
+            .groups
+            .insert(GroupId::from(id), Box::new(live(full(id), 3)));
     }
     let plan = run(&desired, &actual);
     assert_eq!(plan.changes.len(), 1);
@@ -437,7 +443,7 @@ fn prune_with_no_declared_group_is_refused() {
     let mut actual = Actual::default();
     actual
         .groups
-        .insert(GroupId::from("ops-a"), live(full("ops-a"), 1));
+        .insert(GroupId::from("ops-a"), Box::new(live(full("ops-a"), 1)));
     assert_eq!(
         errors(&desired, &actual, &PlanOptions::default()),
         vec![PlanError::PruneWithoutGroups {
@@ -452,7 +458,9 @@ fn targets_and_excludes_limit_the_plan() {
     desired_mut(&mut desired, "eng").group.name = Some("Platform".into());
     let mut second = full("ops");
     second.name = Some("Ops".into());
-    desired.groups.insert(second.id.clone(), declared(second));
+    desired
+        .groups
+        .insert(second.id.clone(), Box::new(declared(second)));
     let targeted = PlanOptions {
         targets: [GroupId::from("ops")].into(),
         ..PlanOptions::default()
@@ -478,13 +486,16 @@ fn changes_come_in_phase_order() {
         .roles
         .insert("bob".into(), Role::Admin);
     let new = full("aaa-new");
-    desired.groups.insert(new.id.clone(), declared(new));
+    desired
+        .groups
+        .insert(new.id.clone(), Box::new(declared(new)));
     let mut gone = declared(full("zzz-gone"));
     gone.ensure = Ensure::Absent;
-    desired.groups.insert(gone.group.id.clone(), gone);
-    actual
-        .groups
-        .insert(GroupId::from("zzz-gone"), live(full("zzz-gone"), 4));
+    desired.groups.insert(gone.group.id.clone(), Box::new(gone));
+    actual.groups.insert(
+        GroupId::from("zzz-gone"),
+        Box::new(live(full("zzz-gone"), 4)),
+    );
     let plan = run(&desired, &actual);
     let phases: Vec<(Phase, &str)> = plan
         .changes
@@ -510,10 +521,13 @@ fn destroy_limits_count_groups_and_members() {
         let id = format!("old-{i}");
         let mut entry = declared(full(&id));
         entry.ensure = Ensure::Absent;
-        desired.groups.insert(GroupId::from(id.as_str()), entry);
-        actual
+        desired
             .groups
-            .insert(GroupId::from(id.as_str()), live(full(&id), members));
+            .insert(GroupId::from(id.as_str()), Box::new(entry));
+        actual.groups.insert(
+            GroupId::from(id.as_str()),
+            Box::new(live(full(&id), members)),
+        );
     }
     let plan = run(&desired, &actual);
     assert_eq!(plan.summary().destroyed_members, 110);
@@ -616,11 +630,11 @@ fn a_service_assigned_id_is_adopted_but_never_created() {
     adopted.group_type = Some(GroupType::Public);
     desired
         .groups
-        .insert(adopted.id.clone(), declared(adopted.clone()));
+        .insert(adopted.id.clone(), Box::new(declared(adopted.clone())));
     let mut actual = Actual::default();
     actual
         .groups
-        .insert(adopted.id.clone(), live(adopted.clone(), 3));
+        .insert(adopted.id.clone(), Box::new(live(adopted.clone(), 3)));
     assert!(run(&desired, &actual).is_empty());
     assert_eq!(
         errors(&desired, &Actual::default(), &PlanOptions::default()),
@@ -632,7 +646,7 @@ fn a_service_assigned_id_is_adopted_but_never_created() {
     let mut desired = Desired::default();
     desired
         .groups
-        .insert(community.id.clone(), declared(community));
+        .insert(community.id.clone(), Box::new(declared(community)));
     assert_eq!(run(&desired, &Actual::default()).changes.len(), 1);
 }
 
@@ -645,7 +659,7 @@ fn a_community_join_option_is_set_right_after_import() {
     let mut desired = Desired::default();
     desired
         .groups
-        .insert(community.id.clone(), declared(community));
+        .insert(community.id.clone(), Box::new(declared(community)));
     let plan = run(&desired, &Actual::default());
     assert_eq!(
         plan.changes[0].action.commands(),

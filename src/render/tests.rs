@@ -49,7 +49,7 @@ fn rich_plan() -> Plan {
     let mut declare = |group: Group, ensure: Ensure| {
         desired
             .groups
-            .insert(group.id.clone(), declared(group, ensure));
+            .insert(group.id.clone(), Box::new(declared(group, ensure)));
     };
 
     declare(
@@ -99,7 +99,7 @@ fn rich_plan() -> Plan {
     );
     actual.groups.insert(
         eng_actual.id.clone(),
-        live(eng_actual, 40, &[("bob", Role::Member)]),
+        Box::new(live(eng_actual, 40, &[("bob", Role::Member)])),
     );
 
     declare(
@@ -111,28 +111,32 @@ fn rich_plan() -> Plan {
     );
     actual.groups.insert(
         "lobby".into(),
-        live(
+        Box::new(live(
             group("lobby", GroupType::Public, "Lobby"),
             5,
             &[("carol", Role::Admin)],
-        ),
+        )),
     );
 
     declare(Group::new("old-room"), Ensure::Absent);
     actual.groups.insert(
         "old-room".into(),
-        live(group("old-room", GroupType::Public, "Old"), 12, &[]),
+        Box::new(live(group("old-room", GroupType::Public, "Old"), 12, &[])),
     );
     actual.groups.insert(
         "ops-stale".into(),
-        live(group("ops-stale", GroupType::ChatRoom, "Stale"), 1, &[]),
+        Box::new(live(
+            group("ops-stale", GroupType::ChatRoom, "Stale"),
+            1,
+            &[],
+        )),
     );
     desired.prune_prefixes.insert("ops-".into());
 
     declare(group("x", GroupType::ChatRoom, "X"), Ensure::Present);
     actual.groups.insert(
         "x".into(),
-        live(group("x", GroupType::Public, "X"), 12, &[]),
+        Box::new(live(group("x", GroupType::Public, "X"), 12, &[])),
     );
 
     let options = PlanOptions {

@@ -56,7 +56,7 @@ async fn concurrent_reads_and_writes_are_never_rate_limited() {
         groups: (0..250)
             .map(|i| {
                 let group = declared(format!("paced-{i:03}"));
-                (group.group.id.clone(), group)
+                (group.group.id.clone(), Box::new(group))
             })
             .collect(),
         prune_prefixes: BTreeSet::new(),

@@ -272,7 +272,7 @@ async fn apply_then_plan(emulator: &Emulator, client: &Client, case: &Case) -> R
             seeds.push(seed(id, *kind, live));
         }
         if let Some(entry) = declared(id, *group_type, live.as_ref(), wish) {
-            desired.groups.insert(GroupId::from(*id), entry);
+            desired.groups.insert(GroupId::from(*id), Box::new(entry));
         }
     }
     emulator.seed(seeds).await.map_err(|e| e.to_string())?;
