@@ -89,16 +89,17 @@ impl<K: Into<CompactString>, V: Into<CompactString>> FromIterator<(K, V)> for Cu
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        // Stable: equal keys keep their order, so the last one given is last.
+        // Stable: equal keys keep their order, so the last one given is last. Of a run of
+        // equal keys the first entry stays, taking each later value in turn.
         entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut unique: Vec<(CompactString, CompactString)> = Vec::with_capacity(entries.len());
-        for entry in entries {
-            match unique.last_mut() {
-                Some(last) if last.0 == entry.0 => *last = entry,
-                _ => unique.push(entry),
+        entries.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
             }
-        }
-        Custom { entries: unique }
+            same
+        });
+        Custom { entries }
     }
 }
 
