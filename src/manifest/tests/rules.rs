@@ -289,11 +289,17 @@ fn at_most_ten_custom_keys_unless_the_limit_is_raised() {
 fn duplicate_ids_name_both_places() {
     let a = "groups:\n  - id: x\n  - id: y\n  - id: y\n";
     let b = "# b\ngroups:\n  - id: x\n";
+    // A third declaration also points at the first one, not at the second.
+    let c = "groups:\n  - id: z\n  - id: x\n";
     assert_eq!(
-        load_with(&[("a.yaml", a), ("b.yaml", b)], &Limits::default()),
+        load_with(
+            &[("a.yaml", a), ("b.yaml", b), ("c.yaml", c)],
+            &Limits::default()
+        ),
         Err(vec![
             r#"a.yaml:4: group "y": field id: duplicate id, first declared at a.yaml:3"#.into(),
             r#"b.yaml:3: group "x": field id: duplicate id, first declared at a.yaml:2"#.into(),
+            r#"c.yaml:3: group "x": field id: duplicate id, first declared at a.yaml:2"#.into(),
         ])
     );
 }
