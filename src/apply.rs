@@ -322,7 +322,7 @@ async fn check_guards(
         let Some(expected) = plan.guards.get(id) else {
             continue;
         };
-        let found = Guard::of(actual.groups.get(id).map(|group| &**group));
+        let found = Guard::of(actual.groups.get(id).map(Box::as_ref));
         if &found != expected {
             stopped.insert(id.clone(), guard_mismatch(expected, &found));
         }

@@ -42,10 +42,6 @@ impl Custom {
         Some(&self.entries[index].1)
     }
 
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.position(key).is_ok()
-    }
-
     /// Sets `key` to `value`; returns the value it replaces.
     pub fn insert(
         &mut self,
@@ -74,7 +70,7 @@ impl Custom {
 
     /// Entries in key order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + Clone {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.into_iter()
     }
 
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> + Clone {

@@ -54,11 +54,7 @@ pub fn plan(desired: &Desired, actual: &Actual, options: &PlanOptions) -> Result
     }
     for (id, declared) in &desired.groups {
         if options.in_scope(id) {
-            planner.group(
-                declared,
-                actual.groups.get(id).map(|group| &**group),
-                options,
-            );
+            planner.group(declared, actual.groups.get(id).map(Box::as_ref), options);
         }
     }
     for (id, live) in &actual.groups {
