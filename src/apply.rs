@@ -10,8 +10,15 @@
 //! - One group's failure never stops the others; a group whose change failed gets no further
 //!   change in later phases (it stays as it was, or as far as it got).
 //! - With `check_guards` (a saved plan), each group is re-read before its first write and
-//!   skipped if its `InfoSeq` or any field the plan read has changed since: a per-group
-//!   compare-and-swap, so a reviewed plan never overwrites an edit made after review.
+//!   skipped if its `InfoSeq` or any field the plan read has changed since (and, for a destroy
+//!   or replace, its member count): a per-group compare-and-swap, so a reviewed plan never
+//!   overwrites an edit made after review. A group that already is as the plan would leave it
+//!   is reported "already applied". A change without a guard is never written.
+//! - A change that takes several calls (create then modify, destroy then create) and stops
+//!   between them is reported as partially applied, naming the steps done and the step left;
+//!   the next plan shows that step. A first interrupt starts no new change but lets a change
+//!   under way make its remaining calls, so the window stays as short as the protocol allows.
+//! - [`InFlight`] always knows which calls are under way, so a second interrupt can name them.
 //! - Retries are safe: the client confirms an `import_group` that answers "ID in use" after a
 //!   lost response by reading it back, and counts a repeated `destroy_group` that finds the
 //!   group gone as done.
@@ -21,8 +28,8 @@
 //! caller turns a report with failures into exit code 1.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -42,6 +49,36 @@ pub struct ApplyOptions {
     pub progress: bool,
     /// When raised (Ctrl-C, SIGTERM), no new change starts; calls in flight finish.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Where the calls under way are recorded, for the second interrupt's message.
+    pub in_flight: InFlight,
+}
+
+/// The calls under way: for each change started and not finished, the command it is in.
+#[derive(Clone, Debug, Default)]
+pub struct InFlight(Arc<Mutex<BTreeMap<(GroupId, &'static str), &'static str>>>);
+
+impl InFlight {
+    fn set(&self, id: &GroupId, label: &'static str, command: &'static str) {
+        self.lock().insert((id.clone(), label), command);
+    }
+
+    fn clear(&self, id: &GroupId, label: &'static str) {
+        self.lock().remove(&(id.clone(), label));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(GroupId, &'static str), &'static str>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// `update eng (modify_group_base_info)`, one per call under way, in id order.
+    pub fn describe(&self) -> Vec<String> {
+        self.lock()
+            .iter()
+            .map(|((id, label), command)| format!("{label} {id} ({command})"))
+            .collect()
+    }
 }
 
 impl ApplyOptions {
@@ -62,10 +99,28 @@ pub enum Outcome {
         code: Option<i64>,
         message: String,
     },
+    /// Some calls of a multi-call change were made, then one failed or was not made.
+    Partial {
+        /// The calls that took effect, in order.
+        done: Vec<&'static str>,
+        /// The call that failed or was not made, then any after it.
+        left: Vec<&'static str>,
+        code: Option<i64>,
+        message: String,
+    },
     /// Not attempted: the group changed since the plan, or an earlier change to it failed.
     Skipped {
         reason: String,
     },
+    /// Not needed: the saved plan was made before the group already came to this state.
+    AlreadyApplied,
+}
+
+impl Outcome {
+    /// Whether this outcome fails the run (exit 1).
+    pub fn is_failure(&self) -> bool {
+        !matches!(self, Outcome::Applied | Outcome::AlreadyApplied)
+    }
 }
 
 /// One change and its outcome.
@@ -98,10 +153,7 @@ impl Report {
     pub fn failed(&self) -> bool {
         self.verify_error.is_some()
             || !self.unmet.is_empty()
-            || self
-                .results
-                .iter()
-                .any(|r| !matches!(r.outcome, Outcome::Applied))
+            || self.results.iter().any(|r| r.outcome.is_failure())
     }
 
     pub fn count(&self, pred: impl Fn(&Outcome) -> bool) -> usize {
@@ -123,8 +175,9 @@ pub fn label(action: &Action) -> &'static str {
 /// Applies `plan` and reports every outcome.
 pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Report {
     let mut report = Report::default();
-    // Groups that must get no further change: skipped by their guard, or a change failed.
-    let mut stopped: BTreeMap<GroupId, String> = BTreeMap::new();
+    // Groups that must get no further change: skipped by their guard, already as planned, or
+    // a change to them failed.
+    let mut stopped: BTreeMap<GroupId, Outcome> = BTreeMap::new();
     let mut verified: BTreeSet<GroupId> = BTreeSet::new();
     for phase in [
         Phase::Create,
@@ -153,22 +206,29 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Repo
         let mut runnable = Vec::new();
         for change in changes {
             match stopped.get(&change.id) {
-                Some(reason) => report.results.push(ChangeResult {
+                Some(outcome) => report.results.push(ChangeResult {
                     id: change.id.clone(),
                     phase,
                     label: label(&change.action),
-                    outcome: Outcome::Skipped {
-                        reason: reason.clone(),
-                    },
+                    outcome: outcome.clone(),
                 }),
                 None => runnable.push(change.clone()),
             }
         }
         for result in run_phase(client, runnable, &bar, options).await {
-            if let Outcome::Failed { message, .. } = &result.outcome {
+            let reason = match &result.outcome {
+                Outcome::Failed { .. } | Outcome::Partial { .. } => {
+                    Some("an earlier change to this group did not complete")
+                }
+                Outcome::Skipped { .. } => Some("interrupted before this change started"),
+                Outcome::Applied | Outcome::AlreadyApplied => None,
+            };
+            if let Some(reason) = reason {
                 stopped.insert(
                     result.id.clone(),
-                    format!("an earlier change to this group failed: {message}"),
+                    Outcome::Skipped {
+                        reason: reason.to_owned(),
+                    },
                 );
             }
             report.results.push(result);
@@ -204,13 +264,9 @@ async fn run_phase(
                     reason: "interrupted before this change started".to_owned(),
                 }
             } else {
-                match execute(&client, &change).await {
-                    Ok(()) => Outcome::Applied,
-                    Err(error) => Outcome::Failed {
-                        code: error.code(),
-                        message: error_chain(&error),
-                    },
-                }
+                let outcome = execute(&client, &change, &options.in_flight).await;
+                options.in_flight.clear(&change.id, label(&change.action));
+                outcome
             };
             ChangeResult {
                 id: change.id,
@@ -233,36 +289,76 @@ async fn run_phase(
     results
 }
 
-/// The calls one change makes, in order.
-async fn execute(client: &Client, change: &Change) -> Result<(), ApiError> {
+/// Makes the calls of one change, in order, recording each in `in_flight` as it goes, and
+/// tells how far it got.
+async fn execute(client: &Client, change: &Change, in_flight: &InFlight) -> Outcome {
     let id = &change.id;
-    match &change.action {
-        Action::Create(create) => create_group(client, &create.desired).await,
-        Action::Replace(replace) => {
-            client.destroy_group(id).await?;
-            create_group(client, &replace.desired).await
+    let label = label(&change.action);
+    let commands = change.action.commands();
+    let mut done: Vec<&'static str> = Vec::new();
+    for (step, command) in commands.iter().enumerate() {
+        in_flight.set(id, label, command);
+        let result = step_call(client, change, step).await;
+        match result {
+            Ok(()) => done.push(command),
+            Err(error) => {
+                let (code, message) = (error.code(), error_chain(&error));
+                return if done.is_empty() {
+                    Outcome::Failed { code, message }
+                } else {
+                    Outcome::Partial {
+                        done,
+                        left: commands[step..].to_vec(),
+                        code,
+                        message,
+                    }
+                };
+            }
         }
-        Action::Update(update) => client
+    }
+    Outcome::Applied
+}
+
+/// Call number `step` of a change, as listed by [`Action::commands`].
+async fn step_call(client: &Client, change: &Change, step: usize) -> Result<(), ApiError> {
+    let id = &change.id;
+    match (&change.action, step) {
+        (Action::Create(create), step) => create_step(client, &create.desired, step).await,
+        (Action::Replace(_), 0) => client.destroy_group(id).await.map(drop),
+        (Action::Replace(replace), step) => create_step(client, &replace.desired, step - 1).await,
+        (Action::Update(update), _) => client
             .modify_group_base_info(id, &modify_fields(update))
             .await
             .map(drop),
-        Action::Transfer(transfer) => client
+        (Action::Transfer(transfer), _) => client
             .change_group_owner(id, &transfer.desired)
             .await
             .map(drop),
-        Action::Destroy(_) => client.destroy_group(id).await.map(drop),
+        (Action::Destroy(_), _) => client.destroy_group(id).await.map(drop),
     }
 }
 
-async fn create_group(client: &Client, desired: &crate::model::Group) -> Result<(), ApiError> {
-    match plan::create_command(desired) {
-        "create_group" => client.create_group(desired).await?,
-        _ => client.import_group(desired).await?,
-    };
-    if let Some(fields) = fields_set_after_create(desired) {
-        client.modify_group_base_info(&desired.id, &fields).await?;
+/// Step 0 makes the group; step 1 sets what creation cannot (mute-all, a Community's join
+/// option).
+async fn create_step(
+    client: &Client,
+    desired: &crate::model::Group,
+    step: usize,
+) -> Result<(), ApiError> {
+    if step == 0 {
+        match plan::create_command(desired) {
+            "create_group" => client.create_group(desired).await?,
+            _ => client.import_group(desired).await?,
+        };
+        return Ok(());
     }
-    Ok(())
+    match fields_set_after_create(desired) {
+        Some(fields) => client
+            .modify_group_base_info(&desired.id, &fields)
+            .await
+            .map(drop),
+        None => Ok(()),
+    }
 }
 
 /// The request fields of an update: the desired value of each changed field; a custom key to
@@ -294,12 +390,15 @@ fn modify_fields(update: &Update) -> ModifyFields {
     }
 }
 
-/// Re-reads `ids` and stops every group whose state differs from the plan's guard.
+/// Re-reads `ids` and stops every group whose state differs from the plan's guard: skipped as
+/// stale, or "already applied" when the group already is as its changes would leave it. A
+/// change whose group has no guard is never written (a saved plan without its guard cannot be
+/// verified).
 async fn check_guards(
     client: &Client,
     plan: &Plan,
     ids: &[GroupId],
-    stopped: &mut BTreeMap<GroupId, String>,
+    stopped: &mut BTreeMap<GroupId, Outcome>,
     progress: bool,
 ) {
     if ids.is_empty() {
@@ -309,39 +408,145 @@ async fn check_guards(
         Ok(actual) => actual,
         Err(error) => {
             let reason = format!(
-                "could not re-read the group before writing: {}",
+                "could not re-read the group before writing, so the saved plan cannot be checked against it: {}",
                 error_chain(&error)
             );
             for id in ids {
-                stopped.insert(id.clone(), reason.clone());
+                stopped.insert(
+                    id.clone(),
+                    Outcome::Skipped {
+                        reason: reason.clone(),
+                    },
+                );
             }
             return;
         }
     };
     for id in ids {
+        let live = actual.groups.get(id).map(Box::as_ref);
+        let changes: Vec<&Change> = plan.changes.iter().filter(|c| &c.id == id).collect();
         let Some(expected) = plan.guards.get(id) else {
+            stopped.insert(
+                id.clone(),
+                Outcome::Skipped {
+                    reason: "the saved plan holds no guard for this group, so it cannot be checked against the live group: not applied".to_owned(),
+                },
+            );
             continue;
         };
-        let found = Guard::of(actual.groups.get(id).map(Box::as_ref));
-        if &found != expected {
-            stopped.insert(id.clone(), guard_mismatch(expected, &found));
+        let found = Guard::of(live);
+        let destroys = changes
+            .iter()
+            .any(|c| matches!(c.action, Action::Destroy(_) | Action::Replace(_)));
+        let Some(stale) = staleness(expected, &found, destroys) else {
+            continue;
+        };
+        let outcome = if changes.iter().all(|c| already_applied(c, live)) {
+            Outcome::AlreadyApplied
+        } else {
+            Outcome::Skipped {
+                reason: format!(
+                    "saved plan is stale: {stale}; not applied (run `timctl plan` again)"
+                ),
+            }
+        };
+        stopped.insert(id.clone(), outcome);
+    }
+}
+
+/// How the group differs from what the plan read, in plain words; `None` when it does not.
+/// Member counts matter only to a destroy or replace (members do not move `InfoSeq`).
+fn staleness(expected: &Guard, found: &Guard, destroys: bool) -> Option<String> {
+    match (expected, found) {
+        (Guard::Absent, Guard::Absent) => None,
+        (Guard::Absent, Guard::Present { .. }) => {
+            Some("the group was created by someone else since the plan".to_owned())
+        }
+        (Guard::Present { .. }, Guard::Absent) => Some("the group no longer exists".to_owned()),
+        (
+            Guard::Present {
+                info_seq: seq_a,
+                member_num: members_a,
+                fingerprint: print_a,
+                ..
+            },
+            Guard::Present {
+                info_seq: seq_b,
+                member_num: members_b,
+                fingerprint: print_b,
+                ..
+            },
+        ) => {
+            let mut parts = Vec::new();
+            if print_a != print_b {
+                let fields = expected.changed_fields(found);
+                parts.push(if fields.is_empty() {
+                    "its profile was edited live".to_owned()
+                } else {
+                    format!("{} edited live", fields.join(", "))
+                });
+            } else if seq_a != seq_b {
+                parts.push(
+                    "it was edited live (the fields timctl reads look as planned, so something was changed and perhaps changed back)"
+                        .to_owned(),
+                );
+            }
+            if destroys && members_a != members_b {
+                parts.push(format!(
+                    "its members changed from {members_a} to {members_b}"
+                ));
+            }
+            (!parts.is_empty())
+                .then(|| format!("the group changed since the plan ({})", parts.join("; ")))
         }
     }
 }
 
-fn guard_mismatch(expected: &Guard, found: &Guard) -> String {
-    match (expected, found) {
-        (Guard::Absent, Guard::Present { .. }) => {
-            "changed since the plan: the group was created by someone else".to_owned()
+/// Whether the live group already is as the change would leave it.
+fn already_applied(change: &Change, live: Option<&crate::model::ActualGroup>) -> bool {
+    let live = live.map(|a| &a.group);
+    match (&change.action, live) {
+        (Action::Destroy(_), None) => true,
+        (Action::Destroy(_), Some(_)) | (_, None) => false,
+        (Action::Create(create), Some(live)) => {
+            plan::unmet_fields(&create.desired, live).is_empty()
         }
-        (Guard::Present { .. }, Guard::Absent) => {
-            "changed since the plan: the group no longer exists".to_owned()
+        (Action::Replace(replace), Some(live)) => {
+            plan::unmet_fields(&replace.desired, live).is_empty()
         }
-        (Guard::Present { info_seq: a, .. }, Guard::Present { info_seq: b, .. }) if a != b => {
-            format!("changed since the plan: InfoSeq {a} -> {b}")
+        (Action::Update(update), Some(live)) => {
+            plan::unmet_fields(&update.desired_group(&change.id), live).is_empty()
         }
-        _ => "changed since the plan: its fields differ from what the plan read".to_owned(),
+        (Action::Transfer(transfer), Some(live)) => {
+            live.owner.as_deref() == Some(transfer.desired.as_str())
+        }
     }
+}
+
+/// The plan with each destroy's and replace's member count as the service reports it now, so
+/// that a saved plan meets the destroy limits exactly as a fresh plan would. A group that no
+/// longer exists counts zero.
+pub async fn with_live_member_counts(client: &Client, plan: &Plan) -> Result<Plan, ApiError> {
+    let ids: Vec<GroupId> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Destroy(_) | Action::Replace(_)))
+        .map(|c| c.id.clone())
+        .collect();
+    let mut plan = plan.clone();
+    if ids.is_empty() {
+        return Ok(plan);
+    }
+    let actual = client.read_groups(&ids).await?;
+    for change in &mut plan.changes {
+        let live = actual.groups.get(&change.id).map_or(0, |a| a.member_num);
+        match &mut change.action {
+            Action::Destroy(destroy) => destroy.member_num = live,
+            Action::Replace(replace) => replace.member_num = live,
+            _ => {}
+        }
+    }
+    Ok(plan)
 }
 
 /// Reads every touched group back and records fields that did not take effect.
@@ -349,7 +554,7 @@ async fn verify(client: &Client, plan: &Plan, report: &mut Report, progress: boo
     let applied: BTreeSet<(GroupId, &'static str)> = report
         .results
         .iter()
-        .filter(|r| r.outcome == Outcome::Applied)
+        .filter(|r| matches!(r.outcome, Outcome::Applied | Outcome::AlreadyApplied))
         .map(|r| (r.id.clone(), r.label))
         .collect();
     let ids: Vec<GroupId> = applied

@@ -42,6 +42,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the live groups equal to the manifests (or to a saved plan).
     Apply(ApplyArgs),
+    /// Render a plan saved by `timctl plan --out`, checked as apply would check it; no network.
+    Show(ShowArgs),
     /// Write manifests for the groups that exist live.
     Export(ExportArgs),
     /// Plan and apply in a loop, to correct drift from a long-running deployment.
@@ -54,31 +56,40 @@ pub enum Command {
     Usersig(UsersigArgs),
 }
 
-/// How to reach the TIM REST API. Every flag has an environment variable; with no sdkappid
+/// How to reach the TIM REST API. Every flag has an environment variable, and a key in
+/// `timctl.yaml`; flags beat the environment, which beats the file. Values are parsed in
+/// [`crate::settings`], which names the source of a bad one. With no connection setting
 /// anywhere, timctl runs against its built-in emulator.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConnectionArgs {
-    /// The app's SDKAppID. Without one, the built-in emulator is used.
-    #[arg(long, env = "TIM_SDKAPPID")]
-    pub sdkappid: Option<u64>,
-    /// The app admin account the calls are made as [default: administrator].
-    #[arg(long, env = "TIM_ADMIN")]
+    /// The app's SDKAppID [env: TIM_SDKAPPID]. Without any connection setting, the built-in
+    /// emulator is used.
+    #[arg(long, value_name = "ID")]
+    pub sdkappid: Option<String>,
+    /// The app admin account the calls are made as [env: TIM_ADMIN] [default: administrator].
+    #[arg(long, value_name = "ACCOUNT")]
     pub admin: Option<String>,
-    /// A file holding the app's secret key (TIM_SECRET_KEY also works).
-    #[arg(long)]
+    /// A file holding the app's secret key (or TIM_SECRET_KEY; or TIM_USERSIG).
+    #[arg(long, value_name = "FILE")]
     pub secret_key_file: Option<PathBuf>,
-    /// The service region: china, singapore, seoul, tokyo, frankfurt, silicon-valley, jakarta,
-    /// mumbai.
-    #[arg(long, env = "TIM_REGION")]
+    /// The service region [env: TIM_REGION]: china, singapore, seoul, tokyo, frankfurt,
+    /// silicon-valley, jakarta, mumbai.
+    #[arg(long)]
     pub region: Option<String>,
-    /// A base URL instead of a region, e.g. http://127.0.0.1:8080 for an emulator.
-    #[arg(long, env = "TIM_ENDPOINT")]
+    /// A base URL instead of a region [env: TIM_ENDPOINT], e.g. http://127.0.0.1:8080 for an
+    /// emulator.
+    #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
-    /// Calls per second for the 200/s commands, for apps whose limits were raised.
-    #[arg(long, env = "TIM_RATE")]
-    pub rate: Option<f64>,
-    /// Connection settings file [default: timctl.yaml in the current directory, if present].
-    #[arg(long, env = "TIMCTL_CONFIG")]
+    /// Calls per second for the 200/s commands, for apps whose limits were raised
+    /// [env: TIM_RATE].
+    #[arg(long, value_name = "CALLS")]
+    pub rate: Option<String>,
+    /// Per-request timeout, e.g. 10s [env: TIM_TIMEOUT] [default: 10s].
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Settings file [env: TIMCTL_CONFIG] [default: timctl.yaml in the current directory, if
+    /// present].
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
 
@@ -148,25 +159,42 @@ pub struct ApplyArgs {
     pub connection: ConnectionArgs,
 }
 
-/// Limits on what one apply may destroy.
+/// `timctl show`.
+#[derive(Debug, Clone, Args)]
+pub struct ShowArgs {
+    /// A plan file saved by `timctl plan --out`.
+    pub plan: PathBuf,
+    /// Output format [default: text].
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// Limits on what one apply may do without `--force`.
 #[derive(Debug, Clone, Args)]
 pub struct DestroyArgs {
-    /// Go on even when the plan destroys more than the limits allow.
+    /// Go on even when the plan goes past the limits below (never past `protect: true`).
     #[arg(long)]
     pub force: bool,
     /// Most groups one apply may destroy without --force.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_name = "GROUPS")]
     pub max_destroy: usize,
     /// Most members (all destroyed groups together) one apply may disband without --force.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_name = "MEMBERS")]
     pub max_destroy_members: u64,
+    /// Most existing declared groups one apply may update or transfer without --force, in
+    /// percent, once more than 10 exist.
+    #[arg(long, default_value_t = 30, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub max_update_percent: u32,
 }
 
 impl DestroyArgs {
-    pub fn limits(&self) -> crate::plan::DestroyLimits {
-        crate::plan::DestroyLimits {
-            max_groups: self.max_destroy,
-            max_members: self.max_destroy_members,
+    pub fn limits(&self) -> crate::plan::SafetyLimits {
+        crate::plan::SafetyLimits {
+            max_destroy: self.max_destroy,
+            max_destroy_members: self.max_destroy_members,
+            max_update_percent: self.max_update_percent,
         }
     }
 }
@@ -201,9 +229,10 @@ pub struct ReconcileArgs {
     /// Manifest files or directories, re-read on every run.
     #[arg(default_value = "groups")]
     pub paths: Vec<PathBuf>,
-    /// Time between runs (a random ±10% is added), e.g. 10m, 1h.
-    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
-    pub interval: Duration,
+    /// Time between runs (a random ±10% is added), e.g. 10m, 1h [env: TIMCTL_INTERVAL]
+    /// [default: 10m].
+    #[arg(long, value_name = "DURATION")]
+    pub interval: Option<String>,
     /// Only plan and log; never apply.
     #[arg(long)]
     pub dry_run: bool,
@@ -319,12 +348,25 @@ pub struct ValidateArgs {
     /// Manifest files or directories (walked for *.yaml and *.yml).
     #[arg(default_value = "groups")]
     pub paths: Vec<PathBuf>,
-    /// Connection settings file, for its `limits` [default: timctl.yaml, if present].
-    #[arg(long, env = "TIMCTL_CONFIG")]
+    /// Settings file, for its `limits` [env: TIMCTL_CONFIG] [default: timctl.yaml, if
+    /// present].
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
 
+/// Parses the command line and runs it. Every usage error exits 1, like every other error
+/// (clap's own convention is 2, which timctl keeps for "changes present"); `--help` and
+/// `--version` exit 0.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    crate::run::run(cli)
+    match Cli::try_parse() {
+        Ok(cli) => crate::run::run(cli),
+        Err(error) => {
+            let _ = error.print();
+            if error.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
 }

@@ -16,14 +16,29 @@ use anyhow::Context;
 use crate::api::{ApiError, Client, ClientConfig, Credentials, Endpoint};
 use crate::emulator::{self, Emulator};
 use crate::model::{Actual, Desired, GroupId};
-use crate::plan::PlanOptions;
+use crate::plan::{PlanOptions, PlanTarget};
 use crate::settings::{Settings, Target};
 
 /// A client, and the embedded emulator it talks to when there is one.
 pub struct Connection {
     pub client: Client,
     pub sdkappid: u64,
+    /// What plans made over this connection name as their target.
+    pub target: PlanTarget,
     embedded: Option<Emulator>,
+}
+
+/// The key saved plans are sealed with: the app's secret key when the settings hold one (the
+/// built-in emulator's own key for it), `None` with only a UserSig.
+pub fn seal_key(settings: &Settings) -> Option<String> {
+    match &settings.target {
+        Target::Remote {
+            credentials: Credentials::SecretKey(key),
+            ..
+        } => Some(key.clone()),
+        Target::Remote { .. } => None,
+        Target::Embedded { .. } => Some(emulator::Config::dev().secret_key),
+    }
 }
 
 impl Connection {
@@ -40,11 +55,16 @@ impl Connection {
                     *sdkappid,
                     admin,
                     credentials.clone(),
-                    settings.rate,
+                    settings,
                 )?;
                 Ok(Connection {
                     client,
                     sdkappid: *sdkappid,
+                    target: PlanTarget {
+                        sdkappid: *sdkappid,
+                        endpoint: endpoint.to_string(),
+                        builtin_emulator: false,
+                    },
                     embedded: None,
                 })
             }
@@ -74,11 +94,16 @@ impl Connection {
                     sdkappid,
                     &admin,
                     Credentials::SecretKey(key),
-                    settings.rate,
+                    settings,
                 )?;
                 Ok(Connection {
                     client,
                     sdkappid,
+                    target: PlanTarget {
+                        sdkappid,
+                        endpoint: format!("state in {}", state.display()),
+                        builtin_emulator: true,
+                    },
                     embedded: Some(emulator),
                 })
             }
@@ -100,10 +125,11 @@ fn client(
     sdkappid: u64,
     admin: &str,
     credentials: Credentials,
-    rate: Option<f64>,
+    settings: &Settings,
 ) -> anyhow::Result<Client> {
     Ok(Client::new(ClientConfig {
-        rate,
+        rate: settings.rate,
+        timeout: settings.timeout,
         ..ClientConfig::new(endpoint, sdkappid, admin.to_owned(), credentials)
     })?)
 }

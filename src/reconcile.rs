@@ -32,13 +32,15 @@ struct RunRecord {
 }
 
 pub async fn run(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
-    let settings = Settings::resolve(&args.connection, &ProcessEnv)?;
+    let settings =
+        Settings::resolve_with_interval(&args.connection, args.interval.as_deref(), &ProcessEnv)?;
     let connection = Connection::open(&settings).await?;
-    let stop = cancel_on_signal();
+    let interrupt = cancel_on_signal();
+    let stop = interrupt.cancel.clone();
     let mut last_failed;
     loop {
         let started = Instant::now();
-        let record = run_once(&args, &settings, &connection, &stop).await;
+        let record = run_once(&args, &settings, &connection, &interrupt).await;
         last_failed = record.error.is_some() || record.failed > 0;
         tracing::info!(
             target: "timctl::reconcile",
@@ -54,7 +56,7 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
         if args.once || stop.load(Ordering::SeqCst) {
             break;
         }
-        let pause = jittered(args.interval);
+        let pause = jittered(settings.interval);
         let mut watch = Box::pin(run::shutdown_signal());
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
@@ -80,7 +82,7 @@ async fn run_once(
     args: &ReconcileArgs,
     settings: &Settings,
     connection: &Connection,
-    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    interrupt: &run::Interrupt,
 ) -> RunRecord {
     let mut record = RunRecord::default();
     let desired = match run::load(&args.paths, settings) {
@@ -102,23 +104,29 @@ async fn run_once(
     if args.dry_run || plan.is_empty() {
         return record;
     }
-    if !args.destroy.force
-        && let Err(error) = plan::check_destroy_limits(&plan, args.destroy.limits())
-    {
+    let safe = plan::check_protected(&plan).and_then(|()| {
+        if args.destroy.force {
+            Ok(())
+        } else {
+            plan::check_limits(&plan, args.destroy.limits())
+        }
+    });
+    if let Err(error) = safe {
         record.error = Some(error.to_string());
         return record;
     }
     let options = ApplyOptions {
         check_guards: false,
         progress: false,
-        cancel: Some(stop.clone()),
+        cancel: Some(interrupt.cancel.clone()),
+        in_flight: interrupt.in_flight.clone(),
     };
     let report = apply::apply(&connection.client, &plan, &options).await;
     record.applied = report.count(|o| matches!(o, Outcome::Applied));
-    record.failed = report.count(|o| matches!(o, Outcome::Failed { .. }));
+    record.failed = report.count(|o| matches!(o, Outcome::Failed { .. } | Outcome::Partial { .. }));
     record.skipped = report.count(|o| matches!(o, Outcome::Skipped { .. }));
     if !report.unmet.is_empty() || report.verify_error.is_some() {
-        record.error = Some(run::summary(&report));
+        record.error = Some(run::summary(&report, true));
     }
     record
 }

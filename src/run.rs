@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, bail};
 
-use crate::apply::{self, ApplyOptions, Outcome, Report};
+use crate::apply::{self, ApplyOptions, InFlight, Outcome, Report};
 use crate::cli::{
     ApplyArgs, Cli, Command, ConnectionArgs, ExportArgs, LogFormat, PlanArgs, UsersigArgs,
     ValidateArgs,
@@ -29,6 +29,9 @@ use crate::settings::{self, ProcessEnv, Settings};
 /// Exit code for "changes present" with `--detailed-exitcode`.
 const EXIT_CHANGES: u8 = 2;
 
+/// Exit code of a run stopped by a second interrupt (128 + SIGINT).
+pub const EXIT_ABORTED: i32 = 130;
+
 pub fn run(cli: Cli) -> ExitCode {
     init_logging(cli.verbose, cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -40,7 +43,8 @@ pub fn run(cli: Cli) -> ExitCode {
             return fail(&anyhow::Error::new(error).context("cannot start the async runtime"));
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    let verbose = cli.verbose;
+    match runtime.block_on(dispatch(cli.command, verbose)) {
         Ok(code) => code,
         Err(error) => fail(&error),
     }
@@ -76,10 +80,11 @@ fn init_logging(verbose: u8, format: LogFormat) {
     };
 }
 
-async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+async fn dispatch(command: Command, verbose: u8) -> anyhow::Result<ExitCode> {
     match command {
         Command::Plan(args) => plan_command(args).await,
-        Command::Apply(args) => apply_command(args).await,
+        Command::Apply(args) => apply_command(args, verbose).await,
+        Command::Show(args) => show_command(&args),
         Command::Validate(args) => validate_command(&args),
         Command::Schema => {
             print(&manifest::schema_json())?;
@@ -107,6 +112,8 @@ pub fn load(paths: &[PathBuf], settings: &Settings) -> anyhow::Result<Desired> {
 struct Planned {
     connection: Connection,
     plan: Plan,
+    /// The key a saved plan is sealed with (the app's secret key), when there is one.
+    seal_key: Option<String>,
 }
 
 async fn make_plan(
@@ -124,8 +131,13 @@ async fn make_plan(
         })
         .transpose()?;
     let connection = Connection::open(&settings).await?;
-    let plan = plan_against(&connection, &desired, baseline.as_ref(), options).await?;
-    Ok(Planned { connection, plan })
+    let mut plan = plan_against(&connection, &desired, baseline.as_ref(), options).await?;
+    plan.target = Some(connection.target.clone());
+    Ok(Planned {
+        connection,
+        plan,
+        seal_key: live::seal_key(&settings),
+    })
 }
 
 /// Reads the live state and plans; with a baseline, labels each change.
@@ -174,7 +186,11 @@ fn print(text: &str) -> anyhow::Result<()> {
 
 async fn plan_command(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let options = args.scope.options();
-    let Planned { connection, plan } = make_plan(
+    let Planned {
+        connection,
+        plan,
+        seal_key,
+    } = make_plan(
         &args.paths,
         args.baseline.as_deref(),
         &options,
@@ -188,7 +204,7 @@ async fn plan_command(args: PlanArgs) -> anyhow::Result<ExitCode> {
     };
     print(&rendered)?;
     if let Some(out) = &args.out {
-        SavedPlan::new(connection.sdkappid, plan.clone())
+        SavedPlan::new(connection.sdkappid, plan.clone(), seal_key.as_deref())
             .write(out)
             .with_context(|| format!("cannot save the plan to {}", out.display()))?;
         eprintln!(
@@ -205,10 +221,11 @@ async fn plan_command(args: PlanArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn apply_command(args: ApplyArgs) -> anyhow::Result<ExitCode> {
+async fn apply_command(args: ApplyArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     let limits = args.destroy.limits();
-    let (connection, plan, saved) = match SavedPlan::detect(&args.paths)? {
-        Some(saved) => {
+    let saved_path = SavedPlan::is_plan_file(&args.paths).then(|| args.paths[0].clone());
+    let (connection, plan) = match &saved_path {
+        Some(path) => {
             let scope = &args.scope;
             if !scope.targets.is_empty() || !scope.excludes.is_empty() || scope.allow_replace {
                 bail!(
@@ -216,15 +233,29 @@ async fn apply_command(args: ApplyArgs) -> anyhow::Result<ExitCode> {
                 );
             }
             let settings = Settings::resolve(&args.connection, &ProcessEnv)?;
+            // Verified before anything is sent: an edited plan never reaches the service.
+            let saved = SavedPlan::read(path, live::seal_key(&settings).as_deref())?;
             let connection = Connection::open(&settings).await?;
             saved.check_target(connection.sdkappid)?;
-            (connection, saved.plan, true)
+            plan::check_protected(&saved.plan)?;
+            eprintln!(
+                "Applying the saved plan {} ({}), made against {}.",
+                path.display(),
+                saved_when(saved.saved_at),
+                saved
+                    .plan
+                    .target
+                    .as_ref()
+                    .map_or_else(|| format!("SDKAppID {}", saved.sdkappid), |t| t.to_string())
+            );
+            (connection, saved.plan)
         }
         None => {
             let options = args.scope.options();
-            let Planned { connection, plan } =
-                make_plan(&args.paths, None, &options, &args.connection).await?;
-            (connection, plan, false)
+            let Planned {
+                connection, plan, ..
+            } = make_plan(&args.paths, None, &options, &args.connection).await?;
+            (connection, plan)
         }
     };
     print(&render::text(&plan, &text_options()))?;
@@ -232,19 +263,32 @@ async fn apply_command(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         connection.close().await;
         return Ok(ExitCode::SUCCESS);
     }
+    plan::check_protected(&plan)?;
     if !args.destroy.force {
-        plan::check_destroy_limits(&plan, limits)?;
+        match &saved_path {
+            // Destroy limits against the groups as they are now, not as they were planned: a
+            // group that grew since the plan is stopped as a fresh plan would stop it.
+            Some(_) => {
+                let current = apply::with_live_member_counts(&connection.client, &plan)
+                    .await
+                    .context("cannot re-read the groups the saved plan destroys")?;
+                plan::check_limits(&current, limits)?;
+            }
+            None => plan::check_limits(&plan, limits)?,
+        }
     }
-    if !saved && !args.auto_approve {
+    if saved_path.is_none() && !args.auto_approve {
         confirm()?;
     }
+    let interrupt = cancel_on_signal();
     let options = ApplyOptions {
-        check_guards: saved,
+        check_guards: saved_path.is_some(),
         progress: std::io::stderr().is_terminal(),
-        cancel: Some(cancel_on_signal()),
+        cancel: Some(interrupt.cancel.clone()),
+        in_flight: interrupt.in_flight.clone(),
     };
     let report = apply::apply(&connection.client, &plan, &options).await;
-    print(&summary(&report))?;
+    print(&summary(&report, verbose > 0))?;
     connection.close().await;
     Ok(if report.failed() {
         ExitCode::FAILURE
@@ -253,9 +297,36 @@ async fn apply_command(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// "saved 2026-12-01T10:00:00Z".
+fn saved_when(saved_at: u64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(saved_at);
+    format!("saved {}", humantime::format_rfc3339_seconds(time))
+}
+
+/// `timctl show PLANFILE`: renders a saved plan, checked as apply would check it, offline.
+fn show_command(args: &crate::cli::ShowArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::resolve(&args.connection, &ProcessEnv)?;
+    let saved = SavedPlan::read(&args.plan, live::seal_key(&settings).as_deref())?;
+    let rendered = match args.format {
+        Format::Text => render::text(&saved.plan, &text_options()),
+        Format::Markdown => render::markdown(&saved.plan, render::MARKDOWN_MAX_CHARS),
+        Format::Json => render::json(&saved.plan),
+    };
+    if args.format != Format::Json {
+        eprintln!(
+            "{}: a saved plan ({}) for SDKAppID {}",
+            args.plan.display(),
+            saved_when(saved.saved_at),
+            saved.sdkappid
+        );
+    }
+    print(&rendered)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Prints `ok: N groups in M files`, or every problem on stderr and exits 1. No network.
 fn validate_command(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
-    let limits = settings::limits_from(args.config.as_deref())?;
+    let limits = settings::limits_from(args.config.as_deref(), &ProcessEnv)?;
     match manifest::load_manifests(&args.paths, &limits) {
         Ok(m) => {
             let groups = count(m.desired.groups.len(), "group");
@@ -304,17 +375,47 @@ async fn export_command(args: ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A flag raised by the first Ctrl-C or SIGTERM: the applier starts no new change after it,
-/// and the calls in flight finish, so every group stays as it was or as planned.
-pub fn cancel_on_signal() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let raised = Arc::clone(&flag);
+/// What the signal handler shares with the applier.
+pub struct Interrupt {
+    /// Raised by the first Ctrl-C or SIGTERM: no new change starts after it.
+    pub cancel: Arc<AtomicBool>,
+    /// The calls under way, named when a second signal aborts the run.
+    pub in_flight: InFlight,
+}
+
+/// Watches for Ctrl-C and SIGTERM. The first raises the cancel flag: the applier starts no
+/// new change and lets the changes under way finish, so every group stays as it was or as
+/// planned. The second aborts at once with exit code 130, naming the calls that were in
+/// flight (each may or may not have taken effect; the next plan shows which).
+pub fn cancel_on_signal() -> Interrupt {
+    let interrupt = Interrupt {
+        cancel: Arc::new(AtomicBool::new(false)),
+        in_flight: InFlight::default(),
+    };
+    let raised = Arc::clone(&interrupt.cancel);
+    let in_flight = interrupt.in_flight.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
-        eprintln!("timctl: interrupted: finishing the calls in flight, starting no new ones");
+        eprintln!(
+            "timctl: interrupted: finishing the changes under way, starting no new ones (interrupt again to abort at once)"
+        );
         raised.store(true, Ordering::SeqCst);
+        shutdown_signal().await;
+        let calls = in_flight.describe();
+        if calls.is_empty() {
+            eprintln!("timctl: aborted; no call was in flight.");
+        } else {
+            eprintln!(
+                "timctl: aborted with {} in flight; each may or may not have taken effect, and the next `timctl plan` shows what is left:",
+                count(calls.len(), "call")
+            );
+            for call in calls {
+                eprintln!("  {call}");
+            }
+        }
+        std::process::exit(EXIT_ABORTED);
     });
-    flag
+    interrupt
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM.
@@ -379,15 +480,27 @@ fn confirm() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The closing summary of an apply.
-pub fn summary(report: &Report) -> String {
+/// How many skipped changes the summary lists one by one without `-v`.
+const SKIPPED_SHOWN: usize = 5;
+
+/// The closing summary of an apply. Skipped changes are counted, and listed one by one only up
+/// to [`SKIPPED_SHOWN`] unless `verbose`: an interrupted apply of 4,000 changes must not bury
+/// its failures.
+pub fn summary(report: &Report, verbose: bool) -> String {
     let applied = report.count(|o| matches!(o, Outcome::Applied));
+    let already = report.count(|o| matches!(o, Outcome::AlreadyApplied));
     let failed = report.count(|o| matches!(o, Outcome::Failed { .. }));
+    let partial = report.count(|o| matches!(o, Outcome::Partial { .. }));
     let skipped = report.count(|o| matches!(o, Outcome::Skipped { .. }));
     let mut text = String::new();
+    let mut skipped_shown = 0;
     for result in &report.results {
         match &result.outcome {
             Outcome::Applied => {}
+            Outcome::AlreadyApplied => text.push_str(&format!(
+                "already applied: {} {}: the group already is as the plan leaves it\n",
+                result.label, result.id
+            )),
             Outcome::Failed { code, message } => {
                 let code = code.map(|c| format!(" [{c}]")).unwrap_or_default();
                 text.push_str(&format!(
@@ -395,13 +508,37 @@ pub fn summary(report: &Report) -> String {
                     result.label, result.id
                 ));
             }
-            Outcome::Skipped { reason } => {
+            Outcome::Partial {
+                done,
+                left,
+                code,
+                message,
+            } => {
+                let code = code.map(|c| format!(" [{c}]")).unwrap_or_default();
                 text.push_str(&format!(
-                    "skipped: {} {}: {reason}\n",
-                    result.label, result.id
+                    "partially applied: {} {}: {} done, {} still to do{code}: {message} (the next plan shows the step left)\n",
+                    result.label,
+                    result.id,
+                    done.join(", "),
+                    left.join(", ")
                 ));
             }
+            Outcome::Skipped { reason } => {
+                if verbose || skipped_shown < SKIPPED_SHOWN {
+                    text.push_str(&format!(
+                        "skipped: {} {}: {reason}\n",
+                        result.label, result.id
+                    ));
+                    skipped_shown += 1;
+                }
+            }
         }
+    }
+    if skipped > skipped_shown {
+        text.push_str(&format!(
+            "... and {} more skipped (run with -v to list them all)\n",
+            skipped - skipped_shown
+        ));
     }
     for unmet in &report.unmet {
         text.push_str(&format!(
@@ -415,8 +552,17 @@ pub fn summary(report: &Report) -> String {
             "could not read the groups back to verify: {error}\n"
         ));
     }
+    let mut counts = format!("{applied} applied");
+    if already > 0 {
+        counts.push_str(&format!(", {already} already applied"));
+    }
+    counts.push_str(&format!(", {failed} failed"));
+    if partial > 0 {
+        counts.push_str(&format!(", {partial} partially applied"));
+    }
+    counts.push_str(&format!(", {skipped} skipped"));
     text.push_str(&format!(
-        "Apply {}: {applied} applied, {failed} failed, {skipped} skipped.",
+        "Apply {}: {counts}.",
         if report.failed() {
             "finished with errors"
         } else {

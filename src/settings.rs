@@ -1,12 +1,29 @@
-//! Resolved connection settings: flags and `TIM_*` variables first, then `timctl.yaml`, then
-//! the built-in emulator when no sdkappid is configured anywhere.
+//! Resolved settings: flags beat `TIM_*` variables, which beat `timctl.yaml`; with no SDKAppID
+//! anywhere and no other connection setting either, the built-in emulator.
 //!
-//! This is the only place that reads credentials. They are held as [`Credentials`], whose
-//! `Debug` never shows them, so a settings value can be logged.
+//! Raw values come in from three places: [`ConnectionArgs`] (what the user typed; clap only
+//! parses the shape), the environment ([`Env`], so tests can pass their own) and the settings
+//! file. Every value is parsed here, once, and a bad one is named by where it came from
+//! (`TIM_RATE: "fast" is not …`, `timctl.yaml: rate: …`), so a typo in a CI variable is never a
+//! mystery. An empty (or all-blank) variable counts as unset: that is what an unset GitHub
+//! secret or variable becomes.
+//!
+//! # Guarantees
+//! - Production is never silently missed: with no SDKAppID but any other connection setting
+//!   present (a key, a UserSig, a region, an endpoint, an admin, a key file), resolution fails
+//!   naming what is set and what is missing, instead of falling back to the emulator.
+//! - Numbers are bounded: rates, timeouts and intervals outside sane ranges are refused here,
+//!   so nothing downstream can overflow or spin.
+//! - This is the only place that reads credentials. They are held as [`Credentials`], whose
+//!   `Debug` never shows them, and no error here quotes a credential's value.
 
+use std::fmt;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
+use serde_yaml::Value;
 
 use crate::api::{Credentials, Endpoint, EndpointError, Region};
 use crate::cli::ConnectionArgs;
@@ -18,6 +35,24 @@ pub const EMBEDDED_STATE: &str = ".timctl/emulator.json";
 /// The default app admin (the console always has it).
 pub const DEFAULT_ADMIN: &str = "administrator";
 
+/// The settings file read from the working directory when `--config` is not given.
+pub const CONFIG_FILE: &str = "timctl.yaml";
+
+/// Calls per second `--rate` accepts for the 200/s commands.
+pub const RATE_RANGE: RangeInclusive<f64> = 0.1..=10_000.0;
+/// Per-request timeouts `--timeout` accepts. The service gives itself 3 s per request.
+pub const TIMEOUT_RANGE: RangeInclusive<Duration> =
+    Duration::from_secs(1)..=Duration::from_secs(600);
+/// Intervals `reconcile --interval` accepts: a full pass reads every declared group, and the
+/// app's group list at 1 call/s when pruning, so a shorter one would only queue passes.
+pub const INTERVAL_RANGE: RangeInclusive<Duration> =
+    Duration::from_secs(10)..=Duration::from_secs(30 * 24 * 3600);
+
+/// The default request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default time between reconcile passes.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
+
 /// Which service the run talks to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -28,7 +63,7 @@ pub enum Target {
         admin: String,
         credentials: Credentials,
     },
-    /// No sdkappid anywhere: the built-in emulator with state in a local file.
+    /// No connection setting anywhere: the built-in emulator with state in a local file.
     Embedded { state: PathBuf },
 }
 
@@ -38,18 +73,136 @@ pub struct Settings {
     pub target: Target,
     /// Calls per second for the 200/s commands; `None` keeps the documented limits.
     pub rate: Option<f64>,
+    /// Per-request timeout (connecting included).
+    pub timeout: Duration,
+    /// Time between `reconcile` passes.
+    pub interval: Duration,
     pub limits: Limits,
 }
 
-/// `timctl.yaml`: connection settings kept in the repository (never a secret key itself).
+/// Where a raw value came from; errors name it so the user knows what to fix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Flag(&'static str),
+    Env(&'static str),
+    File { path: PathBuf, key: &'static str },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Flag(flag) => f.write_str(flag),
+            Origin::Env(var) => f.write_str(var),
+            Origin::File { path, key } => write!(f, "{}: {key}", path.display()),
+        }
+    }
+}
+
+impl Origin {
+    /// Flags beat the environment, which beats the file.
+    fn rank(&self) -> u8 {
+        match self {
+            Origin::Flag(_) => 2,
+            Origin::Env(_) => 1,
+            Origin::File { .. } => 0,
+        }
+    }
+}
+
+/// A raw value and where it came from.
+#[derive(Clone, Debug)]
+struct Raw<T> {
+    value: T,
+    origin: Origin,
+}
+
+/// Why settings could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a regular file")]
+    NotAFile { path: PathBuf },
+    #[error("{path} is larger than {limit} bytes: it cannot be a settings or key file")]
+    TooLarge { path: PathBuf, limit: u64 },
+    #[error("{path}: invalid settings")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_yaml::Error,
+    },
+    #[error("{origin}: {value:?} is not {expected}")]
+    Invalid {
+        origin: Origin,
+        value: String,
+        expected: String,
+    },
+    #[error("{origin}: {reason}")]
+    Endpoint {
+        origin: Origin,
+        #[source]
+        reason: EndpointError,
+    },
+    #[error("{first} and {second} are both given: choose one")]
+    Conflict { first: Origin, second: Origin },
+    #[error(
+        "no SDKAppID is configured, but {} set: refusing to fall back to the built-in emulator (set TIM_SDKAPPID or --sdkappid for the app these settings are for, or remove them to use the emulator)",
+        list_set(.present)
+    )]
+    MissingSdkappid { present: Vec<Origin> },
+    #[error(
+        "SDKAppID {0} is configured but no credential: set TIM_SECRET_KEY, --secret-key-file or TIM_USERSIG"
+    )]
+    NoCredential(u64),
+    #[error("the secret key file {0} is empty")]
+    EmptyKeyFile(PathBuf),
+}
+
+fn list_set(present: &[Origin]) -> String {
+    let names: Vec<String> = present.iter().map(Origin::to_string).collect();
+    match names.as_slice() {
+        [one] => format!("{one} is"),
+        _ => format!("{} are", names.join(", ")),
+    }
+}
+
+/// The environment, passed in so resolution stays testable.
+pub trait Env {
+    /// The raw value of a variable, or `None` when it is unset.
+    fn raw(&self, name: &str) -> Option<String>;
+
+    /// The value of a variable; empty or all-blank counts as unset.
+    fn var(&self, name: &str) -> Option<String> {
+        self.raw(name).filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn raw(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+/// `timctl.yaml`: settings kept in the repository (never a secret key itself). Numbers are
+/// read as YAML scalars and parsed like the flags, so `rate: "fast"` gets the same message as
+/// `--rate fast`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
-    sdkappid: Option<u64>,
+    sdkappid: Option<Value>,
     admin: Option<String>,
     region: Option<String>,
     endpoint: Option<String>,
-    rate: Option<f64>,
+    rate: Option<Value>,
+    timeout: Option<Value>,
+    interval: Option<Value>,
     secret_key_file: Option<PathBuf>,
     #[serde(default)]
     limits: LimitsFile,
@@ -68,147 +221,436 @@ struct LimitsFile {
     custom_keys: Option<usize>,
 }
 
-/// Why settings could not be resolved.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error("cannot read {path}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: invalid connection settings")]
-    Parse {
-        path: PathBuf,
-        #[source]
-        source: serde_yaml::Error,
-    },
-    #[error("invalid --region or --endpoint")]
-    Endpoint(#[source] EndpointError),
-    #[error("--region and --endpoint both given: choose one")]
-    RegionAndEndpoint,
-    #[error(
-        "sdkappid {0} is configured but no credential: set TIM_SECRET_KEY, --secret-key-file or TIM_USERSIG"
-    )]
-    NoCredential(u64),
-    #[error("the secret key file {0} is empty")]
-    EmptyKeyFile(PathBuf),
-    #[error("--rate must be a positive number of calls per second")]
-    Rate,
+/// A loaded settings file and where it is (relative paths in it are relative to it).
+#[derive(Debug, Default)]
+struct Config {
+    path: Option<PathBuf>,
+    file: ConfigFile,
 }
 
-/// The environment, passed in so resolution stays testable.
-pub trait Env {
-    fn var(&self, name: &str) -> Option<String>;
-}
+impl Config {
+    fn origin(&self, key: &'static str) -> Origin {
+        Origin::File {
+            path: self
+                .path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(CONFIG_FILE)),
+            key,
+        }
+    }
 
-/// The process environment.
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
+    /// `path` as written in the file, made relative to the file's directory.
+    fn relative(&self, path: &Path) -> PathBuf {
+        match self.path.as_deref().and_then(Path::parent) {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.to_owned(),
+        }
     }
 }
 
+/// The first of flag, variable and file value that is set, with its origin.
+fn pick<T>(
+    flag: Option<(T, &'static str)>,
+    env: Option<(T, &'static str)>,
+    file: Option<(T, Origin)>,
+) -> Option<Raw<T>> {
+    flag.map(|(value, name)| Raw {
+        value,
+        origin: Origin::Flag(name),
+    })
+    .or_else(|| {
+        env.map(|(value, name)| Raw {
+            value,
+            origin: Origin::Env(name),
+        })
+    })
+    .or_else(|| file.map(|(value, origin)| Raw { value, origin }))
+}
+
+/// One string setting from its three places.
+fn text_setting(
+    flag: &Option<String>,
+    flag_name: &'static str,
+    env: &dyn Env,
+    var: &'static str,
+    file: Option<String>,
+    config: &Config,
+    key: &'static str,
+) -> Option<Raw<String>> {
+    pick(
+        flag.clone()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| (v, flag_name)),
+        env.var(var).map(|v| (v, var)),
+        file.filter(|v| !v.trim().is_empty())
+            .map(|v| (v, config.origin(key))),
+    )
+}
+
+/// A YAML scalar as the text a flag would carry.
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => String::new(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    }
+}
+
+fn invalid(raw: &Raw<String>, expected: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        origin: raw.origin.clone(),
+        value: raw.value.clone(),
+        expected: expected.into(),
+    }
+}
+
+/// A positive SDKAppID.
+fn parse_sdkappid(raw: &Raw<String>) -> Result<u64, SettingsError> {
+    match raw.value.trim().parse::<u64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(invalid(raw, "an SDKAppID (a positive whole number)")),
+    }
+}
+
+/// Calls per second within [`RATE_RANGE`].
+fn parse_rate(raw: &Raw<String>) -> Result<f64, SettingsError> {
+    let expected = format!(
+        "a number of calls per second from {} to {}",
+        RATE_RANGE.start(),
+        RATE_RANGE.end()
+    );
+    match raw.value.trim().parse::<f64>() {
+        Ok(rate) if RATE_RANGE.contains(&rate) => Ok(rate),
+        _ => Err(invalid(raw, expected)),
+    }
+}
+
+/// A duration (`10s`, `1m30s`, or a plain number of seconds) within `range`.
+fn parse_duration(
+    raw: &Raw<String>,
+    range: &RangeInclusive<Duration>,
+) -> Result<Duration, SettingsError> {
+    let text = raw.value.trim();
+    let parsed = match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.0..=1e12).contains(&secs) => {
+            Some(Duration::from_secs_f64(secs))
+        }
+        Ok(_) => None,
+        Err(_) => humantime::parse_duration(text).ok(),
+    };
+    match parsed {
+        Some(duration) if range.contains(&duration) => Ok(duration),
+        _ => Err(invalid(
+            raw,
+            format!(
+                "a duration from {} to {} (e.g. 30s, 10m)",
+                humantime::format_duration(*range.start()),
+                humantime::format_duration(*range.end())
+            ),
+        )),
+    }
+}
+
+/// What the reconcile loop and the client read besides the target: the same three places.
+struct Tuning {
+    rate: Option<f64>,
+    timeout: Duration,
+    interval: Duration,
+}
+
+fn tuning(
+    args: &ConnectionArgs,
+    interval_flag: Option<&str>,
+    env: &dyn Env,
+    config: &Config,
+) -> Result<Tuning, SettingsError> {
+    let file = &config.file;
+    let rate = text_setting(
+        &args.rate,
+        "--rate",
+        env,
+        "TIM_RATE",
+        file.rate.as_ref().map(scalar_text),
+        config,
+        "rate",
+    )
+    .map(|raw| parse_rate(&raw))
+    .transpose()?;
+    let timeout = text_setting(
+        &args.timeout,
+        "--timeout",
+        env,
+        "TIM_TIMEOUT",
+        file.timeout.as_ref().map(scalar_text),
+        config,
+        "timeout",
+    )
+    .map(|raw| parse_duration(&raw, &TIMEOUT_RANGE))
+    .transpose()?
+    .unwrap_or(DEFAULT_TIMEOUT);
+    let interval = text_setting(
+        &interval_flag.map(str::to_owned),
+        "--interval",
+        env,
+        "TIMCTL_INTERVAL",
+        file.interval.as_ref().map(scalar_text),
+        config,
+        "interval",
+    )
+    .map(|raw| parse_duration(&raw, &INTERVAL_RANGE))
+    .transpose()?
+    .unwrap_or(DEFAULT_INTERVAL);
+    Ok(Tuning {
+        rate,
+        timeout,
+        interval,
+    })
+}
+
 impl Settings {
-    /// Resolves flags (clap has already merged their `TIM_*` variables), the credential
-    /// variables and `timctl.yaml`.
+    /// Resolves the flags, the environment and the settings file.
     pub fn resolve(args: &ConnectionArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
-        let config = load_config(args.config.as_deref())?;
-        let rate = args.rate.or(config.rate);
-        if rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
-            return Err(SettingsError::Rate);
-        }
-        let limits = limits(&config.limits);
-        let Some(sdkappid) = args.sdkappid.or(config.sdkappid) else {
-            return Ok(Settings {
-                target: Target::Embedded {
-                    state: PathBuf::from(EMBEDDED_STATE),
-                },
-                rate,
-                limits,
-            });
-        };
-        let admin = args
-            .admin
-            .clone()
-            .or(config.admin)
-            .unwrap_or_else(|| DEFAULT_ADMIN.to_owned());
-        let region = args.region.clone().or(config.region);
-        let endpoint = args.endpoint.clone().or(config.endpoint);
-        let endpoint = match (region, endpoint) {
-            (Some(_), Some(_)) if args.region.is_some() && args.endpoint.is_some() => {
-                return Err(SettingsError::RegionAndEndpoint);
-            }
-            // A flag beats the file: an explicit endpoint flag wins over a region in the file.
-            (_, Some(url)) if args.endpoint.is_some() => Endpoint::url(&url),
-            (Some(region), _) => region.parse::<Region>().map(Endpoint::Region),
-            (None, Some(url)) => Endpoint::url(&url),
-            (None, None) => Ok(Endpoint::Region(Region::China)),
-        }
-        .map_err(SettingsError::Endpoint)?;
-        let key_file = args.secret_key_file.clone().or(config.secret_key_file);
-        let credentials =
-            credentials(env, key_file.as_deref())?.ok_or(SettingsError::NoCredential(sdkappid))?;
-        Ok(Settings {
-            target: Target::Remote {
-                endpoint,
-                sdkappid,
-                admin,
-                credentials,
-            },
+        Settings::resolve_with_interval(args, None, env)
+    }
+
+    /// [`Settings::resolve`], with `reconcile --interval` as typed.
+    pub fn resolve_with_interval(
+        args: &ConnectionArgs,
+        interval: Option<&str>,
+        env: &dyn Env,
+    ) -> Result<Settings, SettingsError> {
+        let config = load_config(args.config.as_deref(), env)?;
+        let Tuning {
             rate,
+            timeout,
+            interval,
+        } = tuning(args, interval, env, &config)?;
+        let limits = limits(&config.file.limits);
+        let target = target(args, env, &config)?;
+        Ok(Settings {
+            target,
+            rate,
+            timeout,
+            interval,
             limits,
         })
     }
 }
 
-fn credentials(
-    env: &dyn Env,
-    key_file: Option<&Path>,
-) -> Result<Option<Credentials>, SettingsError> {
-    if let Some(key) = env.var("TIM_SECRET_KEY") {
-        return Ok(Some(Credentials::SecretKey(key.trim().to_owned())));
-    }
-    if let Some(path) = key_file {
-        let key = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let key = key.trim();
-        if key.is_empty() {
-            return Err(SettingsError::EmptyKeyFile(path.to_owned()));
+fn target(args: &ConnectionArgs, env: &dyn Env, config: &Config) -> Result<Target, SettingsError> {
+    let file = &config.file;
+    let sdkappid = text_setting(
+        &args.sdkappid,
+        "--sdkappid",
+        env,
+        "TIM_SDKAPPID",
+        file.sdkappid.as_ref().map(scalar_text),
+        config,
+        "sdkappid",
+    );
+    let admin = text_setting(
+        &args.admin,
+        "--admin",
+        env,
+        "TIM_ADMIN",
+        file.admin.clone(),
+        config,
+        "admin",
+    );
+    let region = text_setting(
+        &args.region,
+        "--region",
+        env,
+        "TIM_REGION",
+        file.region.clone(),
+        config,
+        "region",
+    );
+    let endpoint = text_setting(
+        &args.endpoint,
+        "--endpoint",
+        env,
+        "TIM_ENDPOINT",
+        file.endpoint.clone(),
+        config,
+        "endpoint",
+    );
+    let key_file: Option<Raw<PathBuf>> = pick(
+        args.secret_key_file
+            .clone()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(|p| (p, "--secret-key-file")),
+        None,
+        file.secret_key_file
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(|p| (config.relative(p), config.origin("secret_key_file"))),
+    );
+    let key_var = env.var("TIM_SECRET_KEY");
+    let usersig_var = env.var("TIM_USERSIG");
+
+    let Some(sdkappid) = sdkappid else {
+        let mut present: Vec<Origin> = [&admin, &region, &endpoint]
+            .into_iter()
+            .flatten()
+            .map(|raw| raw.origin.clone())
+            .collect();
+        present.extend(key_file.as_ref().map(|raw| raw.origin.clone()));
+        present.extend(key_var.as_ref().map(|_| Origin::Env("TIM_SECRET_KEY")));
+        present.extend(usersig_var.as_ref().map(|_| Origin::Env("TIM_USERSIG")));
+        if !present.is_empty() {
+            return Err(SettingsError::MissingSdkappid { present });
         }
-        return Ok(Some(Credentials::SecretKey(key.to_owned())));
+        return Ok(Target::Embedded {
+            state: PathBuf::from(EMBEDDED_STATE),
+        });
+    };
+    let sdkappid = parse_sdkappid(&sdkappid)?;
+    let endpoint = match (region, endpoint) {
+        (Some(region), Some(url)) if region.origin.rank() == url.origin.rank() => {
+            return Err(SettingsError::Conflict {
+                first: region.origin,
+                second: url.origin,
+            });
+        }
+        (Some(region), Some(url)) if url.origin.rank() > region.origin.rank() => {
+            parse_endpoint(&url)?
+        }
+        (Some(region), _) => parse_region(&region)?,
+        (None, Some(url)) => parse_endpoint(&url)?,
+        (None, None) => Endpoint::Region(Region::China),
+    };
+    let admin = admin.map_or_else(
+        || DEFAULT_ADMIN.to_owned(),
+        |raw| raw.value.trim().to_owned(),
+    );
+    // Flags beat the environment, which beats the file; a key beats a UserSig at one level,
+    // since a key can sign a fresh UserSig when the old one expires.
+    let credentials = match key_file {
+        Some(raw) if raw.origin.rank() == 2 => Some(read_key_file(&raw.value)?),
+        key_file => match (key_var, usersig_var, key_file) {
+            (Some(key), _, _) => Some(Credentials::SecretKey(key.trim().to_owned())),
+            (None, Some(sig), _) => Some(Credentials::UserSig(sig.trim().to_owned())),
+            (None, None, Some(raw)) => Some(read_key_file(&raw.value)?),
+            (None, None, None) => None,
+        },
     }
-    Ok(env
-        .var("TIM_USERSIG")
-        .map(|sig| Credentials::UserSig(sig.trim().to_owned())))
+    .ok_or(SettingsError::NoCredential(sdkappid))?;
+    Ok(Target::Remote {
+        endpoint,
+        sdkappid,
+        admin,
+        credentials,
+    })
+}
+
+fn parse_region(raw: &Raw<String>) -> Result<Endpoint, SettingsError> {
+    raw.value
+        .trim()
+        .parse::<Region>()
+        .map(Endpoint::Region)
+        .map_err(|reason| SettingsError::Endpoint {
+            origin: raw.origin.clone(),
+            reason,
+        })
+}
+
+fn parse_endpoint(raw: &Raw<String>) -> Result<Endpoint, SettingsError> {
+    Endpoint::url(raw.value.trim()).map_err(|reason| SettingsError::Endpoint {
+        origin: raw.origin.clone(),
+        reason,
+    })
+}
+
+/// Settings and key files are small; anything bigger is not one.
+const SMALL_FILE_LIMIT: u64 = 1 << 20;
+
+/// Reads a small regular file: never blocks on a FIFO, never slurps a huge file.
+fn read_small_file(path: &Path) -> Result<String, SettingsError> {
+    use std::io::Read as _;
+    let read_error = |source| SettingsError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(SettingsError::NotAFile {
+            path: path.to_owned(),
+        });
+    }
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    if !file.metadata().map_err(read_error)?.is_file() {
+        return Err(SettingsError::NotAFile {
+            path: path.to_owned(),
+        });
+    }
+    let mut bytes = Vec::new();
+    file.take(SMALL_FILE_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > SMALL_FILE_LIMIT {
+        return Err(SettingsError::TooLarge {
+            path: path.to_owned(),
+            limit: SMALL_FILE_LIMIT,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        read_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        ))
+    })
+}
+
+fn read_key_file(path: &Path) -> Result<Credentials, SettingsError> {
+    let key = read_small_file(path)?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(SettingsError::EmptyKeyFile(path.to_owned()));
+    }
+    Ok(Credentials::SecretKey(key.to_owned()))
 }
 
 /// The manifest limits alone, for `timctl validate` (which needs no credential).
-pub fn limits_from(config: Option<&Path>) -> Result<Limits, SettingsError> {
-    Ok(limits(&load_config(config)?.limits))
+pub fn limits_from(config: Option<&Path>, env: &dyn Env) -> Result<Limits, SettingsError> {
+    Ok(limits(&load_config(config, env)?.file.limits))
 }
 
-fn load_config(explicit: Option<&Path>) -> Result<ConfigFile, SettingsError> {
-    let default = Path::new("timctl.yaml");
-    let path = match explicit {
+fn load_config(explicit: Option<&Path>, env: &dyn Env) -> Result<Config, SettingsError> {
+    let from_env = env.var("TIMCTL_CONFIG").map(PathBuf::from);
+    let path = match explicit.map(Path::to_owned).or(from_env) {
         Some(path) => path,
-        None if default.is_file() => default,
-        None => return Ok(ConfigFile::default()),
+        None => {
+            let default = Path::new(CONFIG_FILE);
+            match std::fs::symlink_metadata(default) {
+                Ok(_) => default.to_owned(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+                Err(source) => {
+                    return Err(SettingsError::Read {
+                        path: default.to_owned(),
+                        source,
+                    });
+                }
+            }
+        }
     };
-    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    if text.trim().is_empty() {
-        return Ok(ConfigFile::default());
-    }
-    serde_yaml::from_str(&text).map_err(|source| SettingsError::Parse {
-        path: path.to_owned(),
-        source,
+    let text = read_small_file(&path)?;
+    let file = if text.trim().is_empty() {
+        ConfigFile::default()
+    } else {
+        serde_yaml::from_str(&text).map_err(|source| SettingsError::Parse {
+            path: path.clone(),
+            source,
+        })?
+    };
+    Ok(Config {
+        path: Some(path),
+        file,
     })
 }
 
@@ -235,150 +677,4 @@ fn limits(file: &LimitsFile) -> Limits {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-
-    struct FakeEnv(HashMap<&'static str, &'static str>);
-
-    impl Env for FakeEnv {
-        fn var(&self, name: &str) -> Option<String> {
-            self.0.get(name).map(|v| v.to_string())
-        }
-    }
-
-    fn env(pairs: &[(&'static str, &'static str)]) -> FakeEnv {
-        FakeEnv(pairs.iter().copied().collect())
-    }
-
-    fn config_file(text: &str) -> (tempfile::TempDir, PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("timctl.yaml");
-        std::fs::write(&path, text).unwrap();
-        (dir, path)
-    }
-
-    #[test]
-    fn no_sdkappid_means_the_embedded_emulator() {
-        let (_dir, path) = config_file("");
-        let args = ConnectionArgs {
-            config: Some(path),
-            ..ConnectionArgs::default()
-        };
-        let settings = Settings::resolve(&args, &env(&[])).unwrap();
-        assert_eq!(
-            settings.target,
-            Target::Embedded {
-                state: PathBuf::from(EMBEDDED_STATE)
-            }
-        );
-    }
-
-    #[test]
-    fn a_region_with_a_key_signs_as_the_default_admin() {
-        let (_dir, path) = config_file("");
-        let args = ConnectionArgs {
-            sdkappid: Some(1400000000),
-            region: Some("singapore".into()),
-            config: Some(path),
-            ..ConnectionArgs::default()
-        };
-        let settings = Settings::resolve(&args, &env(&[("TIM_SECRET_KEY", "k3y")])).unwrap();
-        assert_eq!(
-            settings.target,
-            Target::Remote {
-                endpoint: Endpoint::Region(Region::Singapore),
-                sdkappid: 1400000000,
-                admin: "administrator".into(),
-                credentials: Credentials::SecretKey("k3y".into()),
-            }
-        );
-    }
-
-    #[test]
-    fn the_config_file_supplies_what_flags_leave_out() {
-        let (dir, path) = config_file(
-            "sdkappid: 42\nadmin: ops_admin\nendpoint: http://127.0.0.1:9/\nrate: 50\nsecret_key_file: key.txt\nlimits:\n  name: 100\n",
-        );
-        let key = dir.path().join("key.txt");
-        std::fs::write(&key, "s3cret\n").unwrap();
-        let args = ConnectionArgs {
-            config: Some(path),
-            secret_key_file: Some(key),
-            ..ConnectionArgs::default()
-        };
-        let settings = Settings::resolve(&args, &env(&[])).unwrap();
-        assert_eq!(settings.rate, Some(50.0));
-        assert_eq!(settings.limits.name, 100);
-        assert_eq!(settings.limits.introduction, Limits::default().introduction);
-        assert_eq!(
-            settings.target,
-            Target::Remote {
-                endpoint: Endpoint::url("http://127.0.0.1:9/").unwrap(),
-                sdkappid: 42,
-                admin: "ops_admin".into(),
-                credentials: Credentials::SecretKey("s3cret".into()),
-            }
-        );
-    }
-
-    #[test]
-    fn a_usersig_is_the_last_resort_credential() {
-        let (_dir, path) = config_file("");
-        let args = ConnectionArgs {
-            sdkappid: Some(7),
-            config: Some(path),
-            ..ConnectionArgs::default()
-        };
-        let settings = Settings::resolve(&args, &env(&[("TIM_USERSIG", "sig")])).unwrap();
-        assert!(matches!(
-            settings.target,
-            Target::Remote {
-                credentials: Credentials::UserSig(_),
-                ..
-            }
-        ));
-        let err = Settings::resolve(&args, &env(&[])).unwrap_err();
-        assert!(matches!(err, SettingsError::NoCredential(7)));
-    }
-
-    #[test]
-    fn bad_settings_are_refused() {
-        let (_dir, path) = config_file("sdkappid: 1\nregion: mars\n");
-        let args = ConnectionArgs {
-            config: Some(path.clone()),
-            ..ConnectionArgs::default()
-        };
-        let err = Settings::resolve(&args, &env(&[("TIM_SECRET_KEY", "k")])).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                SettingsError::Endpoint(EndpointError::UnknownRegion { .. })
-            ),
-            "{err}"
-        );
-        let (_dir2, typo) = config_file("sdkapid: 1\n");
-        let args = ConnectionArgs {
-            config: Some(typo),
-            ..ConnectionArgs::default()
-        };
-        assert!(matches!(
-            Settings::resolve(&args, &env(&[])).unwrap_err(),
-            SettingsError::Parse { .. }
-        ));
-    }
-
-    #[test]
-    fn secrets_are_redacted_in_debug_output() {
-        let (_dir, path) = config_file("");
-        let args = ConnectionArgs {
-            sdkappid: Some(7),
-            config: Some(path),
-            ..ConnectionArgs::default()
-        };
-        let settings =
-            Settings::resolve(&args, &env(&[("TIM_SECRET_KEY", "top-secret-key")])).unwrap();
-        assert!(!format!("{settings:?}").contains("top-secret-key"));
-    }
-}
+mod tests;

@@ -1,7 +1,7 @@
 //! The plan as data: what each change does, with every changed field as an `(actual, desired)`
 //! pair, the guards a saved plan is checked against, and the totals of the summary line.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use compact_str::CompactString;
@@ -18,6 +18,41 @@ pub struct Plan {
     /// For every group a change touches: the state it was read in (saved-plan compare-and-swap).
     pub guards: BTreeMap<GroupId, Guard>,
     pub warnings: Vec<Warning>,
+    /// How many declared groups in scope exist live: the base of `--max-update-percent`.
+    #[serde(default)]
+    pub existing_declared: usize,
+    /// The ids the manifests mark `protect: true`, so that a saved plan is checked against
+    /// them again when it is applied.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub protected: BTreeSet<GroupId>,
+    /// The app and endpoint the plan was made against; set by the caller, not the planner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<PlanTarget>,
+}
+
+/// Where a plan was made: every rendering names it, so a plan against the emulator can never
+/// pass for one against production.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanTarget {
+    pub sdkappid: u64,
+    /// The region and domain, or the base URL; for the built-in emulator, its state file.
+    pub endpoint: String,
+    /// The built-in emulator that runs when no Tencent Cloud app is configured.
+    pub builtin_emulator: bool,
+}
+
+impl fmt::Display for PlanTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.builtin_emulator {
+            write!(
+                f,
+                "the built-in emulator (SDKAppID {}, {}), not Tencent Cloud: no app is configured",
+                self.sdkappid, self.endpoint
+            )
+        } else {
+            write!(f, "SDKAppID {} at {}", self.sdkappid, self.endpoint)
+        }
+    }
 }
 
 /// One change to one group.
@@ -219,8 +254,17 @@ pub enum Origin {
 pub enum Guard {
     /// The group did not exist.
     Absent,
-    /// The group existed with this `InfoSeq` and these profile fields.
-    Present { info_seq: u64, fingerprint: String },
+    /// The group existed with this `InfoSeq`, member count and profile.
+    Present {
+        info_seq: u64,
+        /// Members do not move `InfoSeq`; a destroy is checked against this count too.
+        member_num: u32,
+        /// SHA-256 over the whole profile: equal fingerprints, equal fields.
+        fingerprint: String,
+        /// A short digest per field (`name`, `custom.team`, …), only to say which fields
+        /// changed when the fingerprint differs.
+        fields: BTreeMap<String, String>,
+    },
 }
 
 impl Guard {
@@ -229,19 +273,78 @@ impl Guard {
             None => Guard::Absent,
             Some(actual) => Guard::Present {
                 info_seq: actual.info_seq,
+                member_num: actual.member_num,
                 fingerprint: fingerprint(&actual.group),
+                fields: field_digests(&actual.group),
             },
         }
+    }
+
+    /// The fields whose digests differ between two guards of one group, by manifest name.
+    pub fn changed_fields(&self, other: &Guard) -> Vec<String> {
+        let empty = BTreeMap::new();
+        let fields = |guard: &Guard| match guard {
+            Guard::Present { fields, .. } => fields.clone(),
+            Guard::Absent => empty.clone(),
+        };
+        let (a, b) = (fields(self), fields(other));
+        let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        names
+            .into_iter()
+            .filter(|name| a.get(*name) != b.get(*name))
+            .cloned()
+            .collect()
     }
 }
 
 /// SHA-256 over the canonical JSON of a profile: equal fingerprints, equal fields.
 pub fn fingerprint(group: &Group) -> String {
     let json = serde_json::to_vec(group).expect("a profile serializes");
-    Sha256::digest(json)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(json))
+}
+
+/// Eight hex digits of SHA-256 per profile field, custom keys one by one.
+fn field_digests(group: &Group) -> BTreeMap<String, String> {
+    let Group {
+        id: _,
+        group_type,
+        name,
+        owner,
+        introduction,
+        notification,
+        face_url,
+        max_members,
+        apply_join,
+        mute_all,
+        custom,
+        create_time,
+    } = group;
+    fn digest(value: &impl Serialize) -> String {
+        let json = serde_json::to_vec(value).expect("a field serializes");
+        hex(&Sha256::digest(json)[..4])
+    }
+    let mut fields = BTreeMap::new();
+    let mut put = |name: &str, value: String| {
+        fields.insert(name.to_owned(), value);
+    };
+    put("type", digest(group_type));
+    put("name", digest(name));
+    put("owner", digest(owner));
+    put("introduction", digest(introduction));
+    put("notification", digest(notification));
+    put("face_url", digest(face_url));
+    put("max_members", digest(max_members));
+    put("apply_join", digest(apply_join));
+    put("mute_all", digest(mute_all));
+    put("create_time", digest(create_time));
+    for (key, value) in custom.iter().flatten() {
+        put(&format!("custom.{key}"), digest(&value));
+    }
+    fields
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Something the reader of a plan should know that does not stop it.

@@ -53,8 +53,15 @@ pub fn plan(desired: &Desired, actual: &Actual, options: &PlanOptions) -> Result
         });
     }
     for (id, declared) in &desired.groups {
+        if declared.protect {
+            planner.plan.protected.insert(id.clone());
+        }
         if options.in_scope(id) {
-            planner.group(declared, actual.groups.get(id).map(Box::as_ref), options);
+            let live = actual.groups.get(id).map(Box::as_ref);
+            if live.is_some() && declared.ensure == Ensure::Present {
+                planner.plan.existing_declared += 1;
+            }
+            planner.group(declared, live, options);
         }
     }
     for (id, live) in &actual.groups {
@@ -74,7 +81,13 @@ pub fn plan(desired: &Desired, actual: &Actual, options: &PlanOptions) -> Result
             );
         }
     }
+    planner.lookalike_destroys(desired);
     planner.finish()
+}
+
+/// An id as a careless eye reads it: no surrounding whitespace, any case.
+fn loose(id: &GroupId) -> String {
+    id.as_str().trim().to_lowercase()
 }
 
 #[derive(Default)]
@@ -84,6 +97,38 @@ struct Planner {
 }
 
 impl Planner {
+    /// A destroy of a live group whose id differs from a declared (kept) or protected id only
+    /// by case or surrounding whitespace is almost certainly a typo on one side: refuse it.
+    fn lookalike_destroys(&mut self, desired: &Desired) {
+        let destroyed: Vec<&GroupId> = self
+            .plan
+            .changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Destroy(_)))
+            .map(|c| &c.id)
+            .collect();
+        if destroyed.is_empty() {
+            return;
+        }
+        let mut kept: std::collections::HashMap<String, Vec<&GroupId>> = Default::default();
+        for (id, declared) in &desired.groups {
+            if declared.ensure == Ensure::Present || declared.protect {
+                kept.entry(loose(id)).or_default().push(id);
+            }
+        }
+        for id in destroyed {
+            let Some(similar) = kept.get(&loose(id)) else {
+                continue;
+            };
+            if let Some(declared) = similar.iter().find(|d| **d != id) {
+                self.errors.push(PlanError::LookalikeDestroy {
+                    id: id.clone(),
+                    declared: (*declared).clone(),
+                });
+            }
+        }
+    }
+
     fn finish(mut self) -> Result<Plan, PlanErrors> {
         if !self.errors.is_empty() {
             return Err(PlanErrors(self.errors));

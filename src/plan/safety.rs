@@ -1,10 +1,11 @@
-//! Why a plan cannot be made, and the destroy limits that stop an apply before it starts.
+//! Why a plan cannot be made, and the limits that stop an apply before it starts.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::model::{GroupId, GroupType};
 
-use super::Plan;
+use super::{Action, Plan};
 
 /// A reason the plan cannot be made. Every one is collected before any is reported.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +37,10 @@ pub enum PlanError {
     #[error("group {id:?}: is protected (protect: true) and would be destroyed{why}")]
     Protected { id: GroupId, why: String },
     #[error(
+        "group {id:?}: would be destroyed, but its id differs only by case or surrounding whitespace from the declared group {declared:?}: did you mean that one? (ids are exact: fix the declaration, or --exclude the group)"
+    )]
+    LookalikeDestroy { id: GroupId, declared: GroupId },
+    #[error(
         "prune is on (id_prefixes {prefixes:?}) but no manifest declares a group: refusing to plan the destruction of every group under those prefixes"
     )]
     PruneWithoutGroups { prefixes: Vec<String> },
@@ -66,18 +71,28 @@ impl fmt::Display for PlanErrors {
 
 impl std::error::Error for PlanErrors {}
 
-/// Limits on what one apply may destroy (DESIGN §3 "Safety").
+/// Limits on what one apply may do without `--force` (DESIGN §3 "Safety").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DestroyLimits {
-    pub max_groups: usize,
-    pub max_members: u64,
+pub struct SafetyLimits {
+    /// Most groups destroyed (replaces included).
+    pub max_destroy: usize,
+    /// Most members of the destroyed groups, all together.
+    pub max_destroy_members: u64,
+    /// Most updated or transferred groups, in percent of the existing declared ones, once
+    /// there are more than [`UPDATE_GATE_MIN_GROUPS`] of those.
+    pub max_update_percent: u32,
 }
 
-impl Default for DestroyLimits {
+/// The update threshold applies only above this many existing declared groups (octoDNS's
+/// `MIN_EXISTING_RECORDS`): in a small app a third of the groups is a handful.
+pub const UPDATE_GATE_MIN_GROUPS: usize = 10;
+
+impl Default for SafetyLimits {
     fn default() -> Self {
-        DestroyLimits {
-            max_groups: 5,
-            max_members: 100,
+        SafetyLimits {
+            max_destroy: 5,
+            max_destroy_members: 100,
+            max_update_percent: 30,
         }
     }
 }
@@ -93,23 +108,66 @@ pub enum SafetyError {
         "the plan destroys groups holding {members} members, more than --max-destroy-members {limit}: nothing was changed (disbanding notifies every member and loses the history; pass --force to go on)"
     )]
     TooManyMembers { members: u64, limit: u64 },
+    #[error(
+        "the plan updates or transfers {count} of the {existing} existing declared groups ({percent}%), more than --max-update-percent {limit}: nothing was changed (one edit to `defaults` rewrites every group it covers; review the plan, then pass --force or raise --max-update-percent)"
+    )]
+    TooManyUpdates {
+        count: usize,
+        existing: usize,
+        percent: u64,
+        limit: u32,
+    },
+    #[error(
+        "group {id:?} is protected (protect: true) and the plan would destroy it: nothing was changed (--force does not lift protect)"
+    )]
+    Protected { id: GroupId },
 }
 
-/// Checks the destroy limits; `--force` skips this check.
-pub fn check_destroy_limits(plan: &Plan, limits: DestroyLimits) -> Result<(), SafetyError> {
+/// Checks the limits; `--force` skips this check (not [`check_protected`]).
+pub fn check_limits(plan: &Plan, limits: SafetyLimits) -> Result<(), SafetyError> {
     let summary = plan.summary();
     let count = summary.destroy + summary.replace;
-    if count > limits.max_groups {
+    if count > limits.max_destroy {
         return Err(SafetyError::TooManyGroups {
             count,
-            limit: limits.max_groups,
+            limit: limits.max_destroy,
         });
     }
-    if summary.destroyed_members > limits.max_members {
+    if summary.destroyed_members > limits.max_destroy_members {
         return Err(SafetyError::TooManyMembers {
             members: summary.destroyed_members,
-            limit: limits.max_members,
+            limit: limits.max_destroy_members,
+        });
+    }
+    let updated: BTreeSet<&GroupId> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Update(_) | Action::Transfer(_)))
+        .map(|c| &c.id)
+        .collect();
+    let existing = plan.existing_declared;
+    if existing > UPDATE_GATE_MIN_GROUPS
+        && updated.len() as u64 * 100 > u64::from(limits.max_update_percent) * existing as u64
+    {
+        return Err(SafetyError::TooManyUpdates {
+            count: updated.len(),
+            existing,
+            percent: updated.len() as u64 * 100 / existing as u64,
+            limit: limits.max_update_percent,
         });
     }
     Ok(())
+}
+
+/// No change of the plan destroys a group the manifests protect, whatever the flags.
+pub fn check_protected(plan: &Plan) -> Result<(), SafetyError> {
+    match plan.changes.iter().find(|c| {
+        matches!(c.action, Action::Destroy(_) | Action::Replace(_))
+            && plan.protected.contains(&c.id)
+    }) {
+        Some(change) => Err(SafetyError::Protected {
+            id: change.id.clone(),
+        }),
+        None => Ok(()),
+    }
 }

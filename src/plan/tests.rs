@@ -116,11 +116,19 @@ fn a_renamed_group_is_one_field_update() {
     );
     assert_eq!(
         plan.guards[&GroupId::from("eng")],
-        Guard::Present {
-            info_seq: 7,
-            fingerprint: fingerprint(&actual.groups[&GroupId::from("eng")].group)
-        }
+        Guard::of(actual.groups.get(&GroupId::from("eng")).map(Box::as_ref))
     );
+    let Guard::Present {
+        info_seq,
+        member_num,
+        fields,
+        ..
+    } = &plan.guards[&GroupId::from("eng")]
+    else {
+        panic!("a live group has a present guard")
+    };
+    assert_eq!((*info_seq, *member_num), (7, 12));
+    assert!(fields.contains_key("name") && fields.contains_key("custom.team"));
     assert_eq!(plan.summary().api_calls, 1);
 }
 
@@ -532,28 +540,30 @@ fn destroy_limits_count_groups_and_members() {
     let plan = run(&desired, &actual);
     assert_eq!(plan.summary().destroyed_members, 110);
     assert_eq!(
-        check_destroy_limits(&plan, DestroyLimits::default()),
+        check_limits(&plan, SafetyLimits::default()),
         Err(SafetyError::TooManyMembers {
             members: 110,
             limit: 100
         })
     );
     assert_eq!(
-        check_destroy_limits(
+        check_limits(
             &plan,
-            DestroyLimits {
-                max_groups: 1,
-                max_members: 1000
+            SafetyLimits {
+                max_destroy: 1,
+                max_destroy_members: 1000,
+                ..SafetyLimits::default()
             }
         ),
         Err(SafetyError::TooManyGroups { count: 2, limit: 1 })
     );
     assert!(
-        check_destroy_limits(
+        check_limits(
             &plan,
-            DestroyLimits {
-                max_groups: 2,
-                max_members: 110
+            SafetyLimits {
+                max_destroy: 2,
+                max_destroy_members: 110,
+                ..SafetyLimits::default()
             }
         )
         .is_ok()

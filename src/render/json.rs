@@ -19,6 +19,11 @@
 //!
 //! ## Top level
 //! - `format_version` (integer): `1`.
+//! - `target` (object or null): what the plan was made against: `sdkappid` (integer),
+//!   `endpoint` (string: the region and its domain, the base URL, or for the built-in emulator
+//!   where its state is kept) and `builtin_emulator` (boolean: `true` when no Tencent Cloud
+//!   app was configured and the plan was made against the emulator that timctl runs itself).
+//!   `null` only for plans made by programs that set no target.
 //! - `summary` (object): totals, see below.
 //! - `changes` (array of objects): every change, in apply order: creates and replaces, then
 //!   updates, then owner transfers, then destroys; by group id within each phase. Empty when
@@ -80,6 +85,11 @@
 //! ```json
 //! {
 //!   "format_version": 1,
+//!   "target": {
+//!     "sdkappid": 1400000000,
+//!     "endpoint": "singapore (https://adminapisgp.im.qcloud.com)",
+//!     "builtin_emulator": false
+//!   },
 //!   "summary": {
 //!     "create": 0,
 //!     "replace": 0,
@@ -135,6 +145,11 @@ pub const FORMAT_VERSION: u32 = 1;
 pub fn json(plan: &Plan) -> String {
     let document = Document {
         format_version: FORMAT_VERSION,
+        target: plan.target.as_ref().map(|t| TargetView {
+            sdkappid: t.sdkappid,
+            endpoint: &t.endpoint,
+            builtin_emulator: t.builtin_emulator,
+        }),
         summary: summary(&plan.summary()),
         changes: plan.changes.iter().map(change).collect(),
         warnings: plan.warnings.iter().map(warning).collect(),
@@ -147,9 +162,17 @@ pub fn json(plan: &Plan) -> String {
 #[derive(Serialize)]
 struct Document<'a> {
     format_version: u32,
+    target: Option<TargetView<'a>>,
     summary: SummaryView,
     changes: Vec<ChangeView<'a>>,
     warnings: Vec<WarningView<'a>>,
+}
+
+#[derive(Serialize)]
+struct TargetView<'a> {
+    sdkappid: u64,
+    endpoint: &'a str,
+    builtin_emulator: bool,
 }
 
 #[derive(Serialize)]

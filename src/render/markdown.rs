@@ -37,6 +37,23 @@ pub const MARKDOWN_MAX_CHARS: usize = 60_000;
 /// module's guarantees for the one exception).
 pub fn markdown(plan: &Plan, max_chars: usize) -> String {
     let mut head = String::from("## timctl plan\n\n");
+    match &plan.target {
+        Some(target) if target.builtin_emulator => {
+            let _ = writeln!(
+                head,
+                "> [!WARNING]\n> Planned against {}.\n",
+                escape_inline(&target.to_string())
+            );
+        }
+        Some(target) => {
+            let _ = writeln!(
+                head,
+                "Planned against {}.\n",
+                escape_inline(&target.to_string())
+            );
+        }
+        None => {}
+    }
     if plan.is_empty() {
         head.push_str(NO_CHANGES);
         head.push('\n');

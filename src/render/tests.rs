@@ -455,9 +455,53 @@ fn the_documented_json_example_is_what_json_writes() {
             }),
             origin: None,
         }],
+        target: Some(crate::plan::PlanTarget {
+            sdkappid: 1400000000,
+            endpoint: "singapore (https://adminapisgp.im.qcloud.com)".into(),
+            builtin_emulator: false,
+        }),
         ..Plan::default()
     };
     assert_eq!(json(&plan), example);
+}
+
+/// A plan against the built-in emulator says so in every view, so it cannot pass for a plan
+/// against production; one against an app names it.
+#[test]
+fn every_view_names_the_target() {
+    let emulator = Plan {
+        target: Some(crate::plan::PlanTarget {
+            sdkappid: 1400000000,
+            endpoint: "state in .timctl/emulator.json".into(),
+            builtin_emulator: true,
+        }),
+        ..Plan::default()
+    };
+    let says = "the built-in emulator (SDKAppID 1400000000, state in .timctl/emulator.json), not Tencent Cloud";
+    assert!(
+        text(&emulator, &TextOptions::default())
+            .starts_with(&format!("Note: planned against {says}"))
+    );
+    assert!(
+        markdown(&emulator, MARKDOWN_MAX_CHARS)
+            .contains(&format!("> [!WARNING]\n> Planned against {says}"))
+    );
+    let doc: serde_json::Value = serde_json::from_str(&json(&emulator)).unwrap();
+    assert_eq!(doc["target"]["builtin_emulator"], true);
+    let app = Plan {
+        target: Some(crate::plan::PlanTarget {
+            sdkappid: 1400012345,
+            endpoint: "seoul (https://adminapikr.im.qcloud.com)".into(),
+            builtin_emulator: false,
+        }),
+        ..Plan::default()
+    };
+    let says = "Planned against SDKAppID 1400012345 at seoul (https://adminapikr.im.qcloud.com).";
+    assert!(text(&app, &TextOptions::default()).starts_with(says));
+    assert!(markdown(&app, MARKDOWN_MAX_CHARS).contains(says));
+    let doc: serde_json::Value = serde_json::from_str(&json(&app)).unwrap();
+    assert_eq!(doc["target"]["sdkappid"], 1400012345);
+    assert_eq!(doc["target"]["builtin_emulator"], false);
 }
 
 #[test]

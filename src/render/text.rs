@@ -23,11 +23,20 @@ pub struct TextOptions {
 
 /// Renders the plan for a terminal.
 pub fn text(plan: &Plan, options: &TextOptions) -> String {
-    if plan.is_empty() {
-        return format!("{NO_CHANGES}\n");
-    }
     let paint = Paint(options.color);
-    let mut out = String::from("timctl will perform the following actions:\n");
+    let header = match &plan.target {
+        Some(target) if target.builtin_emulator => format!(
+            "{} planned against {target}.\n\n",
+            paint.tone(Tone::Change, "Note:")
+        ),
+        Some(target) => format!("Planned against {target}.\n\n"),
+        None => String::new(),
+    };
+    if plan.is_empty() {
+        return format!("{header}{NO_CHANGES}\n");
+    }
+    let mut out = header;
+    out.push_str("timctl will perform the following actions:\n");
     for section in sections(plan) {
         if let Some(title) = section.title {
             let _ = write!(out, "\n{}\n", paint.bold(&format!("{title}:")));

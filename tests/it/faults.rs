@@ -233,6 +233,8 @@ fn converge_under_faults(scale: Scale) {
             "--auto-approve",
             "--max-destroy",
             &max_destroy,
+            "--max-update-percent",
+            "100",
         ]);
         done.store(true, Ordering::SeqCst);
         run

@@ -70,7 +70,7 @@ async fn concurrent_reads_and_writes_are_never_rate_limited() {
         apply::apply(&client, &plan, &options),
     );
     assert!(read.unwrap().groups.is_empty());
-    assert!(!report.failed(), "{}", timctl::run::summary(&report));
+    assert!(!report.failed(), "{}", timctl::run::summary(&report, true));
 
     let log = emulator.request_log();
     let refused: Vec<_> = log
