@@ -85,7 +85,7 @@ async fn run_once(
     interrupt: &run::Interrupt,
 ) -> RunRecord {
     let mut record = RunRecord::default();
-    let desired = match run::load(&args.paths, settings) {
+    let desired = match run::load(&args.paths, settings, &[]) {
         Ok(desired) => desired,
         Err(error) => {
             record.error = Some(format!("{error:#}"));

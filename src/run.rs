@@ -103,9 +103,18 @@ async fn dispatch(command: Command, verbose: u8) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Loads manifests with the limits the settings allow; every problem is reported at once.
-pub fn load(paths: &[PathBuf], settings: &Settings) -> anyhow::Result<Desired> {
-    manifest::load(paths, &settings.limits).map_err(|errors| anyhow::anyhow!("{errors}"))
+/// Loads manifests with the limits the settings allow; every problem is reported at once. A
+/// prune whose manifest set the paths do not hold whole is refused (`excluded`: directories
+/// that are not part of any set, the baseline).
+pub fn load(
+    paths: &[PathBuf],
+    settings: &Settings,
+    excluded: &[PathBuf],
+) -> anyhow::Result<Desired> {
+    let manifests = manifest::load_manifests(paths, &settings.limits)
+        .map_err(|errors| anyhow::anyhow!("{errors}"))?;
+    manifest::prune_scope::check(&manifests.prune_files, &manifests.files, excluded)?;
+    Ok(manifests.desired)
 }
 
 /// Everything `plan` and `apply` compute before they differ.
@@ -124,10 +133,14 @@ async fn make_plan(
 ) -> anyhow::Result<Planned> {
     let settings = Settings::resolve(connection_args, &ProcessEnv)?;
     // Manifests are loaded and validated before anything touches the network.
-    let desired = load(paths, &settings)?;
+    let excluded: Vec<PathBuf> = baseline.map(Path::to_owned).into_iter().collect();
+    let desired = load(paths, &settings, &excluded)?;
+    // The baseline only labels changes; its prune destroys nothing, so it is not checked.
     let baseline = baseline
         .map(|dir| {
-            load(&[dir.to_owned()], &settings).context("cannot load the --baseline manifests")
+            manifest::load(&[dir.to_owned()], &settings.limits)
+                .map_err(|errors| anyhow::anyhow!("{errors}"))
+                .context("cannot load the --baseline manifests")
         })
         .transpose()?;
     let connection = Connection::open(&settings).await?;
@@ -329,6 +342,10 @@ fn validate_command(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     let limits = settings::limits_from(args.config.as_deref(), &ProcessEnv)?;
     match manifest::load_manifests(&args.paths, &limits) {
         Ok(m) => {
+            if let Err(partial) = manifest::prune_scope::check(&m.prune_files, &m.files, &[]) {
+                eprintln!("error: {partial}");
+                return Ok(ExitCode::FAILURE);
+            }
             let groups = count(m.desired.groups.len(), "group");
             print(&format!("ok: {groups} in {}", count(m.files.len(), "file")))?;
             Ok(ExitCode::SUCCESS)

@@ -35,6 +35,8 @@ pub(crate) struct Declared {
     #[allow(clippy::vec_box)]
     pub groups: Vec<Box<DesiredGroup>>,
     pub prune_prefixes: BTreeSet<String>,
+    /// The files that declare a prune, for [`super::prune_scope`].
+    pub prune_files: BTreeSet<std::path::PathBuf>,
 }
 
 /// Reads one file's bytes into `out`, pushing every problem.
@@ -169,8 +171,11 @@ fn read_document(
     }
 
     if let (Some(value), node, ctx) = child("prune") {
-        out.prune_prefixes
-            .extend(read_prune(value, node, &ctx, problems));
+        let prefixes = read_prune(value, node, &ctx, problems);
+        if !prefixes.is_empty() {
+            out.prune_files.insert(file.to_path_buf());
+        }
+        out.prune_prefixes.extend(prefixes);
     }
 }
 

@@ -25,6 +25,7 @@ mod fields;
 mod files;
 mod locate;
 mod problem;
+pub mod prune_scope;
 mod schema;
 mod suggest;
 pub mod validate;
@@ -75,6 +76,8 @@ pub struct Manifests {
     pub desired: Desired,
     /// Every manifest file read, in reading order (files with no group included).
     pub files: Vec<PathBuf>,
+    /// The files among them that declare a prune.
+    pub prune_files: Vec<PathBuf>,
 }
 
 /// Reads and validates the manifests under `paths` (files, or directories walked recursively).
@@ -93,9 +96,14 @@ pub fn load_manifests(paths: &[PathBuf], limits: &Limits) -> Result<Manifests, M
             Err(problem) => problems.push(problem),
         }
     }
+    let prune_files = declared.prune_files.iter().cloned().collect();
     let desired = resolve(declared, &mut problems);
     if problems.is_empty() {
-        Ok(Manifests { desired, files })
+        Ok(Manifests {
+            desired,
+            files,
+            prune_files,
+        })
     } else {
         Err(ManifestErrors::new(problems))
     }

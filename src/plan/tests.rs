@@ -676,3 +676,137 @@ fn a_community_join_option_is_set_right_after_import() {
         vec!["import_group", "modify_group_base_info"]
     );
 }
+
+#[test]
+fn a_destroy_whose_id_differs_from_a_declared_one_only_by_case_or_spaces_is_refused() {
+    let (mut desired, mut actual) = in_sync();
+    desired.prune_prefixes.insert("ops-".into());
+    let keep = full("ops-Keep");
+    desired
+        .groups
+        .insert(keep.id.clone(), Box::new(declared(keep.clone())));
+    actual
+        .groups
+        .insert(keep.id.clone(), Box::new(live(keep, 3)));
+    for lookalike in ["ops-keep", "ops-KEEP", "ops-Keep "] {
+        let mut actual = actual.clone();
+        actual
+            .groups
+            .insert(GroupId::from(lookalike), Box::new(live(full(lookalike), 3)));
+        assert_eq!(
+            errors(&desired, &actual, &PlanOptions::default()),
+            vec![PlanError::LookalikeDestroy {
+                id: GroupId::from(lookalike),
+                declared: GroupId::from("ops-Keep"),
+            }],
+            "{lookalike:?}"
+        );
+    }
+    // `ensure: absent` on a lookalike of a protected id, too.
+    let mut protected = desired.clone();
+    desired_mut(&mut protected, "eng").protect = true;
+    let twin = full("ENG");
+    let mut absent = declared(twin.clone());
+    absent.ensure = Ensure::Absent;
+    protected.groups.insert(twin.id.clone(), Box::new(absent));
+    actual
+        .groups
+        .insert(twin.id.clone(), Box::new(live(twin, 1)));
+    assert!(
+        errors(&protected, &actual, &PlanOptions::default())
+            .contains(&PlanError::LookalikeDestroy {
+                id: GroupId::from("ENG"),
+                declared: GroupId::from("eng"),
+            })
+    );
+    // A destroy with no lookalike declared goes ahead.
+    let mut plain = actual.clone();
+    plain.groups.remove(&GroupId::from("ENG"));
+    plain
+        .groups
+        .insert(GroupId::from("ops-other"), Box::new(live(full("ops-other"), 1)));
+    assert_eq!(run(&desired, &plain).summary().destroy, 1);
+}
+
+/// `n` declared groups in sync, named g00, g01, …
+fn fleet(n: usize) -> (Desired, Actual) {
+    let mut desired = Desired::default();
+    let mut actual = Actual::default();
+    for i in 0..n {
+        let group = full(&format!("g{i:02}"));
+        desired
+            .groups
+            .insert(group.id.clone(), Box::new(declared(group.clone())));
+        actual
+            .groups
+            .insert(group.id.clone(), Box::new(live(group, 1)));
+    }
+    (desired, actual)
+}
+
+#[test]
+fn updates_past_the_threshold_of_existing_groups_stop_the_apply() {
+    let limits = SafetyLimits::default();
+    let rename = |desired: &mut Desired, count: usize| {
+        for (i, group) in desired.groups.values_mut().enumerate().take(count) {
+            group.group.name = Some(format!("Renamed {i}").into());
+        }
+    };
+    // 20 existing groups: 6 updated is 30%, allowed; 7 is 35%, refused.
+    let (mut desired, actual) = fleet(20);
+    rename(&mut desired, 6);
+    let plan = run(&desired, &actual);
+    assert_eq!(plan.existing_declared, 20);
+    assert_eq!(check_limits(&plan, limits), Ok(()));
+    rename(&mut desired, 7);
+    assert_eq!(
+        check_limits(&run(&desired, &actual), limits),
+        Err(SafetyError::TooManyUpdates {
+            count: 7,
+            existing: 20,
+            percent: 35,
+            limit: 30
+        })
+    );
+    // Ten existing groups or fewer: no threshold.
+    let (mut small, actual) = fleet(10);
+    rename(&mut small, 10);
+    assert_eq!(check_limits(&run(&small, &actual), limits), Ok(()));
+    // Creates do not count against it, and a raised limit lets it through.
+    let (mut desired, mut actual) = fleet(20);
+    rename(&mut desired, 20);
+    actual.groups.clear();
+    assert_eq!(check_limits(&run(&desired, &actual), limits), Ok(()));
+    let (mut desired, actual) = fleet(20);
+    rename(&mut desired, 20);
+    let all = SafetyLimits {
+        max_update_percent: 100,
+        ..limits
+    };
+    assert_eq!(check_limits(&run(&desired, &actual), all), Ok(()));
+}
+
+#[test]
+fn protected_ids_travel_with_the_plan_and_stop_any_destroy_of_them() {
+    let (mut desired, actual) = in_sync();
+    desired_mut(&mut desired, "eng").protect = true;
+    let mut plan = run(&desired, &actual);
+    assert!(plan.protected.contains(&GroupId::from("eng")));
+    assert_eq!(check_protected(&plan), Ok(()));
+    // A destroy of it added to the plan (as an edited saved plan would) is refused.
+    plan.changes.push(Change {
+        id: GroupId::from("eng"),
+        action: Action::Destroy(Destroy {
+            group_type: GroupType::Public,
+            member_num: 12,
+            reason: DestroyReason::Absent,
+        }),
+        origin: None,
+    });
+    assert_eq!(
+        check_protected(&plan),
+        Err(SafetyError::Protected {
+            id: GroupId::from("eng")
+        })
+    );
+}
