@@ -221,7 +221,12 @@ mod tests {
     fn a_prune_given_without_the_rest_of_its_set_is_refused() {
         let dir = tree(&[("groups/teams/team.yml", PRUNE), ("groups/a.yaml", GROUPS)]);
         let team = dir.path().join("groups/teams/team.yml");
-        let err = check(std::slice::from_ref(&team), std::slice::from_ref(&team), &[]).unwrap_err();
+        let err = check(
+            std::slice::from_ref(&team),
+            std::slice::from_ref(&team),
+            &[],
+        )
+        .unwrap_err();
         assert_eq!(err.missing.len(), 1);
         assert!(err.missing[0].ends_with("groups/a.yaml"), "{err}");
         assert!(err.to_string().contains("leave out 1 of them"), "{err}");
@@ -250,7 +255,10 @@ mod tests {
 
     #[test]
     fn a_broken_manifest_still_counts() {
-        let dir = tree(&[("groups/p.yaml", PRUNE), ("groups/broken.yaml", "groups:\n  - id: [\n")]);
+        let dir = tree(&[
+            ("groups/p.yaml", PRUNE),
+            ("groups/broken.yaml", "groups:\n  - id: [\n"),
+        ]);
         let p = dir.path().join("groups/p.yaml");
         assert!(check(std::slice::from_ref(&p), std::slice::from_ref(&p), &[]).is_err());
     }

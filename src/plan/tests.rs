@@ -713,18 +713,20 @@ fn a_destroy_whose_id_differs_from_a_declared_one_only_by_case_or_spaces_is_refu
         .groups
         .insert(twin.id.clone(), Box::new(live(twin, 1)));
     assert!(
-        errors(&protected, &actual, &PlanOptions::default())
-            .contains(&PlanError::LookalikeDestroy {
+        errors(&protected, &actual, &PlanOptions::default()).contains(
+            &PlanError::LookalikeDestroy {
                 id: GroupId::from("ENG"),
                 declared: GroupId::from("eng"),
-            })
+            }
+        )
     );
     // A destroy with no lookalike declared goes ahead.
     let mut plain = actual.clone();
     plain.groups.remove(&GroupId::from("ENG"));
-    plain
-        .groups
-        .insert(GroupId::from("ops-other"), Box::new(live(full("ops-other"), 1)));
+    plain.groups.insert(
+        GroupId::from("ops-other"),
+        Box::new(live(full("ops-other"), 1)),
+    );
     assert_eq!(run(&desired, &plain).summary().destroy, 1);
 }
 

@@ -11,3 +11,4 @@ mod pacing;
 mod property;
 mod secrets;
 mod support;
+mod trust;
