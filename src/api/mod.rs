@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod pacing;
+pub mod redact;
 pub mod retry;
 pub mod wire;
 
