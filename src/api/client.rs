@@ -7,6 +7,9 @@
 //!
 //! Guarantees: the request URL (its query holds the UserSig) is never logged nor put in an
 //! error; `tracing` sees the command, the group ids, the attempt, the time taken and the code.
+//! Every text from the server or the transport is redacted (`redact.rs`) where the error is
+//! built. Redirects are never followed (the service does not redirect; following one would
+//! send the UserSig wherever `Location` points). An answer is read up to [`MAX_BODY`] bytes.
 
 use std::fmt;
 use std::future::Future;
@@ -26,10 +29,21 @@ use super::credentials::{Credentials, Signer};
 use super::endpoint::Endpoint;
 use super::error::ApiError;
 use super::pacing::Pacer;
+use super::redact::Redactor;
 use super::retry::RetryPolicy;
 use super::wire::{Command, Envelope};
 
+/// Most bytes of an answer the client reads. The service answers at most 1 MB (a larger answer
+/// is error 10018), so twice that leaves room for any framing while a broken or hostile server
+/// cannot make the client buffer an endless body.
+pub const MAX_BODY: usize = 2 << 20;
+
 /// Everything needed to talk to one app.
+///
+/// For settings: `timeout` is what a `--timeout` flag should set (it bounds a whole request,
+/// the body included, so a server that never answers costs `timeout` per attempt, times
+/// `retry.max_attempts`); `connect_timeout` bounds the TCP and TLS handshake and is capped at
+/// `timeout`.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
     pub endpoint: Endpoint,
@@ -41,16 +55,19 @@ pub struct ClientConfig {
     /// a higher limit (or to leave room for other tools sharing the app). `None`: 200.
     /// `get_appid_group_list` is always paced at 1 call/s.
     pub rate: Option<f64>,
-    /// Per-request timeout. The service gives itself 3 s, so this should be longer.
+    /// Per-request timeout, from sending to the last byte of the answer. The service gives
+    /// itself 3 s, so this should be longer.
     pub timeout: Duration,
+    /// Timeout of connecting (TCP and TLS), at most `timeout`.
+    pub connect_timeout: Duration,
     pub retry: RetryPolicy,
     /// Most requests in flight at once across all clones of the client.
     pub max_in_flight: usize,
 }
 
 impl ClientConfig {
-    /// A configuration with the defaults: documented rates, 10 s timeout, 6 attempts, 256 in
-    /// flight.
+    /// A configuration with the defaults: documented rates, 10 s timeout (5 s to connect),
+    /// 6 attempts, 256 in flight.
     pub fn new(
         endpoint: Endpoint,
         sdkappid: u64,
@@ -64,6 +81,7 @@ impl ClientConfig {
             credentials,
             rate: None,
             timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
             max_in_flight: 256,
         }
@@ -80,6 +98,8 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     endpoint: Endpoint,
+    /// `host:port` of the endpoint, for transport errors.
+    host: String,
     /// Command URLs without their query, indexed by `Command as usize`.
     urls: Vec<Url>,
     sdkappid: u64,
@@ -122,7 +142,8 @@ impl Client {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+            .connect_timeout(config.connect_timeout.min(config.timeout))
+            .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(60))
             .user_agent(concat!("timctl/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -138,6 +159,7 @@ impl Client {
                 http,
                 urls,
                 signer: Signer::new(config.credentials, config.sdkappid, config.admin.clone()),
+                host: config.endpoint.host_port(),
                 endpoint: config.endpoint,
                 sdkappid: config.sdkappid,
                 admin: config.admin,
@@ -173,6 +195,11 @@ impl Client {
 
     pub(crate) fn retry_policy(&self) -> RetryPolicy {
         self.inner.retry
+    }
+
+    /// Cleans text from the server before it goes into an error.
+    pub(crate) fn redactor(&self) -> &Redactor {
+        self.inner.signer.redactor()
     }
 
     /// Sends `body` to `command`, retrying transient failures. `groups` are the groups the
@@ -263,11 +290,15 @@ impl Client {
             .append_pair("usersig", usersig.expose())
             .append_pair("random", &rand::random::<u32>().to_string())
             .append_pair("contenttype", "json");
+        let redactor = inner.signer.redactor();
+        let host = || inner.host.clone();
         let transport = |source: reqwest::Error| ApiError::Transport {
             command,
-            source: source.without_url(),
+            host: host(),
+            timed_out: source.is_timeout(),
+            source: redactor.cause(&source.without_url()),
         };
-        let response = inner
+        let mut response = inner
             .http
             .post(url)
             .json(body)
@@ -276,17 +307,40 @@ impl Client {
             .map_err(transport)?;
         let status = response.status().as_u16();
         if status != 200 {
-            return Err(ApiError::Http { command, status });
+            return Err(ApiError::Http {
+                command,
+                host: host(),
+                status,
+            });
         }
-        let bytes = response.bytes().await.map_err(transport)?;
-        let decode = |source| ApiError::Decode { command, source };
+        let too_large = || ApiError::TooLarge {
+            command,
+            host: host(),
+            limit: MAX_BODY,
+        };
+        let declared = response.content_length().unwrap_or(0);
+        if declared > MAX_BODY as u64 {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(declared as usize);
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if bytes.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let decode = |source: serde_json::Error| ApiError::Decode {
+            command,
+            host: host(),
+            source: redactor.cause(&source),
+        };
         let envelope: Envelope = serde_json::from_slice(&bytes).map_err(decode)?;
         if !envelope.is_ok() {
             return Err(ApiError::Service {
                 command,
                 group: single(groups),
                 code: envelope.error_code,
-                info: envelope.error_info,
+                info: redactor.text(&envelope.error_info),
             });
         }
         serde_json::from_slice(&bytes).map_err(decode)

@@ -6,12 +6,15 @@
 //! close to expiry, however long the run. A UserSig given by the user is used as is.
 //!
 //! Guarantees: neither the key nor a UserSig is ever shown by `Debug` or any message here; the
-//! types that hold them print `<redacted>`.
+//! types that hold them print `<redacted>`. The signer's [`Redactor`] knows the key and every
+//! UserSig the signer has handed out before it is sent, so text a server echoes can be cleaned.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use crate::usersig;
+
+use super::redact::Redactor;
 
 /// Validity of the UserSigs the client signs (the docs advise at least 24 h).
 pub const SIGN_VALIDITY: u64 = 24 * 3600;
@@ -61,16 +64,23 @@ pub struct Signer {
     admin: String,
     /// `(signed at, usersig)` of the last signature made from a secret key.
     cache: Mutex<Option<(u64, UserSig)>>,
+    redactor: Redactor,
 }
 
 impl Signer {
     pub fn new(credentials: Credentials, sdkappid: u64, admin: String) -> Signer {
         Signer {
+            redactor: Redactor::new(&credentials),
             credentials,
             sdkappid,
             admin,
             cache: Mutex::new(None),
         }
+    }
+
+    /// Knows the key and every UserSig this signer has handed out.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 
     /// The UserSig to send now.
@@ -101,6 +111,7 @@ impl Signer {
                     now,
                     SIGN_VALIDITY,
                 )));
+                self.redactor.remember_usersig(sig.expose());
                 tracing::debug!(
                     signed_at = now,
                     validity_secs = SIGN_VALIDITY,
@@ -201,5 +212,26 @@ mod tests {
         );
         assert!(!text.contains(KEY) && !text.contains("given-sig") && !text.contains(sig.expose()));
         assert!(text.contains("<redacted>"));
+    }
+
+    #[test]
+    fn every_usersig_handed_out_is_known_to_the_redactor_first() {
+        let signer = signer();
+        let first = signer.usersig_at(T0);
+        let renewed = signer.usersig_at(T0 + RENEW_AFTER);
+        let text = format!("{} {} {KEY}", first.expose(), renewed.expose());
+        assert_eq!(
+            signer.redactor().text(&text).as_str(),
+            "<redacted> <redacted> <redacted>"
+        );
+        let given = Signer::new(
+            Credentials::UserSig("given-usersig".to_owned()),
+            APP,
+            "administrator".to_owned(),
+        );
+        assert_eq!(
+            given.redactor().text("given-usersig").as_str(),
+            "<redacted>"
+        );
     }
 }

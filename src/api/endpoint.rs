@@ -133,6 +133,21 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// `host:port` of the endpoint, for error messages: never its path (a proxy's may be
+    /// private) nor a query.
+    pub fn host_port(&self) -> String {
+        match self {
+            Endpoint::Region(region) => format!("{}:443", region.host()),
+            Endpoint::Url(url) => format!(
+                "{}:{}",
+                url.host_str().unwrap_or_default(),
+                url.port_or_known_default().unwrap_or_default()
+            ),
+        }
+    }
+}
+
 impl Default for Endpoint {
     fn default() -> Endpoint {
         Endpoint::Region(Region::China)
@@ -194,6 +209,22 @@ mod tests {
         assert_eq!(
             proxied.command_url("import_group").as_str(),
             "https://proxy.example/tim/v4/group_open_http_svc/import_group"
+        );
+    }
+
+    #[test]
+    fn host_port_leaves_out_path_and_credentials() {
+        let cases = [
+            ("http://127.0.0.1:8080", "127.0.0.1:8080"),
+            ("https://user:pw@proxy.example/tim/", "proxy.example:443"),
+            ("http://[::1]/", "[::1]:80"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(Endpoint::url(url).unwrap().host_port(), expected);
+        }
+        assert_eq!(
+            Endpoint::Region(Region::Tokyo).host_port(),
+            "adminapijpn.im.qcloud.com:443"
         );
     }
 

@@ -1,13 +1,17 @@
 //! What can go wrong talking to the service, and which of it is worth another try.
 //!
-//! Every variant names the command. None carries the request URL (its query string holds the
-//! UserSig): transport errors are stripped of their URL before they are wrapped.
+//! Every variant names the command; the transport-level ones (`Http`, `Transport`, `Decode`,
+//! `TooLarge`) also name the endpoint's `host:port`. None carries the request URL (its query
+//! string holds the UserSig), and every text that came from the server or the transport is
+//! [`Redacted`], library errors included ([`Cause`]): an echoing server cannot make an error,
+//! its `Debug` or a log line show a secret.
 //!
 //! Transient (DESIGN §4): transport errors, HTTP 5xx and 429, and the codes the reference marks
 //! as internal or frequency-limited. Everything else is final for the call.
 
 use crate::model::GroupId;
 
+use super::redact::{Cause, Redacted};
 use super::wire::Command;
 
 /// Codes worth retrying: internal errors and timeouts, and frequency limits.
@@ -33,24 +37,43 @@ pub enum ApiError {
         /// The group the answer is about, when the call or the item names one.
         group: Option<GroupId>,
         code: i64,
-        info: String,
+        info: Redacted,
     },
-    /// The HTTP status was not 200 (the service answers 200 unless the network failed).
-    #[error("{command} got HTTP status {status}")]
-    Http { command: Command, status: u16 },
+    /// The HTTP status was not 200 (the service answers 200 unless the network failed). A 3xx
+    /// is one of these: redirects are never followed, and their `Location` is not shown.
+    #[error("{command} to {host} got HTTP status {status}{}", redirect_note(*status))]
+    Http {
+        command: Command,
+        /// `host:port` of the endpoint, never its path or query.
+        host: String,
+        status: u16,
+    },
     /// No answer: connection refused, reset, timed out.
-    #[error("{command} request failed")]
+    #[error("{command} to {host} {}", if *timed_out { "timed out" } else { "failed" })]
     Transport {
         command: Command,
+        host: String,
+        timed_out: bool,
         #[source]
-        source: reqwest::Error,
+        source: Cause,
     },
     /// The body was not the JSON the reference describes.
-    #[error("{command} answered with a body that could not be decoded")]
+    #[error("{command} to {host} got a body that could not be decoded")]
     Decode {
         command: Command,
+        host: String,
         #[source]
-        source: serde_json::Error,
+        source: Cause,
+    },
+    /// The body was longer than [`MAX_BODY`](super::MAX_BODY) (the service's answers are at
+    /// most 1 MB); it was not read further.
+    #[error(
+        "{command} to {host} got an answer larger than {limit} bytes; TIM answers are at most 1 MB"
+    )]
+    TooLarge {
+        command: Command,
+        host: String,
+        limit: usize,
     },
     /// The body decoded but holds a value the client cannot interpret.
     #[error(
@@ -61,7 +84,7 @@ pub enum ApiError {
         command: Command,
         group: Option<GroupId>,
         field: &'static str,
-        value: String,
+        value: Redacted,
     },
     /// A group to create has no type (the manifest checks prevent this).
     #[error("{command} for group {:?} needs a group type", group.as_str())]
@@ -92,7 +115,15 @@ fn for_group(group: &Option<GroupId>) -> String {
         .unwrap_or_default()
 }
 
-fn info_suffix(info: &str) -> String {
+fn redirect_note(status: u16) -> &'static str {
+    if (300..400).contains(&status) {
+        " (a redirect, not followed)"
+    } else {
+        ""
+    }
+}
+
+fn info_suffix(info: &Redacted) -> String {
     if info.is_empty() {
         String::new()
     } else {
@@ -117,6 +148,7 @@ impl ApiError {
             | ApiError::Http { command, .. }
             | ApiError::Transport { command, .. }
             | ApiError::Decode { command, .. }
+            | ApiError::TooLarge { command, .. }
             | ApiError::Unexpected { command, .. }
             | ApiError::MissingType { command, .. }
             | ApiError::GaveUp { command, .. } => Some(*command),
@@ -249,11 +281,40 @@ mod tests {
     fn http_5xx_and_429_are_transient() {
         let http = |status| ApiError::Http {
             command: Command::GetGroupInfo,
+            host: "127.0.0.1:8080".into(),
             status,
         };
         assert!(http(502).is_transient() && http(500).is_transient() && http(429).is_transient());
         assert!(!http(404).is_transient() && !http(403).is_transient());
         assert!(http(429).is_rate_limited() && !http(502).is_rate_limited());
+        assert!(!http(307).is_transient());
+    }
+
+    #[test]
+    fn transport_level_errors_name_the_host_and_a_redirect_says_so() {
+        let http = |status| ApiError::Http {
+            command: Command::GetGroupInfo,
+            host: "127.0.0.1:8080".into(),
+            status,
+        };
+        assert_eq!(
+            http(502).to_string(),
+            "get_group_info to 127.0.0.1:8080 got HTTP status 502"
+        );
+        assert_eq!(
+            http(307).to_string(),
+            "get_group_info to 127.0.0.1:8080 got HTTP status 307 (a redirect, not followed)"
+        );
+        let too_large = ApiError::TooLarge {
+            command: Command::GetGroupInfo,
+            host: "console.tim.qq.com:443".into(),
+            limit: 2 << 20,
+        };
+        assert_eq!(
+            too_large.to_string(),
+            "get_group_info to console.tim.qq.com:443 got an answer larger than 2097152 bytes; TIM answers are at most 1 MB"
+        );
+        assert!(!too_large.is_transient());
     }
 
     #[test]
@@ -286,7 +347,7 @@ mod tests {
             command: Command::GetAppidGroupList,
             group: None,
             code: 99999,
-            info: String::new(),
+            info: Redacted::default(),
         };
         assert_eq!(
             bare.to_string(),

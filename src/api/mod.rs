@@ -6,13 +6,16 @@
 //! envelope ([`error`]), the per-command call frequencies ([`pacing`]) and the retries of
 //! transient failures ([`retry`]) with their safety rules for writes (`write.rs`).
 //!
-//! Guarantees: the secret key and the UserSig appear in no error, log line or `Debug` output;
-//! the request URL, which carries the UserSig, is never logged.
+//! Guarantees: the secret key and the UserSig appear in no error, log line or `Debug` output,
+//! even when a hostile or broken server echoes them back ([`redact`]); the request URL, which
+//! carries the UserSig, is never logged; redirects are never followed; answers are read up to
+//! [`MAX_BODY`] bytes and no further.
 
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod pacing;
+pub mod redact;
 pub mod retry;
 pub mod wire;
 
@@ -23,7 +26,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-pub use client::{Client, ClientConfig};
+pub use client::{Client, ClientConfig, MAX_BODY};
 pub use credentials::Credentials;
 pub use endpoint::{Endpoint, EndpointError, Region};
 pub use error::{ApiError, code_meaning};

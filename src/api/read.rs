@@ -16,6 +16,7 @@ use crate::model::{Actual, ActualGroup, ApplyJoin, Group, GroupId, GroupType, Ro
 
 use super::client::Client;
 use super::error::{ApiError, NOT_FOUND_CODES};
+use super::redact::Redactor;
 use super::wire::{
     Command, GetGroupInfoRequest, GetGroupInfoResponse, GroupInfo, GroupListRequest,
     GroupListResponse, RoleRequest, RoleResponse,
@@ -119,9 +120,9 @@ impl Client {
                         command: Command::GetGroupInfo,
                         group: Some(id.clone()),
                         field: "GroupInfo",
-                        value: "no entry for a requested group".to_owned(),
+                        value: "no entry for a requested group".into(),
                     })?;
-                match item_outcome(item)? {
+                match item_outcome(item, self.redactor())? {
                     ItemOutcome::Found(group) => found.push(group),
                     ItemOutcome::Absent => {}
                     ItemOutcome::Retry(err) if self.retry_policy().should_retry(&err, round) => {
@@ -218,7 +219,7 @@ impl Client {
                     command: Command::GetRoleInGroup,
                     group: Some(group.clone()),
                     field: "Role",
-                    value: entry.role.clone(),
+                    value: self.redactor().text(&entry.role),
                 })?;
                 Ok((entry.member_account, role))
             })
@@ -259,7 +260,9 @@ impl Client {
                     command: Command::GetAppidGroupList,
                     group: None,
                     field: "Next",
-                    value: format!("{} (a cursor already returned)", page.next),
+                    value: self
+                        .redactor()
+                        .text(&format!("{} (a cursor already returned)", page.next)),
                 });
             }
             next = page.next;
@@ -275,17 +278,17 @@ enum ItemOutcome {
     Retry(ApiError),
 }
 
-fn item_outcome(item: GroupInfo) -> Result<ItemOutcome, ApiError> {
+fn item_outcome(item: GroupInfo, redactor: &Redactor) -> Result<ItemOutcome, ApiError> {
     let id = GroupId(item.group_id.clone());
     match item.error_code {
-        0 => Ok(ItemOutcome::Found(Box::new(actual_group(item)?))),
+        0 => Ok(ItemOutcome::Found(Box::new(actual_group(item, redactor)?))),
         code if NOT_FOUND_CODES.contains(&code) => Ok(ItemOutcome::Absent),
         code => {
             let err = ApiError::Service {
                 command: Command::GetGroupInfo,
                 group: Some(id),
                 code,
-                info: item.error_info,
+                info: redactor.text(&item.error_info),
             };
             if err.is_transient() {
                 Ok(ItemOutcome::Retry(err))
@@ -296,14 +299,14 @@ fn item_outcome(item: GroupInfo) -> Result<ItemOutcome, ApiError> {
     }
 }
 
-/// Maps one successful `GroupInfo` item to the model.
-pub(crate) fn actual_group(item: GroupInfo) -> Result<ActualGroup, ApiError> {
+/// Maps one successful `GroupInfo` item to the model; `redactor` cleans a value it refuses.
+pub(crate) fn actual_group(item: GroupInfo, redactor: &Redactor) -> Result<ActualGroup, ApiError> {
     let id = GroupId(item.group_id);
     let unexpected = |field: &'static str, value: &str| ApiError::Unexpected {
         command: Command::GetGroupInfo,
         group: Some(id.clone()),
         field,
-        value: value.to_owned(),
+        value: redactor.text(value),
     };
     let type_name = item.r#type.unwrap_or_default();
     let group_type = parse_group_type(&type_name).ok_or_else(|| unexpected("Type", &type_name))?;
@@ -377,7 +380,16 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::api::Credentials;
     use crate::model::Custom;
+
+    fn actual(item: GroupInfo) -> Result<ActualGroup, ApiError> {
+        actual_group(item, &Redactor::default())
+    }
+
+    fn outcome_of(item: GroupInfo) -> Result<ItemOutcome, ApiError> {
+        item_outcome(item, &Redactor::default())
+    }
 
     fn item(value: serde_json::Value) -> GroupInfo {
         serde_json::from_value(value).unwrap()
@@ -385,7 +397,7 @@ mod tests {
 
     #[test]
     fn full_item_maps_every_field() {
-        let actual = actual_group(item(json!({
+        let actual = actual(item(json!({
             "GroupId": "eng", "ErrorCode": 0, "Type": "Public", "Name": "Eng",
             "Introduction": "intro", "Notification": "", "FaceUrl": "https://f",
             "Owner_Account": "alice", "CreateTime": 1448357837u64, "InfoSeq": 7,
@@ -414,11 +426,11 @@ mod tests {
 
     #[test]
     fn old_mute_field_is_read_and_the_new_one_wins() {
-        let old = actual_group(item(
+        let old = actual(item(
             json!({"GroupId": "g", "Type": "Private", "ShutUpAllMember": "On"}),
         ));
         assert_eq!(old.unwrap().group.mute_all, Some(true));
-        let both = actual_group(item(json!({
+        let both = actual(item(json!({
             "GroupId": "g", "Type": "Private", "ShutUpAllMember": "On", "MuteAllMember": "Off"
         })));
         assert_eq!(both.unwrap().group.mute_all, Some(false));
@@ -426,7 +438,7 @@ mod tests {
 
     #[test]
     fn empty_owner_means_ownerless_and_missing_custom_means_none_set() {
-        let actual = actual_group(item(
+        let actual = actual(item(
             json!({"GroupId": "g", "Type": "ChatRoom", "Owner_Account": ""}),
         ))
         .unwrap();
@@ -437,7 +449,7 @@ mod tests {
 
     #[test]
     fn new_product_type_names_are_understood() {
-        let work = actual_group(item(json!({"GroupId": "g", "Type": "Work"}))).unwrap();
+        let work = actual(item(json!({"GroupId": "g", "Type": "Work"}))).unwrap();
         assert_eq!(work.group.group_type, Some(GroupType::Private));
     }
 
@@ -450,7 +462,7 @@ mod tests {
         ] {
             let mut body = json!({"GroupId": "g", "Type": "Public"});
             body[field] = json!(value);
-            let err = actual_group(item(body)).unwrap_err();
+            let err = actual(item(body)).unwrap_err();
             let text = err.to_string();
             assert!(
                 text.contains(field) && text.contains(value) && text.contains("\"g\""),
@@ -460,9 +472,30 @@ mod tests {
     }
 
     #[test]
+    fn values_and_item_errors_from_the_server_are_redacted() {
+        let redactor = Redactor::new(&Credentials::UserSig("the-given-usersig".to_owned()));
+        let echo = "/v4/x?usersig=eJabc&random=1 the-given-usersig";
+        let err = actual_group(item(json!({"GroupId": "g", "Type": echo})), &redactor).unwrap_err();
+        let failed = item_outcome(
+            item(json!({"GroupId": "g", "ErrorCode": 10004, "ErrorInfo": echo})),
+            &redactor,
+        )
+        .err()
+        .unwrap();
+        for text in [err.to_string(), format!("{err:?}"), failed.to_string()] {
+            assert!(
+                text.contains("usersig=<redacted>&random=1 <redacted>")
+                    && !text.contains("eJabc")
+                    && !text.contains("the-given-usersig"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn item_codes_split_into_found_absent_retry_and_error() {
         let outcome = |code: i64| {
-            item_outcome(item(
+            outcome_of(item(
                 json!({"GroupId": "g", "ErrorCode": code, "Type": "Public"}),
             ))
         };

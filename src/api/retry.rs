@@ -64,7 +64,7 @@ mod tests {
             command: Command::GetGroupInfo,
             group: None,
             code,
-            info: String::new(),
+            info: Default::default(),
         }
     }
 

@@ -271,7 +271,7 @@ impl Client {
                             command: Command::AddGroupMember,
                             group: Some(id.clone()),
                             field: "Result",
-                            value: other.to_string(),
+                            value: self.redactor().text(&other.to_string()),
                         });
                     }
                 };

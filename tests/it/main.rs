@@ -6,6 +6,7 @@ mod emulator;
 mod faults;
 mod fuzz;
 mod gitops;
+mod hostile;
 mod manifest;
 mod pacing;
 mod property;
