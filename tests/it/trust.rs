@@ -352,7 +352,8 @@ fn no_numeric_setting_panics_from_any_source() {
         "groups/g.yaml",
         "groups:\n  - id: a\n    type: Public\n    name: A\n",
     );
-    let cases: [(&[&str], &[(&str, &str)], &str); 7] = [
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 7] = [
         (
             &["plan", "groups", "--rate", "1e-300"],
             &[],
@@ -540,7 +541,7 @@ fn a_second_interrupt_aborts_at_once_naming_the_calls_in_flight() {
         "groups/g.yaml",
         "groups:\n  - id: slow-a\n    type: Public\n    name: A\n  - id: slow-b\n    type: Public\n    name: B\n",
     );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_timctl"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_timctl"))
         .args(["apply", "groups", "--auto-approve"])
         .current_dir(world.dir.path())
         .env_clear()
