@@ -588,3 +588,44 @@ pub fn summary(report: &Report, verbose: bool) -> String {
     ));
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::ChangeResult;
+    use crate::model::GroupId;
+    use crate::plan::Phase;
+
+    fn skipped(n: usize) -> Report {
+        Report {
+            results: (0..n)
+                .map(|i| ChangeResult {
+                    id: GroupId::from(format!("g{i:02}")),
+                    phase: Phase::Update,
+                    label: "update",
+                    outcome: Outcome::Skipped {
+                        reason: "interrupted before this change started".to_owned(),
+                    },
+                })
+                .collect(),
+            ..Report::default()
+        }
+    }
+
+    #[test]
+    fn the_summary_counts_skipped_changes_and_lists_the_first_few_unless_verbose() {
+        let text = summary(&skipped(12), false);
+        assert_eq!(text.matches("skipped: update").count(), SKIPPED_SHOWN);
+        assert!(text.contains("skipped: update g04: interrupted"), "{text}");
+        assert!(!text.contains("g05"), "{text}");
+        assert!(
+            text.contains("... and 7 more skipped (run with -v to list them all)"),
+            "{text}"
+        );
+        assert!(text.ends_with("0 applied, 0 failed, 12 skipped."), "{text}");
+        let all = summary(&skipped(12), true);
+        assert_eq!(all.matches("skipped: update").count(), 12);
+        assert!(!all.contains("more skipped"));
+        assert!(!summary(&skipped(3), false).contains("more skipped"));
+    }
+}

@@ -496,3 +496,24 @@ fn a_server_that_never_answers_times_out_naming_the_host() {
         format!("get_group_info to {} timed out", server.host())
     );
 }
+
+#[test]
+fn the_timeout_setting_bounds_a_silent_server_from_the_command_line() {
+    let world = World::new();
+    world.write("groups/main.yaml", GROUPS);
+    let server = Server::start(&world, |_| Answer::Silent);
+    let started = Instant::now();
+    let run = world.timctl_env(
+        &["plan", "groups"],
+        &[("TIM_ENDPOINT", &server.url()), ("TIM_TIMEOUT", "1s")],
+    );
+    run.code(1)
+        .stderr_has(&format!("get_group_info to {} timed out", server.host()));
+    // Six attempts of one second each and their backoff, not six of the default ten.
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(leaks(&run, &forbidden(&server.seen())).is_empty());
+}
