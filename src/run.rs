@@ -511,13 +511,19 @@ pub fn summary(report: &Report, verbose: bool) -> String {
     let skipped = report.count(|o| matches!(o, Outcome::Skipped { .. }));
     let mut text = String::new();
     let mut skipped_shown = 0;
+    let mut already_shown = 0;
     for result in &report.results {
         match &result.outcome {
             Outcome::Applied => {}
-            Outcome::AlreadyApplied => text.push_str(&format!(
-                "already applied: {} {}: the group already is as the plan leaves it\n",
-                result.label, result.id
-            )),
+            Outcome::AlreadyApplied => {
+                if verbose || already_shown < SKIPPED_SHOWN {
+                    text.push_str(&format!(
+                        "already applied: {} {}: the group already is as the plan leaves it\n",
+                        result.label, result.id
+                    ));
+                    already_shown += 1;
+                }
+            }
             Outcome::Failed { code, message } => {
                 let code = code.map(|c| format!(" [{c}]")).unwrap_or_default();
                 text.push_str(&format!(
@@ -550,6 +556,12 @@ pub fn summary(report: &Report, verbose: bool) -> String {
                 }
             }
         }
+    }
+    if already > already_shown {
+        text.push_str(&format!(
+            "... and {} more already applied (run with -v to list them all)\n",
+            already - already_shown
+        ));
     }
     if skipped > skipped_shown {
         text.push_str(&format!(
