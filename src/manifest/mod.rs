@@ -37,6 +37,14 @@ use std::path::PathBuf;
 
 use crate::model::Desired;
 
+pub use files::MAX_MANIFEST_BYTES;
+// For the other files timctl reads (`timctl.yaml`, saved plans), which want the same bounds.
+#[allow(
+    unused_imports,
+    reason = "callers outside the manifest loader match on it"
+)]
+pub(crate) use files::ReadError;
+pub(crate) use files::read_bounded;
 pub use problem::{ManifestErrors, Problem};
 pub use schema::{schema, schema_json};
 
@@ -91,9 +99,9 @@ pub fn load_manifests(paths: &[PathBuf], limits: &Limits) -> Result<Manifests, M
     let files = files::discover(paths, &mut problems);
     let mut declared = document::Declared::default();
     for file in &files {
-        match files::read(file) {
+        match read_bounded(file, MAX_MANIFEST_BYTES) {
             Ok(bytes) => document::read_file(file, &bytes, limits, &mut declared, &mut problems),
-            Err(problem) => problems.push(problem),
+            Err(error) => problems.push(files::read_problem(file, error)),
         }
     }
     let prune_files = declared.prune_files.iter().cloned().collect();

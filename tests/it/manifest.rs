@@ -3,7 +3,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use timctl::manifest::{self, Limits, ManifestErrors};
 use timctl::model::{Ensure, GroupId, GroupType};
@@ -24,6 +25,50 @@ fn timctl(args: &[&str]) -> std::process::Output {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run timctl")
+}
+
+/// What `timctl validate` printed on stderr, and its exit code.
+struct Validated {
+    code: Option<i32>,
+    stderr: String,
+}
+
+/// Runs `timctl validate ARGS` in `dir`, failing the test if it has not finished within a
+/// minute (a read that waits on a FIFO would never finish).
+fn validate_in(dir: &Path, args: &[&str]) -> Validated {
+    let out = tempfile::tempdir().expect("tempdir");
+    let stderr_path = out.path().join("stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_timctl"))
+        .arg("validate")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&stderr_path).expect("create"))
+        .spawn()
+        .expect("run timctl");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().expect("kill");
+            child.wait().expect("reap");
+            panic!("timctl validate {args:?} did not finish within a minute");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Validated {
+        code: status.code(),
+        stderr: fs::read_to_string(stderr_path).expect("read stderr"),
+    }
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
 }
 
 #[test]
@@ -182,4 +227,45 @@ fn schema_prints_the_committed_schema() {
     assert!(out.status.success());
     let committed = fs::read_to_string("schema/timctl.schema.json").expect("read");
     assert_eq!(String::from_utf8_lossy(&out.stdout), committed);
+}
+
+#[cfg(unix)]
+#[test]
+fn validate_refuses_a_fifo_named_or_found_in_a_walk_without_waiting_on_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "groups/a.yaml", "groups: [{id: a}]\n");
+    mkfifo(&root.join("groups/pipe.yaml"));
+    // Not a manifest name: a walk passes it by, as it does any other file.
+    mkfifo(&root.join("groups/pipe.txt"));
+    let walked = validate_in(root, &["groups"]);
+    assert_eq!(walked.code, Some(1));
+    assert_eq!(
+        walked.stderr,
+        "groups/pipe.yaml: not a regular file (a FIFO)\nerror: 1 problem in the manifests\n"
+    );
+    let named = validate_in(root, &["groups/pipe.txt", "groups/a.yaml"]);
+    assert_eq!(named.code, Some(1));
+    assert_eq!(
+        named.stderr,
+        "groups/pipe.txt: not a regular file (a FIFO)\nerror: 1 problem in the manifests\n"
+    );
+}
+
+#[test]
+fn validate_refuses_a_manifest_larger_than_the_limit_without_reading_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "small.yaml", "groups: [{id: a}]\n");
+    // Sparse: a byte over the limit costs no disk.
+    let big = fs::File::create(root.join("big.yaml")).expect("create");
+    big.set_len(manifest::MAX_MANIFEST_BYTES + 1)
+        .expect("set_len");
+    let run = validate_in(root, &["."]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr,
+        "./big.yaml: larger than 64 MiB, the most a manifest file may hold; split it into \
+         several files\nerror: 1 problem in the manifests\n"
+    );
 }

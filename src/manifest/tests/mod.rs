@@ -3,6 +3,7 @@
 
 mod fuzz;
 mod loading;
+mod reading;
 mod rules;
 
 use std::path::Path;
