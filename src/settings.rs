@@ -204,6 +204,8 @@ struct ConfigFile {
     timeout: Option<Value>,
     interval: Option<Value>,
     secret_key_file: Option<PathBuf>,
+    /// The group custom fields (AppDefinedData keys) configured for the app in the console.
+    custom_fields: Option<Vec<String>>,
     #[serde(default)]
     limits: LimitsFile,
 }
@@ -430,7 +432,7 @@ impl Settings {
             timeout,
             interval,
         } = tuning(args, interval, env, &config)?;
-        let limits = limits(&config.file.limits);
+        let limits = limits(&config.file);
         let target = target(args, env, &config)?;
         Ok(Settings {
             target,
@@ -618,7 +620,7 @@ fn read_key_file(path: &Path) -> Result<Credentials, SettingsError> {
 
 /// The manifest limits alone, for `timctl validate` (which needs no credential).
 pub fn limits_from(config: Option<&Path>, env: &dyn Env) -> Result<Limits, SettingsError> {
-    Ok(limits(&load_config(config, env)?.file.limits))
+    Ok(limits(&load_config(config, env)?.file))
 }
 
 fn load_config(explicit: Option<&Path>, env: &dyn Env) -> Result<Config, SettingsError> {
@@ -654,8 +656,9 @@ fn load_config(explicit: Option<&Path>, env: &dyn Env) -> Result<Config, Setting
     })
 }
 
-fn limits(file: &LimitsFile) -> Limits {
+fn limits(config: &ConfigFile) -> Limits {
     let defaults = Limits::default();
+    let file = &config.limits;
     let LimitsFile {
         name,
         introduction,
@@ -673,6 +676,10 @@ fn limits(file: &LimitsFile) -> Limits {
         custom_key: custom_key.unwrap_or(defaults.custom_key),
         custom_value: custom_value.unwrap_or(defaults.custom_value),
         custom_keys: custom_keys.unwrap_or(defaults.custom_keys),
+        configured_keys: config
+            .custom_fields
+            .as_ref()
+            .map(|keys| keys.iter().cloned().collect()),
     }
 }
 

@@ -62,6 +62,10 @@ pub struct Limits {
     pub custom_value: usize,
     /// Number of custom keys on one group.
     pub custom_keys: usize,
+    /// The group custom fields configured for the app in the console (`timctl.yaml`
+    /// `custom_fields`): when given, any other key is refused, as the service refuses it.
+    /// `None`: not declared, any well-formed key is accepted here.
+    pub configured_keys: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Default for Limits {
@@ -74,6 +78,7 @@ impl Default for Limits {
             custom_key: 16,
             custom_value: 512,
             custom_keys: 10,
+            configured_keys: None,
         }
     }
 }

@@ -88,6 +88,20 @@ pub(crate) fn custom_key(key: &str, limits: &Limits) -> Vec<String> {
     if key.starts_with(|c: char| c.is_ascii_digit()) {
         problems.push("key must not start with a digit".to_owned());
     }
+    if let Some(configured) = &limits.configured_keys
+        && !key.is_empty()
+        && !configured.contains(key)
+    {
+        let listed: Vec<&str> = configured.iter().map(String::as_str).collect();
+        let hint = match super::suggest::closest(key, &listed, &[]) {
+            Some(best) => format!("; did you mean {best:?}?"),
+            None if listed.is_empty() => " (none are configured)".to_owned(),
+            None => format!(" ({})", listed.join(", ")),
+        };
+        problems.push(format!(
+            "key {key:?} is not a custom field configured for the app (timctl.yaml custom_fields){hint}: the service refuses it until it is configured in the console"
+        ));
+    }
     problems
 }
 

@@ -593,3 +593,24 @@ fn a_second_interrupt_aborts_at_once_naming_the_calls_in_flight() {
     assert!(stderr.contains("create slow-a (import_group)"), "{stderr}");
     assert!(stderr.contains("create slow-b (import_group)"), "{stderr}");
 }
+
+// --- The app's configured custom fields, checked before any call ---------------------------
+
+#[test]
+fn custom_keys_the_app_has_not_configured_are_reported_by_validate() {
+    let world = World::new();
+    world.write("timctl.yaml", "custom_fields: [team, zone]\n");
+    world.write(
+        "groups/g.yaml",
+        "groups:\n  - id: a\n    type: Public\n    name: A\n    custom:\n      team: x\n      tema: y\n      owner_id: z\n",
+    );
+    world.clear_log();
+    let run = world.timctl(&["validate", "groups"]);
+    run.code(1)
+        .stderr_has("group \"a\": field custom.tema: key \"tema\" is not a custom field configured for the app (timctl.yaml custom_fields); did you mean \"team\"?")
+        .stderr_has("field custom.owner_id: key \"owner_id\" is not a custom field configured for the app (timctl.yaml custom_fields) (team, zone)");
+    world.timctl(&["plan", "groups"]).code(1);
+    assert!(world.commands().is_empty(), "{:?}", world.commands());
+    world.write("timctl.yaml", "custom_fields: [team, tema, owner_id]\n");
+    world.timctl(&["validate", "groups"]).code(0);
+}
