@@ -8,8 +8,9 @@
 //!
 //! Layout, in the order a call flows through it: [`server`] (HTTP, checks, durability point),
 //! `limits` (rate limits), [`faults`] (test knobs), `wire` (request fields, response
-//! shapes), `commands` (the eleven commands), `rules` (field rules and codes), `store`
-//! (state and the records that change it), `journal` (the `--state` file), [`seed`].
+//! shapes), `commands` (the group and account commands), `app` (the console configuration:
+//! admins, custom keys, account policy), `rules` (field rules and codes), `store` (state and
+//! the records that change it), `journal` (the `--state` file), [`seed`].
 //!
 //! # Choices where the reference is unsure
 //! - Codes: wrong method 60008; unknown service 60009; unknown command 10003; a non-admin

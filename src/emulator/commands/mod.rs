@@ -1,5 +1,6 @@
-//! The commands (eleven of the group service, four of the account service): each validates its request against the rules, reads or changes the
-//! [`Store`], and returns the response body plus, for a write, the [`Record`] to journal.
+//! The commands (eleven of the group service, four of the account service): each validates
+//! its request against the rules, reads or changes the [`Store`], and returns the response
+//! body plus, for a write, the [`Record`] to journal.
 //!
 //! Commands run under the store lock and never block: durability, faults and rate limits are
 //! the server's business. A command that changes nothing (a modify that sets what is already
