@@ -44,6 +44,7 @@ pub mod server;
 mod store;
 mod wire;
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::io::{self, Write};
 use std::net::SocketAddr;
@@ -375,7 +376,7 @@ impl Emulator {
     pub async fn import_accounts(&self, accounts: &[&str]) -> Result<(), EmulatorError> {
         let ticket = {
             let mut data = lock(&self.shared.data);
-            let mut import: Vec<String> = Vec::new();
+            let mut import: BTreeSet<String> = BTreeSet::new();
             for &account in accounts {
                 if account.is_empty() || account.len() > rules::USER_ID_MAX {
                     return Err(EmulatorError::Account {
@@ -383,15 +384,15 @@ impl Emulator {
                         reason: format!("a UserID is 1 to {} bytes", rules::USER_ID_MAX),
                     });
                 }
-                if !data.store.has_account(account) && !import.iter().any(|a| a == account) {
-                    import.push(account.to_owned());
+                if !data.store.has_account(account) {
+                    import.insert(account.to_owned());
                 }
             }
             if import.is_empty() {
                 return Ok(());
             }
             let record = store::Record::Accounts {
-                import,
+                import: import.into_iter().collect(),
                 delete: Vec::new(),
             };
             self.commit(&mut data, record)?
@@ -423,22 +424,19 @@ impl Emulator {
 
     /// The accounts `groups` name that the app does not have yet.
     fn people(data: &Data, app: &App, groups: &[&SeedGroup]) -> Vec<String> {
-        let mut missing: Vec<String> = Vec::new();
+        let mut missing: BTreeSet<String> = BTreeSet::new();
         for group in groups {
             let named = group
                 .owner
                 .iter()
                 .chain(group.members.iter().map(|m| &m.account));
             for account in named {
-                if !account.is_empty()
-                    && !app.account_exists(&data.store, account)
-                    && !missing.contains(account)
-                {
-                    missing.push(account.clone());
+                if !account.is_empty() && !app.account_exists(&data.store, account) {
+                    missing.insert(account.clone());
                 }
             }
         }
-        missing
+        missing.into_iter().collect()
     }
 
     /// Creates or replaces these groups, durably, as if they had always been there; their

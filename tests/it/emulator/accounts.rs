@@ -344,3 +344,25 @@ async fn custom_keys_must_be_configured_and_a_group_holds_at_most_ten() {
         10
     );
 }
+
+#[tokio::test]
+async fn the_library_imports_accounts_and_seeds_bring_their_people() {
+    let tim = Tim::start().await;
+    tim.emu.import_accounts(&["lib_user"]).await.unwrap();
+    assert_eq!(status(&tim, "lib_user").await, "Imported");
+    assert!(tim.emu.import_accounts(&[&"x".repeat(33)]).await.is_err());
+
+    let mut seed = crate::support::seed_group("s", timctl::emulator::GroupType::Public, "s");
+    seed.owner = Some("seed_owner".into());
+    seed.members = vec![timctl::emulator::SeedMember {
+        account: "seed_member".into(),
+        role: timctl::emulator::Role::Member,
+        join_time: None,
+    }];
+    tim.emu.seed(vec![seed.clone()]).await.unwrap();
+    assert_eq!(status(&tim, "seed_owner").await, "Imported");
+    assert_eq!(status(&tim, "seed_member").await, "Imported");
+    seed.custom.insert("unconfigured".into(), "v".into());
+    let error = tim.emu.seed(vec![seed]).await.unwrap_err().to_string();
+    assert!(error.contains("unconfigured"), "{error}");
+}
