@@ -277,9 +277,15 @@ pub struct EmulatorArgs {
     /// Fraction of calls applied but answered HTTP 502 (a lost response).
     #[arg(long, default_value_t = 0.0, value_parser = fraction)]
     pub drop_response_rate: f64,
-    /// Add these groups at start-up unless the state already has them (YAML or JSON list).
+    /// Add these groups at start-up unless the state already has them (YAML or JSON list, or
+    /// a map with `accounts`, `custom_keys` and `groups`); seeded owners and members are
+    /// imported as accounts.
     #[arg(long)]
     pub seed: Option<PathBuf>,
+    /// A group custom-field key configured for the app (repeatable); AppDefinedData with any
+    /// other key is refused with 10004, as the cloud does for a key not set up in the console.
+    #[arg(long = "custom-key", value_name = "KEY")]
+    pub custom_keys: Vec<String>,
     /// Multiply the documented rate limits (200/s, get_appid_group_list 1/s); 0 = off.
     #[arg(long, default_value_t = 1.0, value_parser = scale)]
     pub rate_limit_scale: f64,
@@ -314,6 +320,8 @@ impl EmulatorArgs {
             rate_limit_scale: self.rate_limit_scale,
             // Nobody can read the log of a separate process.
             request_log_capacity: 0,
+            custom_keys: emulator::CustomKeys::only(self.custom_keys.iter().cloned()),
+            auto_import_accounts: false,
         }
     }
 }

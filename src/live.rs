@@ -73,8 +73,12 @@ impl Connection {
                     std::fs::create_dir_all(dir)
                         .with_context(|| format!("cannot create {}", dir.display()))?;
                 }
+                // The demo has no console: it imports owners and members on first use (each
+                // logged) and accepts any well-formed custom key (still at most 10 a group).
                 let config = emulator::Config {
                     state: Some(state.clone()),
+                    custom_keys: emulator::CustomKeys::Any,
+                    auto_import_accounts: true,
                     ..emulator::Config::dev()
                 };
                 let sdkappid = config.sdkappid;

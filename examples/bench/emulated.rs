@@ -126,6 +126,10 @@ async fn start_seeded(args: &Args, scenario: &Scenario) -> anyhow::Result<Emulat
     };
     let emulator = Emulator::start(config, "127.0.0.1:0").await?;
     let seeding = Instant::now();
+    let owners = scenario.new_owners();
+    emulator
+        .import_accounts(&owners.iter().map(String::as_str).collect::<Vec<_>>())
+        .await?;
     for chunk in scenario.seeds(5_000) {
         emulator.seed(chunk).await?;
     }

@@ -107,6 +107,15 @@ impl Scenario {
         Ok(files)
     }
 
+    /// The owners of the groups to create: accounts the app must have imported (the seeded
+    /// groups bring their own people).
+    pub fn new_owners(&self) -> Vec<String> {
+        (0..self.groups)
+            .filter(|&i| self.kind(i) == Kind::New)
+            .map(|i| Declared::of(i).owner)
+            .collect()
+    }
+
     /// The live groups, `chunk` at a time (seeding all at once would double peak memory).
     pub fn seeds(&self, chunk: usize) -> impl Iterator<Item = Vec<SeedGroup>> + '_ {
         (0..self.groups).step_by(chunk).map(move |start| {

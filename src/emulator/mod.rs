@@ -1,5 +1,5 @@
-//! An emulator of the TIM group REST API, for tests, demos and offline development
-//! (DESIGN §7). `timctl emulator` serves it; tests start it in-process with [`Emulator::start`].
+//! An emulator of the TIM group REST API and its account API, for tests, demos and offline
+//! development (DESIGN §7). `timctl emulator` serves it; tests start it in-process with [`Emulator::start`].
 //!
 //! It is an independent implementation of the protocol in `reference/tim-rest-api.md`: it has
 //! its own wire types and never imports the client's (`crate::api`, `crate::model`), so a field
@@ -8,8 +8,9 @@
 //!
 //! Layout, in the order a call flows through it: [`server`] (HTTP, checks, durability point),
 //! `limits` (rate limits), [`faults`] (test knobs), `wire` (request fields, response
-//! shapes), `commands` (the eleven commands), `rules` (field rules and codes), `store`
-//! (state and the records that change it), `journal` (the `--state` file), [`seed`].
+//! shapes), `commands` (the group and account commands), `app` (the console configuration:
+//! admins, custom keys, account policy), `rules` (field rules and codes), `store` (state and
+//! the records that change it), `journal` (the `--state` file), [`seed`].
 //!
 //! # Choices where the reference is unsure
 //! - Codes: wrong method 60008; unknown service 60009; unknown command 10003; a non-admin
@@ -20,12 +21,19 @@
 //! - Limits are the REST docs' (Name 30, Introduction 240, Notification 300, FaceUrl 100 UTF-8
 //!   bytes); member caps 6000, Community 100000; AVChatRoom's `MaxMemberNum` is ignored and
 //!   reported as 0. Default caps: Private 200, Public 2000, ChatRoom 6000.
-//! - Custom keys need no console configuration and their number is not capped.
-//! - Accounts: any name exists. The owner is a member (role Owner), except in an AVChatRoom.
+//! - Custom keys must be configured ([`Config::custom_keys`]: `--custom-key`, the seed file's
+//!   `custom_keys`); others are 10004. A group holds at most 10. [`Config::dev`] configures
+//!   [`DEV_CUSTOM_KEYS`]; the built-in demo allows any key ([`CustomKeys::Any`]).
+//! - Accounts: owners and members must be imported (`im_open_login_svc`, see
+//!   `commands::accounts`), else 10019; app admins always exist. Seeding a group imports its
+//!   people. Only the built-in demo imports unknown accounts on first use
+//!   ([`Config::auto_import_accounts`], logged). The owner is a member (role Owner), except in
+//!   an AVChatRoom.
 //! - `InfoSeq` starts at 1 and grows by one on each call that changes the profile (a no-op
 //!   modify does not count; member changes do not count); `LastInfoTime` is set with it.
 //! - More in the headers of `commands::{groups, reads, members}` and `journal`.
 
+mod app;
 mod commands;
 pub mod faults;
 mod journal;
@@ -36,6 +44,7 @@ pub mod server;
 mod store;
 mod wire;
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::io::{self, Write};
 use std::net::SocketAddr;
@@ -45,13 +54,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use app::CustomKeys;
 pub use faults::{Fault, Faults};
 pub use journal::JournalError;
 pub use rules::{ApplyJoin, GroupType, Role};
-pub use seed::{SeedGroup, SeedMember};
+pub use seed::{SeedFile, SeedGroup, SeedMember};
 pub use server::LoggedRequest;
 pub use wire::Command;
 
+use app::App;
 use faults::FaultState;
 use limits::RateLimits;
 use server::{Data, RequestLog, Shared, Sink};
@@ -62,6 +73,29 @@ pub const DEV_SDKAPPID: u64 = 1_400_000_000;
 pub const DEV_SECRET_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 /// The default app admin, as the console always provides it.
 pub const DEV_ADMIN: &str = "administrator";
+/// The group custom-field keys the development app has configured: those the examples and
+/// the test suite use. (The console allows an app 10 group fields; the development app has
+/// more so one app serves every test. Each group still holds at most 10.)
+pub const DEV_CUSTOM_KEYS: &[&str] = &[
+    "team",
+    "zone",
+    "tier",
+    "topic",
+    "topic_policy",
+    "cost_center",
+    "oncall",
+    "retention_days",
+    "legacy",
+    "anything",
+    "batch",
+    "fresh",
+    "k",
+    "k1",
+    "k2",
+    "a",
+    "b",
+    "c",
+];
 
 /// How to run an emulator.
 #[derive(Clone)]
@@ -79,6 +113,12 @@ pub struct Config {
     pub rate_limit_scale: f64,
     /// How many recent calls [`Emulator::request_log`] keeps; 0 keeps none.
     pub request_log_capacity: usize,
+    /// The group custom-field keys configured for the app (the seed file may add more).
+    pub custom_keys: CustomKeys,
+    /// Import an unknown owner or member on first use instead of refusing it with 10019. Only
+    /// the built-in demo sets it (it has no console to import accounts in); each import is
+    /// logged.
+    pub auto_import_accounts: bool,
 }
 
 impl Config {
@@ -93,6 +133,8 @@ impl Config {
             faults: Faults::default(),
             rate_limit_scale: 1.0,
             request_log_capacity: 100_000,
+            custom_keys: CustomKeys::only(DEV_CUSTOM_KEYS.iter().copied()),
+            auto_import_accounts: false,
         }
     }
 
@@ -103,6 +145,12 @@ impl Config {
         }
         if self.secret_key.is_empty() {
             return bad("the secret key must not be empty".to_owned());
+        }
+        if let CustomKeys::Only(keys) = &self.custom_keys {
+            for key in keys {
+                rules::check_custom_key("custom key", key)
+                    .map_err(|r| EmulatorError::Config(r.info))?;
+            }
         }
         if !(self.rate_limit_scale.is_finite() && self.rate_limit_scale >= 0.0) {
             return bad(format!(
@@ -134,6 +182,8 @@ impl fmt::Debug for Config {
             .field("faults", &self.faults)
             .field("rate_limit_scale", &self.rate_limit_scale)
             .field("request_log_capacity", &self.request_log_capacity)
+            .field("custom_keys", &self.custom_keys)
+            .field("auto_import_accounts", &self.auto_import_accounts)
             .finish()
     }
 }
@@ -156,7 +206,9 @@ pub enum EmulatorError {
         #[source]
         source: io::Error,
     },
-    #[error("the seed file {path} is not a list of groups")]
+    #[error(
+        "the seed file {path} is not a list of groups or a map of accounts, custom_keys and groups"
+    )]
     SeedParse {
         path: PathBuf,
         #[source]
@@ -164,6 +216,8 @@ pub enum EmulatorError {
     },
     #[error("seed group {id:?} is invalid: {reason}")]
     Seed { id: String, reason: String },
+    #[error("account {account:?} cannot be imported: {reason}")]
+    Account { account: String, reason: String },
     #[error("group {0:?} does not exist")]
     NoSuchGroup(String),
     #[error("an out-of-band edit may not change the id or type of group {0:?}")]
@@ -191,6 +245,17 @@ impl Emulator {
     /// `listen` (`127.0.0.1:0` picks a free port; see [`Emulator::addr`]).
     pub async fn start(config: Config, listen: &str) -> Result<Emulator, EmulatorError> {
         config.check()?;
+        let seed_file = config.seed.as_deref().map(seed::read_file).transpose()?;
+        let mut custom_keys = config.custom_keys.clone();
+        if let Some(file) = &seed_file {
+            for key in &file.custom_keys {
+                rules::check_custom_key("custom_keys", key).map_err(|r| EmulatorError::Seed {
+                    id: String::new(),
+                    reason: r.info,
+                })?;
+            }
+            custom_keys.extend(file.custom_keys.iter().cloned());
+        }
         let (store, sink) = match config.state.clone() {
             Some(path) => {
                 let (store, journal) = tokio::task::spawn_blocking(move || journal::open(&path))
@@ -205,6 +270,11 @@ impl Emulator {
             sdkappid: config.sdkappid,
             secret_key: config.secret_key.clone(),
             admins: config.admins.clone(),
+            app: App {
+                admins: config.admins.clone(),
+                custom_keys,
+                auto_import_accounts: config.auto_import_accounts,
+            },
             data: Mutex::new(Data { store, sink }),
             limits: RateLimits::new(config.rate_limit_scale),
             faults: Mutex::new(FaultState::new(config.faults)),
@@ -233,8 +303,10 @@ impl Emulator {
             server: None,
             groups_at_start,
         };
-        if let Some(path) = &config.seed {
-            let groups = seed::read_file(path)?;
+        if let Some(file) = seed_file {
+            let accounts: Vec<&str> = file.accounts.iter().map(String::as_str).collect();
+            emulator.import_accounts(&accounts).await?;
+            let groups = file.groups;
             let fresh = {
                 let data = lock(&shared.data);
                 groups
@@ -281,11 +353,13 @@ impl Emulator {
         )
     }
 
-    /// The full URL of `command`, signed for the first admin.
+    /// The full URL of `command` (in its service; the group service for an unknown name),
+    /// signed for the first admin.
     pub fn command_url(&self, command: &str) -> String {
         let admin = &self.shared.admins[0];
+        let service = Command::named(command).map_or(wire::GROUP_SERVICE, Command::service);
         format!(
-            "{}/v4/group_open_http_svc/{command}?sdkappid={}&identifier={admin}&usersig={}&random=99999999&contenttype=json",
+            "{}/v4/{service}/{command}?sdkappid={}&identifier={admin}&usersig={}&random=99999999&contenttype=json",
             self.base_url(),
             self.shared.sdkappid,
             self.usersig(admin)
@@ -297,7 +371,76 @@ impl Emulator {
         self.groups_at_start
     }
 
-    /// Creates or replaces these groups, durably, as if they had always been there.
+    /// Imports these accounts, durably, as `account_import` would (already imported ones are
+    /// left as they are).
+    pub async fn import_accounts(&self, accounts: &[&str]) -> Result<(), EmulatorError> {
+        let ticket = {
+            let mut data = lock(&self.shared.data);
+            let mut import: BTreeSet<String> = BTreeSet::new();
+            for &account in accounts {
+                if account.is_empty() || account.len() > rules::USER_ID_MAX {
+                    return Err(EmulatorError::Account {
+                        account: account.to_owned(),
+                        reason: format!("a UserID is 1 to {} bytes", rules::USER_ID_MAX),
+                    });
+                }
+                if !data.store.has_account(account) {
+                    import.insert(account.to_owned());
+                }
+            }
+            if import.is_empty() {
+                return Ok(());
+            }
+            let record = store::Record::Accounts {
+                import: import.into_iter().collect(),
+                delete: Vec::new(),
+            };
+            self.commit(&mut data, record)?
+        };
+        server::durable(ticket)
+            .await
+            .map_err(EmulatorError::Durability)
+    }
+
+    /// The imported accounts, sorted (app admins are not listed: they always exist).
+    pub fn accounts(&self) -> Vec<String> {
+        lock(&self.shared.data).store.accounts().cloned().collect()
+    }
+
+    /// A group's custom keys must be configured for the app, at most 10 of them.
+    fn check_app(&self, group: &SeedGroup) -> Result<(), EmulatorError> {
+        let seed_error = |reason: String| EmulatorError::Seed {
+            id: group.id.clone(),
+            reason,
+        };
+        for key in group.custom.keys() {
+            self.shared
+                .app
+                .check_custom_key("custom", key)
+                .map_err(|r| seed_error(r.info))?;
+        }
+        app::check_custom_count("custom", group.custom.len()).map_err(|r| seed_error(r.info))
+    }
+
+    /// The accounts `groups` name that the app does not have yet.
+    fn people(data: &Data, app: &App, groups: &[&SeedGroup]) -> Vec<String> {
+        let mut missing: BTreeSet<String> = BTreeSet::new();
+        for group in groups {
+            let named = group
+                .owner
+                .iter()
+                .chain(group.members.iter().map(|m| &m.account));
+            for account in named {
+                if !account.is_empty() && !app.account_exists(&data.store, account) {
+                    missing.insert(account.clone());
+                }
+            }
+        }
+        missing.into_iter().collect()
+    }
+
+    /// Creates or replaces these groups, durably, as if they had always been there; their
+    /// owners and members are imported as accounts.
     pub async fn seed(&self, groups: Vec<SeedGroup>) -> Result<(), EmulatorError> {
         let now = crate::usersig::unix_now();
         let mut tickets = Vec::new();
@@ -306,6 +449,16 @@ impl Emulator {
             // Check every group first, so a bad seed changes nothing.
             for group in &groups {
                 group.validate()?;
+                self.check_app(group)?;
+            }
+            let people =
+                Emulator::people(&data, &self.shared.app, &groups.iter().collect::<Vec<_>>());
+            if !people.is_empty() {
+                let record = store::Record::Accounts {
+                    import: people,
+                    delete: Vec::new(),
+                };
+                tickets.push(self.commit(&mut data, record)?);
             }
             for group in &groups {
                 let record = group.to_record(&data.store, now)?;
@@ -322,7 +475,8 @@ impl Emulator {
 
     /// Changes a group as if in the console: the profile change bumps `InfoSeq` and sets
     /// `LastInfoTime`; members may be changed too (a new owner becomes a member with role
-    /// Owner and the old one is demoted). The id and type cannot change.
+    /// Owner and the old one is demoted; new people are imported as accounts). The id and
+    /// type cannot change; custom keys must be configured.
     pub async fn edit_group(
         &self,
         id: &str,
@@ -357,7 +511,21 @@ impl Emulator {
                 after.info_seq = before.info_seq.map(|seq| seq + 1);
                 after.last_info_time = Some(now);
             }
+            self.check_app(&after)?;
             let record = after.to_record(&data.store, now)?;
+            let people = Emulator::people(&data, &self.shared.app, &[&after]);
+            let record = match people.is_empty() {
+                true => record,
+                false => store::Record::Batch {
+                    records: vec![
+                        store::Record::Accounts {
+                            import: people,
+                            delete: Vec::new(),
+                        },
+                        record,
+                    ],
+                },
+            };
             self.commit(&mut data, record)?
         };
         server::durable(ticket)

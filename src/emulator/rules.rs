@@ -46,6 +46,9 @@ pub mod codes {
     pub const GROUP_FULL: i64 = 10014;
     pub const INVALID_GROUP_ID: i64 = 10015;
     pub const RESPONSE_TOO_LARGE: i64 = 10018;
+    /// "请求的用户帐号不存在": an account field names an account that was never imported
+    /// (`增加群组成员.md` and the group table of `11错误码.md`, qcloud-documents).
+    pub const ACCOUNT_NOT_FOUND: i64 = 10019;
     pub const GROUP_ID_IN_USE: i64 = 10021;
     pub const HTTP_PARSE: i64 = 60002;
     pub const BAD_JSON: i64 = 60003;
@@ -57,6 +60,10 @@ pub mod codes {
     pub const SDKAPPID_MISSING: i64 = 60012;
     pub const ACCOUNT_NOT_STRING: i64 = 60015;
     pub const SDKAPPID_NOT_FOUND: i64 = 70020;
+    /// The account service's own codes (`账号管理/*.md`, `11错误码.md` 帐号错误码).
+    pub const USER_NOT_FOUND: i64 = 70107;
+    pub const BATCH_COUNT: i64 = 70206;
+    pub const ACCOUNT_PARAMETER: i64 = 70402;
 }
 
 /// Name, Introduction, Notification, FaceUrl: bytes of UTF-8 (reference §4.5, REST docs).
@@ -67,6 +74,13 @@ pub const FACE_URL_MAX: usize = 100;
 /// Custom group field key and value (reference §4.6).
 pub const CUSTOM_KEY_MAX: usize = 16;
 pub const CUSTOM_VALUE_MAX: usize = 512;
+/// Group custom fields one group may hold: "群组维度最多支持10个字段" (`群组系统.md`; the
+/// console guide says 5, reference §4.6).
+pub const GROUP_CUSTOM_FIELDS_MAX: usize = 10;
+/// A UserID: "长度不超过32字节" (`导入单个帐号.md`, `导入多个帐号.md`).
+pub const USER_ID_MAX: usize = 32;
+/// Accounts per multiaccount_import / account_check / account_delete call ("单次最多…100个").
+pub const ACCOUNT_BATCH_MAX: usize = 100;
 /// Custom GroupId (reference §4.4).
 pub const GROUP_ID_MAX: usize = 48;
 /// Per-request list sizes (reference §3).
@@ -325,7 +339,7 @@ pub fn check_fits(field: &str, kind: GroupType, members: usize, max: u64) -> Res
     Ok(())
 }
 
-/// An account name: any non-empty string (there is no account API to check existence).
+/// An account name's shape: non-empty (whether it was imported is the commands' check).
 pub fn check_account(field: &str, account: &str) -> Result<(), Reject> {
     if account.is_empty() {
         return Err(Reject::param(format!("{field} must not be empty")));

@@ -6,15 +6,21 @@
 //! the API, except that IDs shaped like server-assigned ones (`@TGS#…`) are allowed, since a
 //! seed stands for a group that already exists.
 //!
-//! A seed file (`--seed FILE`, YAML or JSON) is a list of groups:
+//! A seed file (`--seed FILE`, YAML or JSON) is a list of groups, or a map that can also
+//! import accounts and configure group custom-field keys, as the console would:
 //! ```yaml
-//! - id: eng-announce
-//!   type: Public
-//!   name: Engineering
-//!   owner: alice
-//!   members: [{account: bob}, {account: carol, role: Admin}]
-//!   custom: {team: platform}
+//! accounts: [dave]          # imported at start-up
+//! custom_keys: [team]       # configured for the app, beside --custom-key
+//! groups:
+//!   - id: eng-announce
+//!     type: Public
+//!     name: Engineering
+//!     owner: alice
+//!     members: [{account: bob}, {account: carol, role: Admin}]
+//!     custom: {team: platform}
 //! ```
+//! Seeding a group imports its owner and members (a seed stands for a group that exists, and
+//! its people with it); its custom keys must be configured.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -227,16 +233,38 @@ impl SeedGroup {
     }
 }
 
-/// Reads a seed file: a YAML (or JSON) list of groups.
-pub(crate) fn read_file(path: &Path) -> Result<Vec<SeedGroup>, EmulatorError> {
+/// What a seed file holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFile {
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    #[serde(default)]
+    pub custom_keys: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<SeedGroup>,
+}
+
+/// Reads a seed file: a YAML (or JSON) list of groups, or a [`SeedFile`] map.
+pub(crate) fn read_file(path: &Path) -> Result<SeedFile, EmulatorError> {
     let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::SeedFile {
         path: path.to_owned(),
         source,
     })?;
-    serde_yaml::from_str(&text).map_err(|source| EmulatorError::SeedParse {
+    let parse_error = |source| EmulatorError::SeedParse {
         path: path.to_owned(),
         source,
-    })
+    };
+    let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(parse_error)?;
+    if value.is_mapping() {
+        serde_yaml::from_value(value).map_err(parse_error)
+    } else {
+        let groups = serde_yaml::from_value(value).map_err(parse_error)?;
+        Ok(SeedFile {
+            groups,
+            ..SeedFile::default()
+        })
+    }
 }
 
 #[cfg(test)]

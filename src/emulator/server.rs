@@ -9,7 +9,8 @@
 //! 4. `identifier` is an app admin (60010);
 //! 5. `usersig` verifies for that identifier and app (70001/70002/70003/70009/70013/70014);
 //! 6. `contenttype=json` (60002);
-//! 7. service `group_open_http_svc` (60009) and a known command (10003);
+//! 7. a known service, `group_open_http_svc` or `im_open_login_svc` (60009), and a known
+//!    command of it (10003 in the group service, 60009 in the account service);
 //! 8. the command's rate limit (60007, or 10006 for `get_appid_group_list`);
 //! 9. injected faults: 10002 or HTTP 502 before anything is applied;
 //! 10. the body is a JSON object (60003);
@@ -31,6 +32,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::Value;
 
+use super::app::App;
 use super::commands::{self, Ctx};
 use super::faults::{Fault, FaultState};
 use super::journal::{Journal, Ticket};
@@ -38,7 +40,7 @@ use super::limits::RateLimits;
 use super::lock;
 use super::rules::{Reject, codes};
 use super::store::{Record, Store};
-use super::wire::{Body, Command, error_body};
+use super::wire::{ACCOUNT_SERVICE, Body, Command, GROUP_SERVICE, error_body};
 use crate::usersig;
 
 /// A read answer larger than this is 10018 (reference §1.5).
@@ -87,6 +89,8 @@ pub(crate) struct Shared {
     pub sdkappid: u64,
     pub secret_key: String,
     pub admins: Vec<String>,
+    /// The console configuration the commands check against.
+    pub app: App,
     pub data: Mutex<Data>,
     pub limits: RateLimits,
     pub faults: Mutex<FaultState>,
@@ -201,14 +205,24 @@ impl Shared {
             Reject::new(codes::HTTP_PARSE, "the URL's query string cannot be parsed")
         })?;
         self.authenticate(&query)?;
-        if service != "group_open_http_svc" {
-            return Err(Reject::new(
-                codes::BAD_RESOURCE,
-                format!("unknown service {service:?}; this emulator serves group_open_http_svc"),
-            ));
-        }
-        let command = Command::parse(name)
-            .ok_or_else(|| Reject::new(codes::BAD_COMMAND, format!("unknown command {name:?}")))?;
+        let unknown_command = match service {
+            GROUP_SERVICE => codes::BAD_COMMAND,
+            ACCOUNT_SERVICE => codes::BAD_RESOURCE,
+            _ => {
+                return Err(Reject::new(
+                    codes::BAD_RESOURCE,
+                    format!(
+                        "unknown service {service:?}; this emulator serves {GROUP_SERVICE} and {ACCOUNT_SERVICE}"
+                    ),
+                ));
+            }
+        };
+        let command = Command::parse(service, name).ok_or_else(|| {
+            Reject::new(
+                unknown_command,
+                format!("unknown command {name:?} in {service}"),
+            )
+        })?;
         if !self.limits.admit(command, Instant::now()) {
             return Err(Reject::new(
                 command.rate_limit_code(),
@@ -234,6 +248,7 @@ impl Shared {
         let ctx = Ctx {
             sdkappid: self.sdkappid,
             now: usersig::unix_now(),
+            app: &self.app,
         };
         let (done, ticket) = {
             let mut data = lock(&self.data);

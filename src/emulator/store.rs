@@ -1,4 +1,5 @@
-//! The emulator's state: every group and its members, in memory, changed only by [`Record`]s.
+//! The emulator's state: the app's imported accounts and every group with its members, in
+//! memory, changed only by [`Record`]s.
 //!
 //! Commands never mutate a group directly: they validate, build the record that describes the
 //! result, and [`Store::apply`] it. The journal writes the same records, and replay at start-up
@@ -8,7 +9,7 @@
 //! `list_seq` is the cursor of `get_appid_group_list`: a per-app counter given to each group at
 //! creation, starting above 2^32 so a client that parses `Next` as 32 bits breaks visibly.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +68,18 @@ pub(crate) enum Record {
     Delete {
         id: String,
     },
+    /// Accounts imported (`account_import`, seeding) and deleted (`account_delete`).
+    Accounts {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        import: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        delete: Vec<String>,
+    },
+    /// Records applied together, in order, as one acknowledged change (a group write that
+    /// also imported accounts on first use).
+    Batch {
+        records: Vec<Record>,
+    },
 }
 
 /// The members of a new group: the owner (role Owner, joined at `create_time`) unless the type
@@ -110,9 +123,19 @@ pub(crate) struct Store {
     groups: HashMap<String, Entry>,
     by_list_seq: BTreeMap<u64, String>,
     next_list_seq: u64,
+    accounts: BTreeSet<String>,
 }
 
 impl Store {
+    /// Whether `account` was imported (app admins are not stored: they always exist).
+    pub fn has_account(&self, account: &str) -> bool {
+        self.accounts.contains(account)
+    }
+
+    pub fn accounts(&self) -> impl Iterator<Item = &String> {
+        self.accounts.iter()
+    }
+
     pub fn get(&self, id: &str) -> Option<&Entry> {
         self.groups.get(id)
     }
@@ -178,6 +201,17 @@ impl Store {
                     return Err(format!("delete of unknown group {id:?}"));
                 }
             }
+            Record::Accounts { import, delete } => {
+                self.accounts.extend(import.iter().cloned());
+                for account in delete {
+                    self.accounts.remove(account);
+                }
+            }
+            Record::Batch { records } => {
+                for record in records {
+                    self.apply(record)?;
+                }
+            }
         }
         Ok(())
     }
@@ -200,12 +234,19 @@ impl Store {
         Some(entry)
     }
 
-    /// The whole state as `Put` records in creation order: the compacted journal.
+    /// The whole state, the compacted journal: one `Accounts` record (when any account was
+    /// imported), then `Put` records in creation order.
     pub fn snapshot(&self) -> impl Iterator<Item = Record> + '_ {
-        self.iter().map(|entry| Record::Put {
-            group: entry.group.clone(),
-            members: entry.members.values().cloned().collect(),
-        })
+        let accounts = (!self.accounts.is_empty()).then(|| Record::Accounts {
+            import: self.accounts.iter().cloned().collect(),
+            delete: Vec::new(),
+        });
+        accounts
+            .into_iter()
+            .chain(self.iter().map(|entry| Record::Put {
+                group: entry.group.clone(),
+                members: entry.members.values().cloned().collect(),
+            }))
     }
 }
 
@@ -273,12 +314,27 @@ mod tests {
             })
             .unwrap();
         store.apply(&Record::Delete { id: "b".to_owned() }).unwrap();
+        store
+            .apply(&Record::Batch {
+                records: vec![Record::Accounts {
+                    import: vec!["alice".into(), "bob".into(), "eve".into()],
+                    delete: vec![],
+                }],
+            })
+            .unwrap();
+        store
+            .apply(&Record::Accounts {
+                import: vec![],
+                delete: vec!["eve".into()],
+            })
+            .unwrap();
 
         let mut replayed = Store::default();
         for record in store.snapshot() {
             replayed.apply(&record).unwrap();
         }
         assert_eq!(replayed.groups, store.groups);
+        assert_eq!(replayed.accounts, store.accounts);
         assert_eq!(replayed.get("a").unwrap().group.name, "renamed");
         assert_eq!(replayed.get("a").unwrap().members.len(), 2);
         assert!(replayed.get("b").is_none());

@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 
 use super::rules::{Reject, codes};
 
-/// The commands of `group_open_http_svc` the emulator serves.
+/// The commands the emulator serves: `group_open_http_svc` and the `im_open_login_svc` account
+/// commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
     ImportGroup,
@@ -27,10 +28,19 @@ pub enum Command {
     AddGroupMember,
     DeleteGroupMember,
     GetGroupMemberInfo,
+    AccountImport,
+    MultiaccountImport,
+    AccountCheck,
+    AccountDelete,
 }
 
+/// The group service, in every group command's URL.
+pub const GROUP_SERVICE: &str = "group_open_http_svc";
+/// The account service (`v4/im_open_login_svc/...`).
+pub const ACCOUNT_SERVICE: &str = "im_open_login_svc";
+
 impl Command {
-    pub const ALL: [Command; 11] = [
+    pub const ALL: [Command; 15] = [
         Command::ImportGroup,
         Command::CreateGroup,
         Command::ModifyGroupBaseInfo,
@@ -42,6 +52,10 @@ impl Command {
         Command::AddGroupMember,
         Command::DeleteGroupMember,
         Command::GetGroupMemberInfo,
+        Command::AccountImport,
+        Command::MultiaccountImport,
+        Command::AccountCheck,
+        Command::AccountDelete,
     ];
 
     /// The name in the URL.
@@ -58,17 +72,41 @@ impl Command {
             Command::AddGroupMember => "add_group_member",
             Command::DeleteGroupMember => "delete_group_member",
             Command::GetGroupMemberInfo => "get_group_member_info",
+            Command::AccountImport => "account_import",
+            Command::MultiaccountImport => "multiaccount_import",
+            Command::AccountCheck => "account_check",
+            Command::AccountDelete => "account_delete",
         }
     }
 
-    pub fn parse(name: &str) -> Option<Command> {
+    /// The service in the URL, `v4/{service}/{name}`.
+    pub fn service(self) -> &'static str {
+        match self {
+            Command::AccountImport
+            | Command::MultiaccountImport
+            | Command::AccountCheck
+            | Command::AccountDelete => ACCOUNT_SERVICE,
+            _ => GROUP_SERVICE,
+        }
+    }
+
+    /// The command of this name, whatever its service.
+    pub fn named(name: &str) -> Option<Command> {
         Command::ALL.into_iter().find(|c| c.name() == name)
     }
 
-    /// The documented frequency limit.
+    /// The command at `v4/{service}/{name}`.
+    pub fn parse(service: &str, name: &str) -> Option<Command> {
+        Command::named(name).filter(|c| c.service() == service)
+    }
+
+    /// The documented frequency limit: 200/s for the group commands and account_import, 1/s
+    /// for the app's group list, 100/s for multiaccount_import, account_check and
+    /// account_delete (their pages under `账号管理/`).
     pub fn calls_per_second(self) -> f64 {
         match self {
             Command::GetAppidGroupList => 1.0,
+            Command::MultiaccountImport | Command::AccountCheck | Command::AccountDelete => 100.0,
             _ => 200.0,
         }
     }
@@ -365,6 +403,32 @@ pub(crate) struct MemberPage {
     pub member_list: Vec<MemberItem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+
+/// `multiaccount_import`'s answer.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ImportedAccounts {
+    pub fail_accounts: Vec<String>,
+}
+
+/// `account_check` and `account_delete`: one `ResultItem` per requested account.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct AccountResults {
+    pub result_item: Vec<AccountResult>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct AccountResult {
+    #[serde(rename = "UserID")]
+    pub user_id: String,
+    pub result_code: i64,
+    pub result_info: String,
+    /// `Imported` or `NotImported` (account_check only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_status: Option<&'static str>,
 }
 
 #[cfg(test)]

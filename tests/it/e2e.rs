@@ -271,6 +271,39 @@ fn the_embedded_emulator_runs_the_whole_flow_offline() {
     assert!(stdout.contains(NO_CHANGES), "{stdout}");
 }
 
+/// The built-in demo has no console: it imports the examples' owners on first use and takes
+/// their custom keys, so a fresh clone can plan and apply them with no settings at all.
+#[test]
+fn the_built_in_demo_applies_the_shipped_examples_from_a_fresh_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/groups");
+    let offline = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_timctl"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_clear()
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (
+            output.status.code().unwrap(),
+            text(&output.stdout),
+            text(&output.stderr),
+        )
+    };
+    let (code, stdout, stderr) = offline(&["plan", examples]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("10 to create"), "{stdout}");
+    let (code, stdout, stderr) = offline(&["apply", examples, "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("10 applied, 0 failed"), "{stdout}");
+    let (code, stdout, _) = offline(&["plan", examples]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains(NO_CHANGES), "{stdout}");
+}
+
 #[test]
 fn the_shipped_examples_apply_cleanly() {
     let world = World::new();

@@ -45,6 +45,8 @@ fn declared(id: String) -> DesiredGroup {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_reads_and_writes_are_never_rate_limited() {
     let emulator = Emulator::start(Config::dev(), "127.0.0.1:0").await.unwrap();
+    crate::support::import_accounts(&emulator, crate::support::CAST).await;
+    emulator.clear_request_log();
     let client = client(&emulator);
 
     // 300 get_group_info calls (groups that do not exist are simply absent)...

@@ -380,6 +380,7 @@ fn apply_then_plan_is_empty_for_random_states() {
         ..Config::dev()
     };
     let emulator = rt.block_on(Emulator::start(config, "127.0.0.1:0")).unwrap();
+    rt.block_on(crate::support::import_accounts(&emulator, &ACCOUNTS));
     let client = Client::new(ClientConfig::new(
         Endpoint::url(&emulator.base_url()).unwrap(),
         emulator.sdkappid(),

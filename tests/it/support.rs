@@ -3,13 +3,55 @@
 //! The emulator runs in this test process (so a test can seed it, edit groups out of band, read
 //! its request log and inject faults); the binary reaches it over HTTP with a real UserSig
 //! signed from the emulator's key, exactly as it would reach Tencent Cloud.
+//!
+//! As a real app must, every World first imports the accounts its tests name as owners and
+//! members ([`CAST`]) through the emulator's `multiaccount_import` over HTTP; a test that needs
+//! others calls [`World::import_accounts`]. Seeding a group imports its people itself.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use timctl::emulator::{self, Config, Emulator, SeedGroup};
+use timctl::emulator::{self, Config, Emulator, Faults, SeedGroup};
+
+/// The people the tests use as owners and members, imported into every World's app.
+pub const CAST: &[&str] = &[
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "mallory",
+    "zed",
+    "ops_bot",
+    "host_bot",
+    "devrel_bot",
+];
+
+/// Imports `accounts` into the emulator's app through `multiaccount_import` over real HTTP,
+/// as the first admin, 100 a call; panics unless every one was imported. Faults are held off
+/// for the call (a test's injected failures are for the code under test).
+pub async fn import_accounts(emulator: &Emulator, accounts: &[&str]) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let faults = emulator.faults();
+    emulator.set_faults(Faults::default());
+    for chunk in accounts.chunks(100) {
+        let body = serde_json::json!({ "Accounts": chunk });
+        let reply: serde_json::Value = http
+            .post(emulator.command_url("multiaccount_import"))
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("multiaccount_import answers")
+            .json()
+            .await
+            .expect("a JSON answer");
+        assert_eq!(reply["ErrorCode"], 0, "multiaccount_import failed: {reply}");
+        assert_eq!(reply["FailAccounts"], serde_json::json!([]), "{reply}");
+    }
+    emulator.set_faults(faults);
+}
 
 /// One emulator, one scratch directory, and a way to run `timctl` against them.
 pub struct World {
@@ -75,6 +117,8 @@ impl World {
         let emulator = rt
             .block_on(Emulator::start(config, "127.0.0.1:0"))
             .expect("emulator starts");
+        rt.block_on(import_accounts(&emulator, CAST));
+        emulator.clear_request_log();
         World {
             rt,
             emulator,
@@ -124,6 +168,11 @@ impl World {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
+    }
+
+    /// Imports more accounts through the account API (see [`import_accounts`]).
+    pub fn import_accounts(&self, accounts: &[&str]) {
+        self.rt.block_on(import_accounts(&self.emulator, accounts));
     }
 
     pub fn seed(&self, groups: Vec<SeedGroup>) {

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use super::super::app::{check_custom_count, with_imports};
 use super::super::rules::{
     self, ApplyJoin, FACE_URL_MAX, GroupType, INTRODUCTION_MAX, NAME_MAX, NOTIFICATION_MAX, Reject,
     Role, codes,
@@ -52,11 +53,12 @@ pub(super) fn new_group(
         Some(value) => ApplyJoin::parse(&value)?,
         None => kind.default_apply_join(),
     };
-    let custom: BTreeMap<String, String> = custom_fields(body)?
+    let custom: BTreeMap<String, String> = custom_fields(body, ctx)?
         .into_iter()
         .filter(|kv| !kv.value.is_empty())
         .map(|kv| (kv.key, kv.value))
         .collect();
+    check_custom_count("AppDefinedData", custom.len())?;
     let create_time = match import {
         true => body.opt::<u64>("CreateTime")?.unwrap_or(ctx.now),
         false => ctx.now,
@@ -72,6 +74,14 @@ pub(super) fn new_group(
     });
     let members = new_members(kind, &owner, create_time, others);
     rules::check_fits("MaxMemberCount", kind, members.len(), max_members)?;
+    let mut imports = ctx
+        .app
+        .require_accounts(store, "Owner_Account", [owner.as_str()])?;
+    let listed = members.keys().filter(|a| **a != owner).map(String::as_str);
+    imports.extend(
+        ctx.app
+            .require_accounts(store, "MemberList.Member_Account", listed)?,
+    );
     let requested: Option<String> = body.opt("GroupId")?;
     let assigned = requested.is_none();
     let id = match requested {
@@ -109,6 +119,7 @@ pub(super) fn new_group(
         members: members.into_values().collect(),
     };
     store.apply(&record).map_err(internal)?;
+    let record = with_imports(store, imports, record);
     Ok(Done {
         body: ok_body(&CreatedGroup {
             group_id: id.clone(),
@@ -179,13 +190,14 @@ pub(super) fn modify(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, 
     if let Some(mute) = mute_all(body)? {
         group.mute_all = mute;
     }
-    for kv in custom_fields(body)? {
+    for kv in custom_fields(body, ctx)? {
         if kv.value.is_empty() {
             group.custom.remove(&kv.key);
         } else {
             group.custom.insert(kv.key, kv.value);
         }
     }
+    check_custom_count("AppDefinedData", group.custom.len())?;
     let record = profile_change(store, group, Vec::new(), ctx);
     Ok(Done {
         body: ok_body(&Empty {}),
@@ -214,6 +226,9 @@ pub(super) fn change_owner(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<
     let entry = named_group(body, store)?;
     let new_owner = body.req_account("NewOwner_Account")?;
     rules::check_account("NewOwner_Account", &new_owner)?;
+    let imports = ctx
+        .app
+        .require_accounts(store, "NewOwner_Account", [new_owner.as_str()])?;
     if !entry.group.kind.keeps_members() {
         return Err(Reject::new(
             codes::NOT_ALLOWED,
@@ -240,7 +255,7 @@ pub(super) fn change_owner(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<
     }
     let mut group = entry.group.clone();
     group.owner = new_owner;
-    let record = profile_change(store, group, upsert, ctx);
+    let record = profile_change(store, group, upsert, ctx).map(|r| with_imports(store, imports, r));
     Ok(Done {
         body: ok_body(&Empty {}),
         record,

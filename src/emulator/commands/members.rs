@@ -2,8 +2,8 @@
 //! `get_group_member_info`.
 //!
 //! Members exist because `change_group_owner` needs the new owner to be one and `MemberNum` is
-//! reported; the emulator keeps account, role and join time, nothing per-message. Any account
-//! name is taken to exist (there is no account API to import users).
+//! reported; the emulator keeps account, role and join time, nothing per-message. A member
+//! added must be an imported account (10019 otherwise, as `增加群组成员.md` lists it).
 //!
 //! Choices where the reference is unsure:
 //! - Member changes do not touch `InfoSeq` (they are not profile changes).
@@ -15,6 +15,7 @@
 //! - `get_group_member_info`: `Limit` 0 or absent means all, above 6000 is 10004; a Community
 //!   pages with a string `Next` (an offset) and refuses `Offset`.
 
+use super::super::app::with_imports;
 use super::super::rules::{self, Reject, Role, codes};
 use super::super::store::{Entry, Member, Record, Store};
 use super::super::wire::{
@@ -139,6 +140,11 @@ pub(super) fn add(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, Rej
             result: if known { 2 } else { 1 },
         });
     }
+    let imports = ctx.app.require_accounts(
+        store,
+        "MemberList.Member_Account",
+        upsert.iter().map(|m| m.account.as_str()),
+    )?;
     if !upsert.is_empty() {
         let after = entry.members.len() + upsert.len();
         rules::check_fits(
@@ -154,6 +160,7 @@ pub(super) fn add(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, Rej
         remove: Vec::new(),
     });
     apply(store, &record)?;
+    let record = record.map(|r| with_imports(store, imports, r));
     Ok(Done {
         body: ok_body(&AddedMembers {
             member_list: results,

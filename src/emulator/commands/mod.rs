@@ -1,25 +1,29 @@
-//! The eleven commands: each validates its request against the rules, reads or changes the
-//! [`Store`], and returns the response body plus, for a write, the [`Record`] to journal.
+//! The commands (eleven of the group service, four of the account service): each validates
+//! its request against the rules, reads or changes the [`Store`], and returns the response
+//! body plus, for a write, the [`Record`] to journal.
 //!
 //! Commands run under the store lock and never block: durability, faults and rate limits are
 //! the server's business. A command that changes nothing (a modify that sets what is already
 //! there) returns no record, so `InfoSeq` grows only on a real profile change.
 
+mod accounts;
 mod groups;
 mod members;
 mod reads;
 
 use std::collections::BTreeMap;
 
+use super::app::App;
 use super::rules::{self, Reject, codes};
 use super::store::{Entry, Record, Store};
 use super::wire::{Body, Command, KeyValue};
 
 /// What a command needs to know besides its body.
-pub(crate) struct Ctx {
+pub(crate) struct Ctx<'a> {
     pub sdkappid: u64,
     /// Unix seconds.
     pub now: u64,
+    pub app: &'a App,
 }
 
 /// A command's answer.
@@ -59,6 +63,10 @@ pub(crate) fn run(
         Command::AddGroupMember => members::add(body, store, ctx),
         Command::DeleteGroupMember => members::delete(body, store),
         Command::GetGroupMemberInfo => members::page(body, store),
+        Command::AccountImport => accounts::import(body, store),
+        Command::MultiaccountImport => accounts::import_many(body, store),
+        Command::AccountCheck => accounts::check(body, store, ctx),
+        Command::AccountDelete => accounts::delete(body, store, ctx),
     }
 }
 
@@ -85,11 +93,11 @@ fn named_group<'s>(body: &Body, store: &'s Store) -> Result<&'s Entry, Reject> {
     find_group(store, &id)
 }
 
-/// `AppDefinedData` items, each key and value checked.
-fn custom_fields(body: &Body) -> Result<Vec<KeyValue>, Reject> {
+/// `AppDefinedData` items, each key (configured for the app) and value checked.
+fn custom_fields(body: &Body, ctx: &Ctx) -> Result<Vec<KeyValue>, Reject> {
     let items: Vec<KeyValue> = body.opt("AppDefinedData")?.unwrap_or_default();
     for item in &items {
-        rules::check_custom_key("AppDefinedData", &item.key)?;
+        ctx.app.check_custom_key("AppDefinedData", &item.key)?;
         rules::check_custom_value("AppDefinedData", &item.key, &item.value)?;
     }
     Ok(items)

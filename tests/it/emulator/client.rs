@@ -34,6 +34,8 @@ impl Tim {
         let emu = Emulator::start(config, "127.0.0.1:0")
             .await
             .expect("the emulator starts");
+        crate::support::import_accounts(&emu, crate::support::CAST).await;
+        emu.clear_request_log();
         Tim {
             emu,
             http: http(),
@@ -69,10 +71,13 @@ impl Tim {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    /// Calls `command` as the admin; asserts HTTP 200 and returns the body.
+    /// Calls `command` (in its service: group, or account for the `im_open_login_svc` ones)
+    /// as the admin; asserts HTTP 200 and returns the body.
     pub async fn call(&self, command: &str, body: Value) -> Value {
+        let service = timctl::emulator::Command::named(command)
+            .map_or("group_open_http_svc", |c| c.service());
         let url = self.url(
-            &format!("group_open_http_svc/{command}"),
+            &format!("{service}/{command}"),
             &self.query("administrator"),
         );
         let (status, reply) = self.post(&url, body.to_string()).await;

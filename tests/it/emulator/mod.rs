@@ -1,6 +1,7 @@
 //! The emulator over real HTTP: every command, every refusal code, rate limits, UserSig
 //! checks, faults, persistence across restarts (in-process and of the real binary).
 
+mod accounts;
 mod auth;
 mod client;
 mod commands;

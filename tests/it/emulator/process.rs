@@ -12,8 +12,14 @@ use super::client::http;
 
 const BIN: &str = env!("CARGO_BIN_EXE_timctl");
 
-/// Starts `timctl emulator` on a free port; returns the child and its base URL.
+/// Starts `timctl emulator` on a free port with its state in `state`; returns the child and
+/// its base URL.
 fn spawn_emulator(state: &std::path::Path) -> (Child, String) {
+    spawn_emulator_with(&["--state".as_ref(), state.as_os_str()])
+}
+
+/// Starts `timctl emulator` on a free port with these extra arguments.
+fn spawn_emulator_with(args: &[&std::ffi::OsStr]) -> (Child, String) {
     let mut child = Command::new(BIN)
         .args([
             "emulator",
@@ -21,9 +27,8 @@ fn spawn_emulator(state: &std::path::Path) -> (Child, String) {
             "127.0.0.1:0",
             "--rate-limit-scale",
             "0",
-            "--state",
         ])
-        .arg(state)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -51,6 +56,10 @@ fn spawn_emulator(state: &std::path::Path) -> (Child, String) {
 }
 
 fn command_url(base: &str, command: &str) -> String {
+    service_url(base, "group_open_http_svc", command)
+}
+
+fn service_url(base: &str, service: &str, command: &str) -> String {
     let sig = usersig::sign(
         DEV_SECRET_KEY,
         DEV_SDKAPPID,
@@ -59,7 +68,7 @@ fn command_url(base: &str, command: &str) -> String {
         3600,
     );
     format!(
-        "{base}/v4/group_open_http_svc/{command}?sdkappid={DEV_SDKAPPID}&identifier=administrator&usersig={sig}&random=1&contenttype=json"
+        "{base}/v4/{service}/{command}?sdkappid={DEV_SDKAPPID}&identifier=administrator&usersig={sig}&random=1&contenttype=json"
     )
 }
 
@@ -72,6 +81,74 @@ async fn acknowledged(client: &reqwest::Client, url: String, body: serde_json::V
         Ok(reply) => reply["ErrorCode"] == 0,
         Err(_) => false,
     }
+}
+
+async fn call(client: &reqwest::Client, url: String, body: serde_json::Value) -> serde_json::Value {
+    let response = client
+        .post(url)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn custom_keys_come_from_flags_and_the_seed_file_which_also_imports_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed.yaml");
+    std::fs::write(
+        &seed,
+        "accounts: [olga]
+custom_keys: [zone]
+groups:
+  - {id: eng, type: Public, name: Eng, owner: pia, members: [{account: quinn}], custom: {zone: a}}
+",
+    )
+    .unwrap();
+    let (mut child, base) = spawn_emulator_with(&[
+        "--custom-key".as_ref(),
+        "team".as_ref(),
+        "--custom-key".as_ref(),
+        "tier".as_ref(),
+        "--seed".as_ref(),
+        seed.as_os_str(),
+    ]);
+    let client = http();
+    let group = |owner: &str, key: &str| {
+        json!({"Type": "Public", "Name": "n", "Owner_Account": owner,
+               "AppDefinedData": [{"Key": key, "Value": "v"}]})
+    };
+    let url = || command_url(&base, "create_group");
+    for key in ["team", "tier", "zone"] {
+        let reply = call(&client, url(), group("olga", key)).await;
+        assert_eq!(reply["ErrorCode"], 0, "{key}: {reply}");
+    }
+    let reply = call(&client, url(), group("olga", "legacy")).await;
+    assert_eq!(reply["ErrorCode"], 10004, "an unconfigured key: {reply}");
+    let reply = call(&client, url(), group("nobody", "team")).await;
+    assert_eq!(
+        reply["ErrorCode"], 10019,
+        "an account never imported: {reply}"
+    );
+    let reply = call(
+        &client,
+        service_url(&base, "im_open_login_svc", "account_check"),
+        json!({"CheckItem": [{"UserID": "pia"}, {"UserID": "quinn"}, {"UserID": "olga"}]}),
+    )
+    .await;
+    let statuses: Vec<&str> = reply["ResultItem"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["AccountStatus"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses, ["Imported"; 3],
+        "seeded people are imported: {reply}"
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
 }
 
 #[tokio::test]
