@@ -819,13 +819,13 @@ fn an_owner_that_is_not_an_imported_account_is_a_plan_error_naming_the_file() {
     let (desired, _) = in_sync();
     let mut none = Actual::default();
     none.accounts.insert("alice".into(), false);
-    let errors = errors(&desired, &none, &PlanOptions::default());
+    let found = errors(&desired, &none, &PlanOptions::default());
     assert!(
-        matches!(&errors[..], [PlanError::AccountNotImported { field: "owner", account, role: "own the group made here", .. }] if account == "alice"),
-        "{errors:?}"
+        matches!(&found[..], [PlanError::AccountNotImported { field: "owner", account, role: "own the group made here", .. }] if account == "alice"),
+        "{found:?}"
     );
     assert!(
-        errors[0]
+        found[0]
             .to_string()
             .contains("group \"eng\": field owner: account \"alice\" is not imported")
     );
