@@ -127,6 +127,7 @@ mod tests {
 
     fn actual(groups: Vec<Group>) -> Actual {
         Actual {
+            accounts: Default::default(),
             groups: groups
                 .into_iter()
                 .map(|group| {

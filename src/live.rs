@@ -15,7 +15,7 @@ use anyhow::Context;
 
 use crate::api::{ApiError, Client, ClientConfig, Credentials, Endpoint};
 use crate::emulator::{self, Emulator};
-use crate::model::{Actual, Desired, GroupId};
+use crate::model::{Actual, Desired, Ensure, GroupId};
 use crate::plan::{PlanOptions, PlanTarget};
 use crate::settings::{Settings, Target};
 
@@ -187,7 +187,41 @@ pub async fn read_actual(
             live.roles.extend(roles);
         }
     }
+    // Identity pre-flight: every account a change would make an owner must be imported.
+    let accounts = accounts_relied_on(desired, &actual, options);
+    if !accounts.is_empty() {
+        actual.accounts = client.check_accounts(&accounts).await?;
+    }
     Ok(actual)
+}
+
+/// The accounts the plan would make owners: the owner of a group to create (or re-create), and
+/// the new owner of a transfer.
+fn accounts_relied_on(
+    desired: &Desired,
+    actual: &Actual,
+    options: &PlanOptions,
+) -> BTreeSet<String> {
+    desired
+        .groups
+        .iter()
+        .filter(|(id, declared)| options.in_scope(id) && declared.ensure == Ensure::Present)
+        .filter_map(|(id, declared)| {
+            let owner = declared.group.owner.as_ref()?;
+            let live = actual.groups.get(id);
+            let relied = match live {
+                None => true,
+                Some(live) => {
+                    live.group.owner.as_ref() != Some(owner)
+                        || declared
+                            .group
+                            .group_type
+                            .is_some_and(|t| Some(t) != live.group.group_type)
+                }
+            };
+            relied.then(|| owner.to_string())
+        })
+        .collect()
 }
 
 /// Reads `ids`, with a progress bar on stderr labelled `shown` when it is given.

@@ -290,4 +290,7 @@ pub struct ActualGroup {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actual {
     pub groups: BTreeMap<GroupId, Box<ActualGroup>>,
+    /// Accounts the plan relies on, as `account_check` answered: imported or not. An account
+    /// not in the map was not asked about.
+    pub accounts: BTreeMap<String, bool>,
 }

@@ -152,7 +152,11 @@ impl Client {
             })?;
         let urls = Command::ALL
             .iter()
-            .map(|command| config.endpoint.command_url(command.as_str()))
+            .map(|command| {
+                config
+                    .endpoint
+                    .service_url(command.service(), command.as_str())
+            })
             .collect();
         Ok(Client {
             inner: Arc::new(Inner {

@@ -124,11 +124,16 @@ impl Endpoint {
     /// The URL of one command, without the query string (which carries the credentials and is
     /// added per request).
     pub fn command_url(&self, command: &str) -> Url {
+        self.service_url(SERVICE, command)
+    }
+
+    /// The URL of a command of another REST service (`im_open_login_svc` for accounts).
+    pub fn service_url(&self, service: &str, command: &str) -> Url {
         let base = match self {
             Endpoint::Region(region) => format!("https://{}", region.host()),
             Endpoint::Url(url) => url.as_str().trim_end_matches('/').to_owned(),
         };
-        Url::parse(&format!("{base}/v4/{SERVICE}/{command}"))
+        Url::parse(&format!("{base}/v4/{service}/{command}"))
             .expect("a valid base URL with an ASCII path appended stays valid")
     }
 }

@@ -44,14 +44,14 @@ impl Pacer {
     /// Paces every command at its documented limit, except that `rate` (calls per second), when
     /// given, replaces the 200/s of every command that has it: for apps whose limits were
     /// raised, or to leave room for other tools sharing the app. `get_appid_group_list` stays at
-    /// 1 call/s. `rate` must be positive and finite (the client checks).
+    /// 1 call/s and `account_check` at 100 calls/s. `rate` must be positive and finite (the client checks).
     pub fn new(rate: Option<f64>) -> Pacer {
         let buckets = Command::ALL
             .iter()
             .map(|&command| {
                 let documented = command.documented_rate();
                 let limit = match rate {
-                    Some(rate) if documented > 1.0 => rate,
+                    Some(rate) if documented == 200.0 => rate,
                     _ => documented,
                 };
                 Bucket::new(limit)
@@ -276,10 +276,10 @@ mod tests {
     async fn rate_override_applies_to_the_200_per_second_commands() {
         let pacer = Arc::new(Pacer::new(Some(500.0)));
         for command in Command::ALL {
-            let expected = if command == Command::GetAppidGroupList {
-                1.0
-            } else {
-                500.0
+            let expected = match command {
+                Command::GetAppidGroupList => 1.0,
+                Command::AccountCheck => 100.0,
+                _ => 500.0,
             };
             assert_eq!(pacer.limit(command), expected, "{command}");
         }

@@ -18,14 +18,16 @@ use super::client::Client;
 use super::error::{ApiError, NOT_FOUND_CODES};
 use super::redact::Redactor;
 use super::wire::{
-    Command, GetGroupInfoRequest, GetGroupInfoResponse, GroupInfo, GroupListRequest,
-    GroupListResponse, RoleRequest, RoleResponse,
+    AccountCheckRequest, AccountCheckResponse, Command, GetGroupInfoRequest, GetGroupInfoResponse,
+    GroupInfo, GroupListRequest, GroupListResponse, RoleRequest, RoleResponse, UserIdItem,
 };
 
 /// Most ids per `get_group_info` request.
 pub const GROUP_INFO_BATCH: usize = 50;
 /// Most accounts per `get_role_in_group` request.
 pub const ROLE_BATCH: usize = 500;
+/// Most accounts per `account_check` request.
+pub const ACCOUNT_CHECK_BATCH: usize = 100;
 /// Page size of `get_appid_group_list` (its maximum).
 pub const LIST_PAGE: u32 = 10_000;
 
@@ -65,6 +67,7 @@ impl Client {
             )
             .await?;
         Ok(Actual {
+            accounts: BTreeMap::new(),
             groups: found
                 .into_iter()
                 .flat_map(|(_, found)| found)
@@ -165,6 +168,88 @@ impl Client {
     }
 
     /// Roles for many groups at once: for each group, the roles of the given accounts.
+    /// Which of `accounts` are imported in the app (`account_check`, 100 a call, concurrent
+    /// and paced at 100 calls/s). An account the service could not check is an error: an
+    /// account is never assumed to exist.
+    pub async fn check_accounts(
+        &self,
+        accounts: &BTreeSet<String>,
+    ) -> Result<BTreeMap<String, bool>, ApiError> {
+        let batches: Vec<Vec<String>> = accounts
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .chunks(ACCOUNT_CHECK_BATCH)
+            .map(<[String]>::to_vec)
+            .collect();
+        let answers = self
+            .concurrently(
+                batches,
+                |client, batch| async move { client.account_batch(batch).await },
+                |_| {},
+            )
+            .await?;
+        Ok(answers.into_iter().flatten().collect())
+    }
+
+    async fn account_batch(&self, accounts: Vec<String>) -> Result<Vec<(String, bool)>, ApiError> {
+        let request = AccountCheckRequest {
+            check_item: accounts
+                .iter()
+                .map(|user_id| UserIdItem {
+                    user_id: user_id.clone(),
+                })
+                .collect(),
+        };
+        let response: AccountCheckResponse = self
+            .call(Command::AccountCheck, &[], &request)
+            .await
+            .result?;
+        let mut found = Vec::with_capacity(accounts.len());
+        for item in response.result_item {
+            if !accounts.contains(&item.user_id) {
+                continue;
+            }
+            let imported = match (item.result_code, item.account_status.as_str()) {
+                (0, "Imported") => true,
+                (0, "NotImported") => false,
+                (0, other) => {
+                    return Err(ApiError::Unexpected {
+                        command: Command::AccountCheck,
+                        group: None,
+                        field: "AccountStatus",
+                        value: self.redactor().text(other),
+                    });
+                }
+                (code, _) => {
+                    return Err(ApiError::Service {
+                        command: Command::AccountCheck,
+                        group: None,
+                        code,
+                        info: self
+                            .redactor()
+                            .text(&format!("account {:?}: {}", item.user_id, item.result_info)),
+                    });
+                }
+            };
+            found.push((item.user_id, imported));
+        }
+        if let Some(missing) = accounts
+            .iter()
+            .find(|a| !found.iter().any(|(f, _)| f == *a))
+        {
+            return Err(ApiError::Unexpected {
+                command: Command::AccountCheck,
+                group: None,
+                field: "ResultItem",
+                value: self
+                    .redactor()
+                    .text(&format!("no answer for account {missing:?}")),
+            });
+        }
+        Ok(found)
+    }
+
     pub async fn read_roles(
         &self,
         wanted: &BTreeMap<GroupId, BTreeSet<String>>,

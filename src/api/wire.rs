@@ -26,10 +26,12 @@ pub enum Command {
     GetAppidGroupList,
     GetRoleInGroup,
     AddGroupMember,
+    /// `im_open_login_svc/account_check`: which accounts are imported.
+    AccountCheck,
 }
 
 impl Command {
-    pub const ALL: [Command; 9] = [
+    pub const ALL: [Command; 10] = [
         Command::ImportGroup,
         Command::CreateGroup,
         Command::ModifyGroupBaseInfo,
@@ -39,6 +41,7 @@ impl Command {
         Command::GetAppidGroupList,
         Command::GetRoleInGroup,
         Command::AddGroupMember,
+        Command::AccountCheck,
     ];
 
     /// The last path segment of the command's URL.
@@ -53,6 +56,15 @@ impl Command {
             Command::GetAppidGroupList => "get_appid_group_list",
             Command::GetRoleInGroup => "get_role_in_group",
             Command::AddGroupMember => "add_group_member",
+            Command::AccountCheck => "account_check",
+        }
+    }
+
+    /// The REST service the command belongs to (the path segment before it).
+    pub fn service(self) -> &'static str {
+        match self {
+            Command::AccountCheck => "im_open_login_svc",
+            _ => super::endpoint::SERVICE,
         }
     }
 
@@ -60,6 +72,7 @@ impl Command {
     pub fn documented_rate(self) -> f64 {
         match self {
             Command::GetAppidGroupList => 1.0,
+            Command::AccountCheck => 100.0,
             _ => 200.0,
         }
     }
@@ -529,4 +542,37 @@ mod tests {
         .unwrap();
         assert_eq!(body.member_list[1].result, 2);
     }
+}
+
+/// `account_check`: at most 100 accounts a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountCheckRequest {
+    #[serde(rename = "CheckItem")]
+    pub check_item: Vec<UserIdItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserIdItem {
+    #[serde(rename = "UserID")]
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct AccountCheckResponse {
+    #[serde(rename = "ResultItem", default)]
+    pub result_item: Vec<AccountCheckItem>,
+}
+
+/// One account's answer: `AccountStatus` is `Imported` or `NotImported`; a non-zero
+/// `ResultCode` means the account could not be checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct AccountCheckItem {
+    #[serde(rename = "UserID", default)]
+    pub user_id: String,
+    #[serde(rename = "ResultCode", default)]
+    pub result_code: i64,
+    #[serde(rename = "ResultInfo", default)]
+    pub result_info: String,
+    #[serde(rename = "AccountStatus", default)]
+    pub account_status: String,
 }

@@ -82,6 +82,7 @@ pub fn plan(desired: &Desired, actual: &Actual, options: &PlanOptions) -> Result
         }
     }
     planner.lookalike_destroys(desired);
+    planner.accounts(desired, actual, options);
     planner.finish()
 }
 
@@ -97,6 +98,48 @@ struct Planner {
 }
 
 impl Planner {
+    /// Every owner the plan would set must be an imported account (`actual.accounts`, from
+    /// `account_check`). A missing one replaces the "not a member" error it also causes.
+    fn accounts(&mut self, desired: &Desired, actual: &Actual, options: &PlanOptions) {
+        let mut missing = BTreeSet::new();
+        for (id, declared) in &desired.groups {
+            if !options.in_scope(id) || declared.ensure != Ensure::Present {
+                continue;
+            }
+            let Some(owner) = &declared.group.owner else {
+                continue;
+            };
+            if actual.accounts.get(owner.as_str()) != Some(&false) {
+                continue;
+            }
+            let live = actual.groups.get(id);
+            let made = live.is_none_or(|live| {
+                declared
+                    .group
+                    .group_type
+                    .is_some_and(|t| Some(t) != live.group.group_type)
+            });
+            if !made && live.is_some_and(|live| live.group.owner.as_ref() == Some(owner)) {
+                continue;
+            }
+            missing.insert(id.clone());
+            self.errors.push(PlanError::AccountNotImported {
+                at: declared.source.to_string(),
+                id: id.clone(),
+                field: "owner",
+                account: owner.to_string(),
+                role: if made {
+                    "own the group made here"
+                } else {
+                    "become the new owner"
+                },
+            });
+        }
+        self.errors.retain(
+            |error| !matches!(error, PlanError::OwnerNotMember { id, .. } if missing.contains(id)),
+        );
+    }
+
     /// A destroy of a live group whose id differs from a declared (kept) or protected id only
     /// by case or surrounding whitespace is almost certainly a typo on one side: refuse it.
     fn lookalike_destroys(&mut self, desired: &Desired) {

@@ -24,6 +24,17 @@ pub enum PlanError {
         "group {id:?}: field owner: {owner:?} is not a member of the group, so ownership cannot move to them (add them first)"
     )]
     OwnerNotMember { id: GroupId, owner: String },
+    #[error(
+        "{at}: group {id:?}: field {field}: account {account:?} is not imported in the app (account_check: NotImported), so it cannot {role}: import it first (account_import)"
+    )]
+    AccountNotImported {
+        /// Where the group is declared (`file:line`).
+        at: String,
+        id: GroupId,
+        field: &'static str,
+        account: String,
+        role: &'static str,
+    },
     #[error("group {id:?}: field owner: a {group_type} group cannot change owner")]
     TransferRefused { id: GroupId, group_type: GroupType },
     #[error("group {id:?}: field max_members: a {group_type} group has no member cap to set")]

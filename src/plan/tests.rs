@@ -812,3 +812,42 @@ fn protected_ids_travel_with_the_plan_and_stop_any_destroy_of_them() {
         })
     );
 }
+
+#[test]
+fn an_owner_that_is_not_an_imported_account_is_a_plan_error_naming_the_file() {
+    // A group to create whose owner is not imported.
+    let (desired, _) = in_sync();
+    let mut none = Actual::default();
+    none.accounts.insert("alice".into(), false);
+    let found = errors(&desired, &none, &PlanOptions::default());
+    assert!(
+        matches!(&found[..], [PlanError::AccountNotImported { field: "owner", account, role: "own the group made here", .. }] if account == "alice"),
+        "{found:?}"
+    );
+    assert!(
+        found[0]
+            .to_string()
+            .contains("group \"eng\": field owner: account \"alice\" is not imported")
+    );
+    // A transfer to an account that is not imported: one error, not also "not a member".
+    let (mut desired, mut actual) = in_sync();
+    desired_mut(&mut desired, "eng").group.owner = Some("ghost".into());
+    actual.accounts.insert("ghost".into(), false);
+    assert!(matches!(
+        &errors(&desired, &actual, &PlanOptions::default())[..],
+        [PlanError::AccountNotImported {
+            role: "become the new owner",
+            ..
+        }]
+    ));
+    // An imported owner, or one that already owns the group, is fine.
+    let (desired, mut actual) = in_sync();
+    actual.accounts.insert("alice".into(), false);
+    assert!(
+        run(&desired, &actual).is_empty(),
+        "the owner already owns it"
+    );
+    let mut imported = Actual::default();
+    imported.accounts.insert("alice".into(), true);
+    assert_eq!(run(&desired, &imported).summary().create, 1);
+}
