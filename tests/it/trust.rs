@@ -614,3 +614,45 @@ fn custom_keys_the_app_has_not_configured_are_reported_by_validate() {
     world.write("timctl.yaml", "custom_fields: [team, tema, owner_id]\n");
     world.timctl(&["validate", "groups"]).code(0);
 }
+
+// --- Identity pre-flight -------------------------------------------------------------------
+
+#[test]
+fn an_owner_that_is_not_an_imported_account_stops_the_plan_before_any_write() {
+    let world = World::new();
+    world.seed(vec![seed_group("ops-a", GroupType::Public, "A")]);
+    world.write(
+        "groups/g.yaml",
+        "groups:\n  - id: ops-new\n    type: Public\n    name: New\n    owner: ghost_new\n  - id: ops-a\n    type: Public\n    name: A\n    owner: ghost_owner\n",
+    );
+    world.clear_log();
+    world
+        .timctl(&["apply", "groups", "--auto-approve"])
+        .code(1)
+        .stderr_has("groups/g.yaml:2: group \"ops-new\": field owner: account \"ghost_new\" is not imported in the app")
+        .stderr_has("groups/g.yaml:6: group \"ops-a\": field owner: account \"ghost_owner\" is not imported in the app (account_check: NotImported), so it cannot become the new owner");
+    assert!(
+        world
+            .writes()
+            .iter()
+            .all(|w| w.starts_with("get_") || w.starts_with("account_check")),
+        "{:?}",
+        world.writes()
+    );
+    assert!(world.commands().iter().any(|c| c == "account_check"));
+    assert!(world.group("ops-new").is_none());
+    // Once imported, the create goes ahead (the transfer still needs a member).
+    world.rt.block_on(crate::support::import_accounts(
+        &world.emulator,
+        &["ghost_new"],
+    ));
+    world.write(
+        "groups/g.yaml",
+        "groups:\n  - id: ops-new\n    type: Public\n    name: New\n    owner: ghost_new\n",
+    );
+    world.timctl(&["apply", "groups", "--auto-approve"]).code(0);
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+}
