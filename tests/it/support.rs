@@ -148,15 +148,26 @@ impl World {
     }
 
     pub fn timctl_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let sdkappid = self.emulator.sdkappid().to_string();
+        let url = self.emulator.base_url();
+        let mut all = vec![
+            ("TIM_SDKAPPID", sdkappid.as_str()),
+            ("TIM_SECRET_KEY", emulator::DEV_SECRET_KEY),
+            ("TIM_ENDPOINT", url.as_str()),
+        ];
+        all.extend_from_slice(env);
+        self.bare(args, &all)
+    }
+
+    /// Runs `timctl ARGS` in the scratch directory with only `env` (and `PATH`, `NO_COLOR`):
+    /// what a user with a fresh shell and no connection settings gets.
+    pub fn bare(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut command = Command::new(env!("CARGO_BIN_EXE_timctl"));
         command
             .args(args)
             .current_dir(self.dir.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("TIM_SDKAPPID", self.emulator.sdkappid().to_string())
-            .env("TIM_SECRET_KEY", emulator::DEV_SECRET_KEY)
-            .env("TIM_ENDPOINT", self.emulator.base_url())
             .env("NO_COLOR", "1")
             .stdin(std::process::Stdio::null());
         for (key, value) in env {

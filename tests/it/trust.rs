@@ -20,28 +20,6 @@ fn members(n: usize) -> Vec<SeedMember> {
         .collect()
 }
 
-/// Runs the binary in the world's directory with only `env` (no emulator settings): what a
-/// user with a fresh shell gets.
-fn bare(world: &World, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_timctl"));
-    command
-        .args(args)
-        .current_dir(world.dir.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output = command.output().expect("timctl runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 fn no_panic(run: &Run) {
     assert!(!run.stderr.contains("panicked"), "panic:\n{}", run.stderr);
 }
@@ -263,7 +241,7 @@ fn any_connection_setting_without_an_sdkappid_stops_instead_of_using_the_emulato
         ("TIM_REGION", "singapore"),
         ("TIM_ENDPOINT", "https://console.tim.qq.com"),
     ] {
-        let run = bare(&world, &["plan", "groups"], &[(var, value)]);
+        let run = world.bare(&["plan", "groups"], &[(var, value)]);
         run.code(1)
             .stderr_has(&format!("no SDKAppID is configured, but {var} is set"));
         assert!(!run.stderr.contains(value) || var == "TIM_REGION" || var == "TIM_ENDPOINT");
@@ -273,18 +251,16 @@ fn any_connection_setting_without_an_sdkappid_stops_instead_of_using_the_emulato
         );
     }
     world.write("timctl.yaml", "region: seoul\n");
-    bare(&world, &["plan", "groups"], &[])
+    world
+        .bare(&["plan", "groups"], &[])
         .code(1)
         .stderr_has("timctl.yaml: region is set");
     std::fs::remove_file(world.path("timctl.yaml")).unwrap();
     world.write("key.txt", "k");
-    bare(
-        &world,
-        &["plan", "groups", "--secret-key-file", "key.txt"],
-        &[],
-    )
-    .code(1)
-    .stderr_has("--secret-key-file is set");
+    world
+        .bare(&["plan", "groups", "--secret-key-file", "key.txt"], &[])
+        .code(1)
+        .stderr_has("--secret-key-file is set");
     assert!(!world.path(".timctl").exists());
 }
 
@@ -301,13 +277,14 @@ fn a_plan_against_the_built_in_emulator_says_so_in_every_format() {
         ("TIM_SECRET_KEY", ""),
         ("TIM_REGION", ""),
     ];
-    bare(&world, &["plan", "groups"], &empty)
+    world.bare(&["plan", "groups"], &empty)
         .code(0)
         .stdout_has("Note: planned against the built-in emulator (SDKAppID 1400000000, state in .timctl/emulator.json), not Tencent Cloud");
-    bare(&world, &["plan", "groups", "--format", "markdown"], &empty)
+    world
+        .bare(&["plan", "groups", "--format", "markdown"], &empty)
         .code(0)
         .stdout_has("> [!WARNING]\n> Planned against the built-in emulator");
-    let json = bare(&world, &["plan", "groups", "--format", "json"], &empty);
+    let json = world.bare(&["plan", "groups", "--format", "json"], &empty);
     json.code(0);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(doc["target"]["builtin_emulator"], true);
