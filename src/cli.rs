@@ -304,6 +304,8 @@ impl EmulatorArgs {
             secret_key: self.secret_key.clone(),
             admins: self.admins.clone(),
             state: self.state.clone(),
+            // A second `timctl emulator` on one file is a mistake: say so at once.
+            lock_wait: std::time::Duration::ZERO,
             seed: self.seed.clone(),
             faults: emulator::Faults {
                 latency: self.latency,

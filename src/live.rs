@@ -75,6 +75,9 @@ impl Connection {
                 }
                 let config = emulator::Config {
                     state: Some(state.clone()),
+                    // Another timctl in this directory (a plan while an apply runs) holds the
+                    // state; wait a while for it to finish, then refuse.
+                    lock_wait: std::time::Duration::from_secs(10),
                     ..emulator::Config::dev()
                 };
                 let sdkappid = config.sdkappid;
@@ -112,10 +115,10 @@ impl Connection {
 
     /// Stops the embedded emulator, if any, after its last write is durable.
     pub async fn close(self) {
-        if let Some(emulator) = self.embedded {
-            if let Err(error) = emulator.shutdown().await {
-                tracing::warn!(%error, "the built-in emulator did not shut down cleanly");
-            }
+        if let Some(emulator) = self.embedded
+            && let Err(error) = emulator.shutdown().await
+        {
+            tracing::warn!(%error, "the built-in emulator did not shut down cleanly");
         }
     }
 }

@@ -8,6 +8,9 @@
 //! writes them in one go and fsyncs once for the batch (group commit).
 //!
 //! Guarantees:
+//! - One process per state file: [`open`] first takes an exclusive OS lock on `FILE.lock` and
+//!   holds it until the journal is dropped. A second process is refused (or, with a wait, waits
+//!   that long first), so nobody compacts a file another process still appends to.
 //! - A write is acknowledged only after its line, newline included, has been fsynced.
 //! - The file starts with a header line naming the format and version; a file without it is not
 //!   ours and start-up refuses it.
@@ -21,11 +24,12 @@
 //!   10002): what is on disk after a failed fsync is unknown, so only a restart, which re-reads
 //!   the file, can go on safely.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -54,6 +58,21 @@ pub enum JournalError {
         line: usize,
         reason: String,
     },
+    #[error(
+        "the emulator state {path} is in use by another timctl process (it holds the lock on {lock}){}; only one process may use a state file at a time",
+        waited_for(*.waited)
+    )]
+    Locked {
+        path: PathBuf,
+        lock: PathBuf,
+        waited: Duration,
+    },
+    #[error("cannot take the lock {lock} of the emulator state")]
+    Lock {
+        lock: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     #[error("cannot write the emulator state {path}")]
     Write {
         path: PathBuf,
@@ -62,10 +81,20 @@ pub enum JournalError {
     },
 }
 
+fn waited_for(waited: Duration) -> String {
+    if waited.is_zero() {
+        String::new()
+    } else {
+        format!(" (waited {})", humantime::format_duration(waited))
+    }
+}
+
 /// The append side of an open journal.
 pub(crate) struct Journal {
     queue: Option<mpsc::Sender<Job>>,
     writer: Option<thread::JoinHandle<()>>,
+    /// Held for the journal's life: the exclusive lock on `FILE.lock`. Dropped last.
+    _lock: File,
 }
 
 struct Job {
@@ -76,9 +105,11 @@ struct Job {
 /// Resolves when the submitted line is durable; `Err` carries a description of the failure.
 pub(crate) type Ticket = oneshot::Receiver<Result<(), String>>;
 
-/// Reads, replays and compacts the journal at `path` (created when missing), then opens it for
-/// appending. Blocking: call it off the async executor.
-pub(crate) fn open(path: &Path) -> Result<(Store, Journal), JournalError> {
+/// Takes the lock beside `path` (waiting up to `lock_wait` for another process to let it go),
+/// then reads, replays and compacts the journal at `path` (created when missing) and opens it
+/// for appending. Blocking: call it off the async executor.
+pub(crate) fn open(path: &Path, lock_wait: Duration) -> Result<(Store, Journal), JournalError> {
+    let lock = take_lock(path, lock_wait)?;
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
@@ -112,8 +143,57 @@ pub(crate) fn open(path: &Path) -> Result<(Store, Journal), JournalError> {
     let journal = Journal {
         queue: Some(queue),
         writer: Some(writer),
+        _lock: lock,
     };
     Ok((store, journal))
+}
+
+/// `FILE.lock`: a file of its own, so that renaming a new journal over `FILE` keeps the lock.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The exclusive OS lock (`flock` on Unix, `LockFileEx` on Windows) on `FILE.lock`, released by
+/// the OS when the process ends however it ends. The lock file is never deleted: deleting it
+/// would let a third process lock a new file while a second still waits on the old one.
+fn take_lock(path: &Path, wait: Duration) -> Result<File, JournalError> {
+    let lock = sibling(path, ".lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|source| JournalError::Lock {
+            lock: lock.clone(),
+            source,
+        })?;
+    let deadline = Instant::now() + wait;
+    let mut told = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(source)) => return Err(JournalError::Lock { lock, source }),
+        }
+        if Instant::now() >= deadline {
+            return Err(JournalError::Locked {
+                path: path.to_owned(),
+                lock,
+                waited: wait,
+            });
+        }
+        if !told {
+            eprintln!(
+                "timctl: waiting for the lock on {} held by another timctl (up to {})",
+                path.display(),
+                humantime::format_duration(wait)
+            );
+            told = true;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
 }
 
 fn replay(path: &Path, bytes: &[u8]) -> Result<Store, JournalError> {
@@ -159,9 +239,7 @@ fn replay(path: &Path, bytes: &[u8]) -> Result<Store, JournalError> {
 
 /// Writes the state as a fresh journal beside `path` and renames it into place.
 fn compact(path: &Path, store: &Store) -> io::Result<()> {
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(".tmp");
-    let tmp = PathBuf::from(tmp_name);
+    let tmp = sibling(path, ".tmp");
     let mut out = io::BufWriter::new(File::create(&tmp)?);
     out.write_all(HEADER.as_bytes())?;
     out.write_all(b"\n")?;

@@ -41,6 +41,7 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -72,6 +73,9 @@ pub struct Config {
     pub admins: Vec<String>,
     /// The journal file; `None` keeps state in memory only.
     pub state: Option<PathBuf>,
+    /// How long to wait for another process to let go of the state file's lock before
+    /// refusing to start; zero refuses at once.
+    pub lock_wait: Duration,
     /// Groups to add at start-up (those not already in the state).
     pub seed: Option<PathBuf>,
     pub faults: Faults,
@@ -89,6 +93,7 @@ impl Config {
             secret_key: DEV_SECRET_KEY.to_owned(),
             admins: vec![DEV_ADMIN.to_owned()],
             state: None,
+            lock_wait: Duration::ZERO,
             seed: None,
             faults: Faults::default(),
             rate_limit_scale: 1.0,
@@ -130,6 +135,7 @@ impl fmt::Debug for Config {
             .field("secret_key", &"<redacted>")
             .field("admins", &self.admins)
             .field("state", &self.state)
+            .field("lock_wait", &self.lock_wait)
             .field("seed", &self.seed)
             .field("faults", &self.faults)
             .field("rate_limit_scale", &self.rate_limit_scale)
@@ -193,9 +199,11 @@ impl Emulator {
         config.check()?;
         let (store, sink) = match config.state.clone() {
             Some(path) => {
-                let (store, journal) = tokio::task::spawn_blocking(move || journal::open(&path))
-                    .await
-                    .expect("the state loader does not panic")?;
+                let wait = config.lock_wait;
+                let (store, journal) =
+                    tokio::task::spawn_blocking(move || journal::open(&path, wait))
+                        .await
+                        .expect("the state loader does not panic")?;
                 (store, Sink::Journal(journal))
             }
             None => (store::Store::default(), Sink::Memory),

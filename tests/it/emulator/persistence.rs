@@ -2,6 +2,7 @@
 //! a corrupt or foreign file stops start-up and is left untouched.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use timctl::emulator::{Config, Emulator, EmulatorError, JournalError};
@@ -179,4 +180,39 @@ async fn the_seed_file_does_not_undo_changes_kept_in_the_state() {
 
     let tim = Tim::with(seeded).await;
     assert_eq!(tim.info("eng").await["Name"], "Changed");
+}
+
+#[tokio::test]
+async fn a_second_emulator_on_one_state_file_is_refused_naming_the_file() {
+    let (_dir, path) = state_file();
+    let tim = Tim::with(with_state(&path)).await;
+    tim.import("a").await;
+
+    let err = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .err()
+        .expect("a second writer refuses to start");
+    assert!(
+        matches!(&err, EmulatorError::State(JournalError::Locked { .. })),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("emulator.json"), "{err}");
+    // Waiting is bounded, and said.
+    let waiting = Config {
+        lock_wait: Duration::from_millis(300),
+        ..with_state(&path)
+    };
+    let started = Instant::now();
+    let err = Emulator::start(waiting.clone(), "127.0.0.1:0")
+        .await
+        .err()
+        .expect("still locked");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(err.to_string().contains("waited"), "{err}");
+    // The first one is untouched by the attempts and lets go at shutdown.
+    tim.import("b").await;
+    tim.emu.shutdown().await.unwrap();
+    let emu = Emulator::start(waiting, "127.0.0.1:0").await.unwrap();
+    assert_eq!(emu.groups().len(), 2);
+    emu.shutdown().await.unwrap();
 }
