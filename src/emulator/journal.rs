@@ -1,8 +1,8 @@
 //! Durability for `--state`: an append-only journal of [`Record`]s, one JSON line each.
 //!
 //! Flow: at start-up [`open`] reads the whole file, replays it into a [`Store`], then compacts
-//! it (the state as `put` lines into `FILE.tmp`, fsync, rename over `FILE`, fsync the directory)
-//! and opens it for appending. A write command applies its record to the store and, still under
+//! it (the state as `put` lines into `FILE.tmp`, fsync, the old file kept as `FILE.bak`, rename
+//! over `FILE`, fsync the directory) and opens it for appending. A write command applies its record to the store and, still under
 //! the store lock so that file order is apply order, hands the line to [`Journal::submit`]; the
 //! response waits for the returned [`Ticket`]. A writer thread takes every line queued so far,
 //! writes them in one go and fsyncs once for the batch (group commit).
@@ -15,7 +15,11 @@
 //! - The file starts with a header line naming the format and version; a file without it is not
 //!   ours and start-up refuses it.
 //! - A last line without its newline was cut by a crash mid-append. Its fsync never finished, so
-//!   it was never acknowledged: replay drops it (and says so on stderr). Any other line that does
+//!   it was never acknowledged: replay drops it when it is not a whole record (and says so on
+//!   stderr), and keeps it when it is one (only the newline was lost; keeping it loses nothing).
+//! - Recovery never destroys its input: compaction keeps the previous file as `FILE.bak` and
+//!   `FILE` exists at every step (see [`compact`]). A read-only file or directory is refused,
+//!   not replaced. Any other line that does
 //!   not parse or does not apply is corruption: start-up stops with the path and line number and
 //!   the file is left exactly as it was.
 //! - Reads may see a write whose fsync is still in flight (it is applied in memory first); only
@@ -73,6 +77,10 @@ pub enum JournalError {
         #[source]
         source: io::Error,
     },
+    #[error(
+        "{path} is read-only; refusing to use the emulator state there (the emulator appends to and compacts it: make it writable or choose another --state file)"
+    )]
+    ReadOnly { path: PathBuf },
     #[error("cannot write the emulator state {path}")]
     Write {
         path: PathBuf,
@@ -109,6 +117,7 @@ pub(crate) type Ticket = oneshot::Receiver<Result<(), String>>;
 /// then reads, replays and compacts the journal at `path` (created when missing) and opens it
 /// for appending. Blocking: call it off the async executor.
 pub(crate) fn open(path: &Path, lock_wait: Duration) -> Result<(Store, Journal), JournalError> {
+    refuse_read_only(path)?;
     let lock = take_lock(path, lock_wait)?;
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
@@ -146,6 +155,22 @@ pub(crate) fn open(path: &Path, lock_wait: Duration) -> Result<(Store, Journal),
         _lock: lock,
     };
     Ok((store, journal))
+}
+
+/// A read-only file or directory says "do not change this"; renaming a new journal over the
+/// file would, so it is refused before anything is touched. Checked on the permission bits,
+/// not by trying, because root may write anyway.
+fn refuse_read_only(path: &Path) -> Result<(), JournalError> {
+    for candidate in [path, dir_of(path)] {
+        if let Ok(meta) = fs::metadata(candidate)
+            && meta.permissions().readonly()
+        {
+            return Err(JournalError::ReadOnly {
+                path: candidate.to_owned(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `FILE.lock`: a file of its own, so that renaming a new journal over `FILE` keeps the lock.
@@ -209,12 +234,20 @@ fn replay(path: &Path, bytes: &[u8]) -> Result<Store, JournalError> {
             path: path.to_owned(),
         });
     }
-    if complete.len() < bytes.len() {
+    let tail = &bytes[complete.len()..];
+    // A complete record whose newline did not make it: kept (its bytes are all there).
+    let kept_tail: Option<Record> = if complete.is_empty() {
+        None
+    } else {
+        serde_json::from_slice(tail).ok()
+    };
+    if !tail.is_empty() && kept_tail.is_none() && tail != HEADER.as_bytes() {
         eprintln!(
             "emulator: {}: dropping an incomplete last line (a write cut off by a crash, never acknowledged)",
             path.display()
         );
     }
+    let last_line = complete.split_inclusive(|&b| b == b'\n').count() + 1;
     let mut lines = complete.split_inclusive(|&b| b == b'\n');
     match lines.next() {
         None => return Ok(store),
@@ -234,10 +267,25 @@ fn replay(path: &Path, bytes: &[u8]) -> Result<Store, JournalError> {
         let record: Record = serde_json::from_slice(line).map_err(|e| corrupt(e.to_string()))?;
         store.apply(&record).map_err(corrupt)?;
     }
+    if let Some(record) = kept_tail {
+        store
+            .apply(&record)
+            .map_err(|reason| JournalError::Corrupt {
+                path: path.to_owned(),
+                line: last_line,
+                reason,
+            })?;
+    }
     Ok(store)
 }
 
-/// Writes the state as a fresh journal beside `path` and renames it into place.
+/// Writes the state as a fresh journal beside `path` and renames it into place, keeping the
+/// file it replaces as `FILE.bak`.
+///
+/// Steps: write `FILE.tmp`, fsync it; link `FILE` as `FILE.bak` (a copy, fsynced, where links
+/// are not supported), fsync the directory; rename `FILE.tmp` over `FILE`, fsync the directory.
+/// `FILE` always exists, old or new, so a crash at any step leaves a file that recovers; the
+/// old journal survives as `FILE.bak` until the next start-up's compaction.
 fn compact(path: &Path, store: &Store) -> io::Result<()> {
     let tmp = sibling(path, ".tmp");
     let mut out = io::BufWriter::new(File::create(&tmp)?);
@@ -249,16 +297,32 @@ fn compact(path: &Path, store: &Store) -> io::Result<()> {
     let file = out.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     drop(file);
+    if path.exists() {
+        let bak = sibling(path, ".bak");
+        match fs::remove_file(&bak) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        if fs::hard_link(path, &bak).is_err() {
+            fs::copy(path, &bak)?;
+            File::open(&bak)?.sync_all()?;
+        }
+        sync_dir(path)?;
+    }
     fs::rename(&tmp, path)?;
     sync_dir(path)
 }
 
-fn sync_dir(path: &Path) -> io::Result<()> {
-    let dir = match path.parent() {
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
-    };
-    File::open(dir)?.sync_all()
+    }
+}
+
+fn sync_dir(path: &Path) -> io::Result<()> {
+    File::open(dir_of(path))?.sync_all()
 }
 
 /// A record as one journal line, newline included.

@@ -216,3 +216,86 @@ async fn a_second_emulator_on_one_state_file_is_refused_naming_the_file() {
     assert_eq!(emu.groups().len(), 2);
     emu.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_complete_last_record_without_its_newline_is_kept() {
+    let (_dir, path) = state_file();
+    let tim = Tim::with(with_state(&path)).await;
+    write_everything(&tim).await;
+    tim.emu.shutdown().await.unwrap();
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(br#"{"op":"delete","id":"a"}"#);
+    std::fs::write(&path, &bytes).unwrap();
+
+    let emu = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .unwrap();
+    assert!(
+        emu.group("a").is_none(),
+        "the whole last record was dropped"
+    );
+    assert!(emu.group("@TGS#_c").is_some());
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn compaction_keeps_the_journal_it_replaces_as_bak() {
+    let (dir, path) = state_file();
+    let tim = Tim::with(with_state(&path)).await;
+    write_everything(&tim).await;
+    tim.emu.shutdown().await.unwrap();
+    let journal = std::fs::read(&path).unwrap();
+
+    let emu = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let bak = dir.path().join("emulator.json.bak");
+    assert_eq!(std::fs::read(&bak).unwrap(), journal);
+    assert!(!dir.path().join("emulator.json.tmp").exists());
+    emu.shutdown().await.unwrap();
+    // The .bak is itself a state file that starts.
+    let emu = Emulator::start(with_state(&bak), "127.0.0.1:0")
+        .await
+        .unwrap();
+    assert_eq!(emu.groups().len(), 2);
+    emu.shutdown().await.unwrap();
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_read_only_state_file_or_directory_is_refused_and_left_alone() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let set_mode = |p: &Path, mode| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let (dir, path) = state_file();
+    let tim = Tim::with(with_state(&path)).await;
+    tim.import("a").await;
+    tim.emu.shutdown().await.unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let inode = std::fs::metadata(&path).unwrap().ino();
+
+    set_mode(&path, 0o444);
+    let err = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .err()
+        .expect("a read-only state file is refused");
+    assert!(
+        matches!(&err, EmulatorError::State(JournalError::ReadOnly { .. })),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("emulator.json"), "{err}");
+    assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode, "replaced");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    set_mode(&path, 0o644);
+
+    set_mode(dir.path(), 0o555);
+    let err = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .err();
+    set_mode(dir.path(), 0o755);
+    let err = err.expect("a read-only directory is refused");
+    assert!(err.to_string().contains("read-only"), "{err}");
+    assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode, "replaced");
+}
