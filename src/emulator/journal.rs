@@ -22,16 +22,20 @@
 //!   not replaced. Any other line that does
 //!   not parse or does not apply is corruption: start-up stops with the path and line number and
 //!   the file is left exactly as it was.
-//! - Reads may see a write whose fsync is still in flight (it is applied in memory first); only
-//!   its answer waits for durability.
-//! - After a failed write or fsync the journal refuses every later write (the emulator answers
-//!   10002): what is on disk after a failed fsync is unknown, so only a restart, which re-reads
-//!   the file, can go on safely.
+//! - Two stores: commands validate and apply against the *working* store (which runs ahead by
+//!   the writes in flight); reads are answered from the *served* store, which the writer changes
+//!   only after the fsync. So no read ever shows a change that is not on disk.
+//! - After a failed write or fsync the change is not served, its caller gets 10002, the file is
+//!   cut back to its last durable length (best effort), and every later write is refused (the
+//!   emulator answers 10002) while reads go on: what is on disk after a failed fsync is unknown,
+//!   so only a restart, which re-reads the file, can go on safely. 10002 means "outcome
+//!   unknown", as in the service: if the bytes did reach the disk, a restart shows the change.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -101,12 +105,15 @@ fn waited_for(waited: Duration) -> String {
 pub(crate) struct Journal {
     queue: Option<mpsc::Sender<Job>>,
     writer: Option<thread::JoinHandle<()>>,
+    /// Set by the writer when a write or fsync fails; never cleared.
+    failed: Arc<AtomicBool>,
     /// Held for the journal's life: the exclusive lock on `FILE.lock`. Dropped last.
     _lock: File,
 }
 
 struct Job {
-    line: Vec<u8>,
+    /// The line and its record; `None` for a barrier (see [`Journal::barrier`]).
+    change: Option<(Vec<u8>, Record)>,
     done: oneshot::Sender<Result<(), String>>,
 }
 
@@ -116,7 +123,11 @@ pub(crate) type Ticket = oneshot::Receiver<Result<(), String>>;
 /// Takes the lock beside `path` (waiting up to `lock_wait` for another process to let it go),
 /// then reads, replays and compacts the journal at `path` (created when missing) and opens it
 /// for appending. Blocking: call it off the async executor.
-pub(crate) fn open(path: &Path, lock_wait: Duration) -> Result<(Store, Journal), JournalError> {
+pub(crate) fn open(
+    path: &Path,
+    lock_wait: Duration,
+    fail_after: Option<usize>,
+) -> Result<(Store, Arc<Mutex<Store>>, Journal), JournalError> {
     refuse_read_only(path)?;
     let lock = take_lock(path, lock_wait)?;
     let bytes = match fs::read(path) {
@@ -142,9 +153,18 @@ pub(crate) fn open(path: &Path, lock_wait: Duration) -> Result<(Store, Journal),
             source,
         })?;
     let (queue, jobs) = mpsc::channel();
+    let served = Arc::new(Mutex::new(store.clone()));
+    let failed = Arc::new(AtomicBool::new(false));
+    let writer_side = Writer {
+        file,
+        served: Arc::clone(&served),
+        failed: Arc::clone(&failed),
+        fail_after,
+        written: 0,
+    };
     let writer = thread::Builder::new()
         .name("emulator-journal".to_owned())
-        .spawn(move || write_loop(file, jobs))
+        .spawn(move || writer_side.run(jobs))
         .map_err(|source| JournalError::Write {
             path: path.to_owned(),
             source,
@@ -152,9 +172,10 @@ pub(crate) fn open(path: &Path, lock_wait: Duration) -> Result<(Store, Journal),
     let journal = Journal {
         queue: Some(queue),
         writer: Some(writer),
+        failed,
         _lock: lock,
     };
-    Ok((store, journal))
+    Ok((store, served, journal))
 }
 
 /// A read-only file or directory says "do not change this"; renaming a new journal over the
@@ -333,14 +354,27 @@ pub(crate) fn line_of(record: &Record) -> Vec<u8> {
 }
 
 impl Journal {
-    /// Queues a line for the writer. Call it under the store lock, right after applying the
-    /// record, so the file keeps the order of the store.
+    /// Queues a record for the writer. Call it under the store lock, right after applying the
+    /// record to the working store, so the file keeps the order of the store. The writer
+    /// applies it to the served store once it is durable, before the ticket resolves.
     pub fn submit(&self, record: &Record) -> Ticket {
+        self.send(Some((line_of(record), record.clone())))
+    }
+
+    /// A ticket that resolves once everything queued before it is durable: for an answer that
+    /// wrote nothing but was computed from the working store (a no-op modify).
+    pub fn barrier(&self) -> Ticket {
+        self.send(None)
+    }
+
+    /// A write or fsync has failed: every later write is refused until a restart.
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
+    }
+
+    fn send(&self, change: Option<(Vec<u8>, Record)>) -> Ticket {
         let (done, ticket) = oneshot::channel();
-        let job = Job {
-            line: line_of(record),
-            done,
-        };
+        let job = Job { change, done };
         if let Some(queue) = &self.queue
             && let Err(mpsc::SendError(job)) = queue.send(job)
         {
@@ -362,26 +396,74 @@ impl Drop for Journal {
     }
 }
 
-fn write_loop(mut file: File, jobs: mpsc::Receiver<Job>) {
-    let mut failed: Option<String> = None;
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        batch.extend(jobs.try_iter());
-        let outcome = match &failed {
-            Some(reason) => Err(format!("an earlier journal write failed: {reason}")),
-            None => {
-                let bytes: Vec<u8> = batch.iter().flat_map(|j| j.line.iter().copied()).collect();
-                let result = file.write_all(&bytes).and_then(|()| file.sync_data());
-                result.map_err(|e| {
-                    let reason = e.to_string();
-                    eprintln!("emulator: journal write failed, refusing further writes: {reason}");
-                    failed = Some(reason.clone());
-                    reason
-                })
+/// The writer thread's side of the journal.
+struct Writer {
+    file: File,
+    /// What the emulator serves: changed only here, after the fsync.
+    served: Arc<Mutex<Store>>,
+    failed: Arc<AtomicBool>,
+    /// Test knob: fail like a full disk once this many records are written.
+    fail_after: Option<usize>,
+    written: usize,
+}
+
+impl Writer {
+    fn run(mut self, jobs: mpsc::Receiver<Job>) {
+        while let Ok(first) = jobs.recv() {
+            let mut batch = vec![first];
+            batch.extend(jobs.try_iter());
+            let outcome = if self.failed.load(Ordering::SeqCst) {
+                Err("an earlier journal write failed; restart the emulator".to_owned())
+            } else {
+                self.write(&batch)
+            };
+            for job in batch {
+                let _ = job.done.send(outcome.clone());
             }
-        };
-        for job in batch {
-            let _ = job.done.send(outcome.clone());
         }
+    }
+
+    /// Writes and fsyncs the batch's lines (group commit), then serves their records.
+    fn write(&mut self, batch: &[Job]) -> Result<(), String> {
+        let changes: Vec<&(Vec<u8>, Record)> =
+            batch.iter().filter_map(|j| j.change.as_ref()).collect();
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let bytes: Vec<u8> = changes
+            .iter()
+            .flat_map(|(line, _)| line.iter().copied())
+            .collect();
+        let durable_len = self.file.metadata().map(|m| m.len()).ok();
+        let result = match self.fail_after {
+            Some(n) if self.written + changes.len() > n => Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "no space left on device (injected by the journal_fail_after test knob)",
+            )),
+            _ => self
+                .file
+                .write_all(&bytes)
+                .and_then(|()| self.file.sync_data()),
+        };
+        if let Err(e) = result {
+            // Best effort: cut a partial append, so a restart does not find it either.
+            if let Some(len) = durable_len {
+                let _ = self.file.set_len(len).and_then(|()| self.file.sync_data());
+            }
+            let reason = e.to_string();
+            eprintln!(
+                "emulator: journal write failed ({reason}); the change is not served, and every later write is refused until the emulator is restarted (reads are still served)"
+            );
+            self.failed.store(true, Ordering::SeqCst);
+            return Err(reason);
+        }
+        self.written += changes.len();
+        let mut served = super::lock(&self.served);
+        for (_, record) in changes {
+            served
+                .apply(record)
+                .expect("the served store follows the working store");
+        }
+        Ok(())
     }
 }

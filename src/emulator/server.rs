@@ -69,18 +69,58 @@ pub(crate) enum Sink {
 }
 
 pub(crate) struct Data {
+    /// The working store: commands that write validate and apply against it. With a journal it
+    /// runs ahead of [`Shared::served`] by the writes whose fsync is in flight.
     pub store: Store,
     pub sink: Sink,
 }
 
 impl Data {
-    /// Queues `record` for durability; call right after applying it, under the same lock.
-    pub fn persist(&self, record: &Record) -> Option<Ticket> {
+    /// Queues `record` for durability (and for the served store once durable); call right after
+    /// applying it to the working store, under the same lock.
+    pub fn persist(&self, record: &Record, served: &Mutex<Store>) -> Option<Ticket> {
         match &self.sink {
             Sink::Journal(journal) => Some(journal.submit(record)),
+            Sink::Memory => {
+                lock(served)
+                    .apply(record)
+                    .expect("the served store follows the working store");
+                None
+            }
+            Sink::Closed => None,
+        }
+    }
+
+    /// A ticket for an answer that changed nothing: it waits for the writes before it.
+    pub fn barrier(&self) -> Option<Ticket> {
+        match &self.sink {
+            Sink::Journal(journal) => Some(journal.barrier()),
             Sink::Memory | Sink::Closed => None,
         }
     }
+
+    /// Why a write is refused now, if it is.
+    pub fn refuses_writes(&self) -> Option<&'static str> {
+        match &self.sink {
+            Sink::Closed => Some("the emulator is shutting down"),
+            Sink::Journal(journal) if journal.failed() => Some(
+                "the emulator refuses writes since a journal write failed (a full disk?); restart it",
+            ),
+            Sink::Journal(_) | Sink::Memory => None,
+        }
+    }
+}
+
+/// Commands that never write: answered from the served store, which holds only what is on
+/// disk. Any other command (a new one too) runs against the working store.
+fn reads_only(command: Command) -> bool {
+    matches!(
+        command,
+        Command::GetGroupInfo
+            | Command::GetAppidGroupList
+            | Command::GetRoleInGroup
+            | Command::GetGroupMemberInfo
+    )
 }
 
 pub(crate) struct Shared {
@@ -88,6 +128,8 @@ pub(crate) struct Shared {
     pub secret_key: String,
     pub admins: Vec<String>,
     pub data: Mutex<Data>,
+    /// What reads see: only durable changes (see `journal`).
+    pub served: Arc<Mutex<Store>>,
     pub limits: RateLimits,
     pub faults: Mutex<FaultState>,
     pub log: Mutex<RequestLog>,
@@ -235,16 +277,20 @@ impl Shared {
             sdkappid: self.sdkappid,
             now: usersig::unix_now(),
         };
-        let (done, ticket) = {
+        let (done, ticket) = if reads_only(command) {
+            let done = commands::run(command, &body, &mut lock(&self.served), &ctx)?;
+            debug_assert!(done.record.is_none(), "{name} is a read");
+            (done, None)
+        } else {
             let mut data = lock(&self.data);
-            if matches!(data.sink, Sink::Closed) {
-                return Err(Reject::new(
-                    codes::INTERNAL,
-                    "the emulator is shutting down",
-                ));
+            if let Some(reason) = data.refuses_writes() {
+                return Err(Reject::new(codes::INTERNAL, reason));
             }
             let done = commands::run(command, &body, &mut data.store, &ctx)?;
-            let ticket = done.record.as_ref().and_then(|r| data.persist(r));
+            let ticket = match &done.record {
+                Some(record) => data.persist(record, &self.served),
+                None => data.barrier(),
+            };
             (done, ticket)
         };
         entry.applied = done.record.is_some();

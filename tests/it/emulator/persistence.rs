@@ -299,3 +299,40 @@ async fn a_read_only_state_file_or_directory_is_refused_and_left_alone() {
     assert!(err.to_string().contains("read-only"), "{err}");
     assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode, "replaced");
 }
+
+#[tokio::test]
+async fn a_write_that_does_not_reach_the_disk_is_refused_and_never_served() {
+    let (_dir, path) = state_file();
+    let full_disk = Config {
+        journal_fail_after: Some(1),
+        ..with_state(&path)
+    };
+    let tim = Tim::with(full_disk).await;
+    tim.import("a").await;
+    let body = json!({"GroupId": "b", "Type": "Public", "Name": "b", "Owner_Account": "alice"});
+    tim.fails("import_group", body.clone(), 10002).await;
+    assert_eq!(
+        tim.info("b").await["ErrorCode"],
+        10010,
+        "served a lost write"
+    );
+    assert!(tim.emu.group("b").is_none());
+    // Every later write is refused, also one that would change nothing; reads go on.
+    let info = tim.fails("import_group", body, 10002).await;
+    assert!(info.contains("restart"), "{info}");
+    tim.fails(
+        "modify_group_base_info",
+        json!({"GroupId": "a", "Name": "a"}),
+        10002,
+    )
+    .await;
+    assert_eq!(tim.info("a").await["ErrorCode"], 0);
+    tim.emu.shutdown().await.unwrap();
+
+    let emu = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let ids: Vec<String> = emu.groups().into_iter().map(|g| g.id).collect();
+    assert_eq!(ids, ["a"]);
+    emu.shutdown().await.unwrap();
+}
