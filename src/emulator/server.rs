@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -182,7 +182,7 @@ async fn handle(
     method: Method,
     Path((service, command)): Path<(String, String)>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-    bytes: Bytes,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
     let latency = lock(&shared.faults).faults.latency;
     if !latency.is_zero() {
@@ -197,7 +197,7 @@ async fn handle(
         body: Value::Null,
     };
     let outcome = shared
-        .process(&method, query, &service, &command, &bytes, &mut entry)
+        .process(&method, query, &service, &command, bytes, &mut entry)
         .await;
     let response = match outcome {
         Ok(Outcome::Reply(body)) => {
@@ -230,7 +230,7 @@ impl Shared {
         query: Result<Query<HashMap<String, String>>, QueryRejection>,
         service: &str,
         name: &str,
-        bytes: &[u8],
+        bytes: Result<Bytes, BytesRejection>,
         entry: &mut LoggedRequest,
     ) -> Result<Outcome, Reject> {
         if method != Method::POST {
@@ -239,6 +239,20 @@ impl Shared {
                 format!("method {method} is not allowed; the REST API takes POST only"),
             ));
         }
+        // A body over axum's limit (2 MiB) is refused like the gateway refuses an HTTP request
+        // it cannot take: 60002 ("HTTP parse error"), in the envelope, not a bare 413. Not
+        // 60003/10011: those say the JSON is bad, and the JSON was never read.
+        let bytes = bytes.map_err(|rejection| {
+            Reject::new(
+                codes::HTTP_PARSE,
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    "the request body is larger than the 2 MiB limit".to_owned()
+                } else {
+                    format!("the request body cannot be read: {rejection}")
+                },
+            )
+        })?;
+        let bytes = &bytes[..];
         let Query(query) = query.map_err(|_| {
             Reject::new(codes::HTTP_PARSE, "the URL's query string cannot be parsed")
         })?;

@@ -4,6 +4,7 @@
 mod auth;
 mod client;
 mod commands;
+mod connections;
 mod faults;
 mod limits;
 mod members;
