@@ -310,6 +310,9 @@ impl EmulatorArgs {
             secret_key: self.secret_key.clone(),
             admins: self.admins.clone(),
             state: self.state.clone(),
+            // A second `timctl emulator` on one file is a mistake: say so at once.
+            lock_wait: std::time::Duration::ZERO,
+            journal_fail_after: None,
             seed: self.seed.clone(),
             faults: emulator::Faults {
                 latency: self.latency,

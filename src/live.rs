@@ -79,6 +79,9 @@ impl Connection {
                     state: Some(state.clone()),
                     custom_keys: emulator::CustomKeys::Any,
                     auto_import_accounts: true,
+                    // Another timctl in this directory (a plan while an apply runs) holds the
+                    // state; wait a while for it to finish, then refuse.
+                    lock_wait: std::time::Duration::from_secs(10),
                     ..emulator::Config::dev()
                 };
                 let sdkappid = config.sdkappid;
@@ -116,10 +119,10 @@ impl Connection {
 
     /// Stops the embedded emulator, if any, after its last write is durable.
     pub async fn close(self) {
-        if let Some(emulator) = self.embedded {
-            if let Err(error) = emulator.shutdown().await {
-                tracing::warn!(%error, "the built-in emulator did not shut down cleanly");
-            }
+        if let Some(emulator) = self.embedded
+            && let Err(error) = emulator.shutdown().await
+        {
+            tracing::warn!(%error, "the built-in emulator did not shut down cleanly");
         }
     }
 }

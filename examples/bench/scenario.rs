@@ -76,7 +76,7 @@ impl Scenario {
 
     /// Whether new group `i` is declared muted: one index in every `1 / muted`.
     fn muted(&self, i: usize) -> bool {
-        self.muted > 0.0 && i % ((1.0 / self.muted).round().max(1.0) as usize) == 0
+        self.muted > 0.0 && i.is_multiple_of((1.0 / self.muted).round().max(1.0) as usize)
     }
 
     pub fn expected(&self) -> Expected {
@@ -190,7 +190,12 @@ impl Declared {
                 ("team".to_owned(), format!("t{}", i % 97)),
                 (
                     "tier".to_owned(),
-                    if i % 3 == 0 { "gold" } else { "silver" }.to_owned(),
+                    if i.is_multiple_of(3) {
+                        "gold"
+                    } else {
+                        "silver"
+                    }
+                    .to_owned(),
                 ),
             ]),
         }

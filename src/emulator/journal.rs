@@ -1,31 +1,43 @@
 //! Durability for `--state`: an append-only journal of [`Record`]s, one JSON line each.
 //!
 //! Flow: at start-up [`open`] reads the whole file, replays it into a [`Store`], then compacts
-//! it (the state as `put` lines into `FILE.tmp`, fsync, rename over `FILE`, fsync the directory)
-//! and opens it for appending. A write command applies its record to the store and, still under
+//! it (the state as `put` lines into `FILE.tmp`, fsync, the old file kept as `FILE.bak`, rename
+//! over `FILE`, fsync the directory) and opens it for appending. A write command applies its record to the store and, still under
 //! the store lock so that file order is apply order, hands the line to [`Journal::submit`]; the
 //! response waits for the returned [`Ticket`]. A writer thread takes every line queued so far,
 //! writes them in one go and fsyncs once for the batch (group commit).
 //!
 //! Guarantees:
+//! - One process per state file: [`open`] first takes an exclusive OS lock on `FILE.lock` and
+//!   holds it until the journal is dropped. A second process is refused (or, with a wait, waits
+//!   that long first), so nobody compacts a file another process still appends to.
 //! - A write is acknowledged only after its line, newline included, has been fsynced.
 //! - The file starts with a header line naming the format and version; a file without it is not
 //!   ours and start-up refuses it.
 //! - A last line without its newline was cut by a crash mid-append. Its fsync never finished, so
-//!   it was never acknowledged: replay drops it (and says so on stderr). Any other line that does
+//!   it was never acknowledged: replay drops it when it is not a whole record (and says so on
+//!   stderr), and keeps it when it is one (only the newline was lost; keeping it loses nothing).
+//! - Recovery never destroys its input: compaction keeps the previous file as `FILE.bak` and
+//!   `FILE` exists at every step (see [`compact`]). A read-only file or directory is refused,
+//!   not replaced. Any other line that does
 //!   not parse or does not apply is corruption: start-up stops with the path and line number and
 //!   the file is left exactly as it was.
-//! - Reads may see a write whose fsync is still in flight (it is applied in memory first); only
-//!   its answer waits for durability.
-//! - After a failed write or fsync the journal refuses every later write (the emulator answers
-//!   10002): what is on disk after a failed fsync is unknown, so only a restart, which re-reads
-//!   the file, can go on safely.
+//! - Two stores: commands validate and apply against the *working* store (which runs ahead by
+//!   the writes in flight); reads are answered from the *served* store, which the writer changes
+//!   only after the fsync. So no read ever shows a change that is not on disk.
+//! - After a failed write or fsync the change is not served, its caller gets 10002, the file is
+//!   cut back to its last durable length (best effort), and every later write is refused (the
+//!   emulator answers 10002) while reads go on: what is on disk after a failed fsync is unknown,
+//!   so only a restart, which re-reads the file, can go on safely. 10002 means "outcome
+//!   unknown", as in the service: if the bytes did reach the disk, a restart shows the change.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -54,6 +66,25 @@ pub enum JournalError {
         line: usize,
         reason: String,
     },
+    #[error(
+        "the emulator state {path} is in use by another timctl process (it holds the lock on {lock}){}; only one process may use a state file at a time",
+        waited_for(*.waited)
+    )]
+    Locked {
+        path: PathBuf,
+        lock: PathBuf,
+        waited: Duration,
+    },
+    #[error("cannot take the lock {lock} of the emulator state")]
+    Lock {
+        lock: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "{path} is read-only; refusing to use the emulator state there (the emulator appends to and compacts it: make it writable or choose another --state file)"
+    )]
+    ReadOnly { path: PathBuf },
     #[error("cannot write the emulator state {path}")]
     Write {
         path: PathBuf,
@@ -62,23 +93,43 @@ pub enum JournalError {
     },
 }
 
+fn waited_for(waited: Duration) -> String {
+    if waited.is_zero() {
+        String::new()
+    } else {
+        format!(" (waited {})", humantime::format_duration(waited))
+    }
+}
+
 /// The append side of an open journal.
 pub(crate) struct Journal {
     queue: Option<mpsc::Sender<Job>>,
     writer: Option<thread::JoinHandle<()>>,
+    /// Set by the writer when a write or fsync fails; never cleared.
+    failed: Arc<AtomicBool>,
+    /// Held for the journal's life: the exclusive lock on `FILE.lock`. Dropped last.
+    _lock: File,
 }
 
 struct Job {
-    line: Vec<u8>,
+    /// The line and its record; `None` for a barrier (see [`Journal::barrier`]).
+    change: Option<(Vec<u8>, Record)>,
     done: oneshot::Sender<Result<(), String>>,
 }
 
 /// Resolves when the submitted line is durable; `Err` carries a description of the failure.
 pub(crate) type Ticket = oneshot::Receiver<Result<(), String>>;
 
-/// Reads, replays and compacts the journal at `path` (created when missing), then opens it for
-/// appending. Blocking: call it off the async executor.
-pub(crate) fn open(path: &Path) -> Result<(Store, Journal), JournalError> {
+/// Takes the lock beside `path` (waiting up to `lock_wait` for another process to let it go),
+/// then reads, replays and compacts the journal at `path` (created when missing) and opens it
+/// for appending. Blocking: call it off the async executor.
+pub(crate) fn open(
+    path: &Path,
+    lock_wait: Duration,
+    fail_after: Option<usize>,
+) -> Result<(Store, Arc<Mutex<Store>>, Journal), JournalError> {
+    refuse_read_only(path)?;
+    let lock = take_lock(path, lock_wait)?;
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
@@ -102,9 +153,18 @@ pub(crate) fn open(path: &Path) -> Result<(Store, Journal), JournalError> {
             source,
         })?;
     let (queue, jobs) = mpsc::channel();
+    let served = Arc::new(Mutex::new(store.clone()));
+    let failed = Arc::new(AtomicBool::new(false));
+    let writer_side = Writer {
+        file,
+        served: Arc::clone(&served),
+        failed: Arc::clone(&failed),
+        fail_after,
+        written: 0,
+    };
     let writer = thread::Builder::new()
         .name("emulator-journal".to_owned())
-        .spawn(move || write_loop(file, jobs))
+        .spawn(move || writer_side.run(jobs))
         .map_err(|source| JournalError::Write {
             path: path.to_owned(),
             source,
@@ -112,8 +172,74 @@ pub(crate) fn open(path: &Path) -> Result<(Store, Journal), JournalError> {
     let journal = Journal {
         queue: Some(queue),
         writer: Some(writer),
+        failed,
+        _lock: lock,
     };
-    Ok((store, journal))
+    Ok((store, served, journal))
+}
+
+/// A read-only file or directory says "do not change this"; renaming a new journal over the
+/// file would, so it is refused before anything is touched. Checked on the permission bits,
+/// not by trying, because root may write anyway.
+fn refuse_read_only(path: &Path) -> Result<(), JournalError> {
+    for candidate in [path, dir_of(path)] {
+        if let Ok(meta) = fs::metadata(candidate)
+            && meta.permissions().readonly()
+        {
+            return Err(JournalError::ReadOnly {
+                path: candidate.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `FILE.lock`: a file of its own, so that renaming a new journal over `FILE` keeps the lock.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The exclusive OS lock (`flock` on Unix, `LockFileEx` on Windows) on `FILE.lock`, released by
+/// the OS when the process ends however it ends. The lock file is never deleted: deleting it
+/// would let a third process lock a new file while a second still waits on the old one.
+fn take_lock(path: &Path, wait: Duration) -> Result<File, JournalError> {
+    let lock = sibling(path, ".lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|source| JournalError::Lock {
+            lock: lock.clone(),
+            source,
+        })?;
+    let deadline = Instant::now() + wait;
+    let mut told = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(source)) => return Err(JournalError::Lock { lock, source }),
+        }
+        if Instant::now() >= deadline {
+            return Err(JournalError::Locked {
+                path: path.to_owned(),
+                lock,
+                waited: wait,
+            });
+        }
+        if !told {
+            eprintln!(
+                "timctl: waiting for the lock on {} held by another timctl (up to {})",
+                path.display(),
+                humantime::format_duration(wait)
+            );
+            told = true;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
 }
 
 fn replay(path: &Path, bytes: &[u8]) -> Result<Store, JournalError> {
@@ -129,12 +255,20 @@ fn replay(path: &Path, bytes: &[u8]) -> Result<Store, JournalError> {
             path: path.to_owned(),
         });
     }
-    if complete.len() < bytes.len() {
+    let tail = &bytes[complete.len()..];
+    // A complete record whose newline did not make it: kept (its bytes are all there).
+    let kept_tail: Option<Record> = if complete.is_empty() {
+        None
+    } else {
+        serde_json::from_slice(tail).ok()
+    };
+    if !tail.is_empty() && kept_tail.is_none() && tail != HEADER.as_bytes() {
         eprintln!(
             "emulator: {}: dropping an incomplete last line (a write cut off by a crash, never acknowledged)",
             path.display()
         );
     }
+    let last_line = complete.split_inclusive(|&b| b == b'\n').count() + 1;
     let mut lines = complete.split_inclusive(|&b| b == b'\n');
     match lines.next() {
         None => return Ok(store),
@@ -154,14 +288,27 @@ fn replay(path: &Path, bytes: &[u8]) -> Result<Store, JournalError> {
         let record: Record = serde_json::from_slice(line).map_err(|e| corrupt(e.to_string()))?;
         store.apply(&record).map_err(corrupt)?;
     }
+    if let Some(record) = kept_tail {
+        store
+            .apply(&record)
+            .map_err(|reason| JournalError::Corrupt {
+                path: path.to_owned(),
+                line: last_line,
+                reason,
+            })?;
+    }
     Ok(store)
 }
 
-/// Writes the state as a fresh journal beside `path` and renames it into place.
+/// Writes the state as a fresh journal beside `path` and renames it into place, keeping the
+/// file it replaces as `FILE.bak`.
+///
+/// Steps: write `FILE.tmp`, fsync it; link `FILE` as `FILE.bak` (a copy, fsynced, where links
+/// are not supported), fsync the directory; rename `FILE.tmp` over `FILE`, fsync the directory.
+/// `FILE` always exists, old or new, so a crash at any step leaves a file that recovers; the
+/// old journal survives as `FILE.bak` until the next start-up's compaction.
 fn compact(path: &Path, store: &Store) -> io::Result<()> {
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(".tmp");
-    let tmp = PathBuf::from(tmp_name);
+    let tmp = sibling(path, ".tmp");
     let mut out = io::BufWriter::new(File::create(&tmp)?);
     out.write_all(HEADER.as_bytes())?;
     out.write_all(b"\n")?;
@@ -171,16 +318,32 @@ fn compact(path: &Path, store: &Store) -> io::Result<()> {
     let file = out.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     drop(file);
+    if path.exists() {
+        let bak = sibling(path, ".bak");
+        match fs::remove_file(&bak) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        if fs::hard_link(path, &bak).is_err() {
+            fs::copy(path, &bak)?;
+            File::open(&bak)?.sync_all()?;
+        }
+        sync_dir(path)?;
+    }
     fs::rename(&tmp, path)?;
     sync_dir(path)
 }
 
-fn sync_dir(path: &Path) -> io::Result<()> {
-    let dir = match path.parent() {
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
-    };
-    File::open(dir)?.sync_all()
+    }
+}
+
+fn sync_dir(path: &Path) -> io::Result<()> {
+    File::open(dir_of(path))?.sync_all()
 }
 
 /// A record as one journal line, newline included.
@@ -191,14 +354,27 @@ pub(crate) fn line_of(record: &Record) -> Vec<u8> {
 }
 
 impl Journal {
-    /// Queues a line for the writer. Call it under the store lock, right after applying the
-    /// record, so the file keeps the order of the store.
+    /// Queues a record for the writer. Call it under the store lock, right after applying the
+    /// record to the working store, so the file keeps the order of the store. The writer
+    /// applies it to the served store once it is durable, before the ticket resolves.
     pub fn submit(&self, record: &Record) -> Ticket {
+        self.send(Some((line_of(record), record.clone())))
+    }
+
+    /// A ticket that resolves once everything queued before it is durable: for an answer that
+    /// wrote nothing but was computed from the working store (a no-op modify).
+    pub fn barrier(&self) -> Ticket {
+        self.send(None)
+    }
+
+    /// A write or fsync has failed: every later write is refused until a restart.
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
+    }
+
+    fn send(&self, change: Option<(Vec<u8>, Record)>) -> Ticket {
         let (done, ticket) = oneshot::channel();
-        let job = Job {
-            line: line_of(record),
-            done,
-        };
+        let job = Job { change, done };
         if let Some(queue) = &self.queue
             && let Err(mpsc::SendError(job)) = queue.send(job)
         {
@@ -220,26 +396,74 @@ impl Drop for Journal {
     }
 }
 
-fn write_loop(mut file: File, jobs: mpsc::Receiver<Job>) {
-    let mut failed: Option<String> = None;
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        batch.extend(jobs.try_iter());
-        let outcome = match &failed {
-            Some(reason) => Err(format!("an earlier journal write failed: {reason}")),
-            None => {
-                let bytes: Vec<u8> = batch.iter().flat_map(|j| j.line.iter().copied()).collect();
-                let result = file.write_all(&bytes).and_then(|()| file.sync_data());
-                result.map_err(|e| {
-                    let reason = e.to_string();
-                    eprintln!("emulator: journal write failed, refusing further writes: {reason}");
-                    failed = Some(reason.clone());
-                    reason
-                })
+/// The writer thread's side of the journal.
+struct Writer {
+    file: File,
+    /// What the emulator serves: changed only here, after the fsync.
+    served: Arc<Mutex<Store>>,
+    failed: Arc<AtomicBool>,
+    /// Test knob: fail like a full disk once this many records are written.
+    fail_after: Option<usize>,
+    written: usize,
+}
+
+impl Writer {
+    fn run(mut self, jobs: mpsc::Receiver<Job>) {
+        while let Ok(first) = jobs.recv() {
+            let mut batch = vec![first];
+            batch.extend(jobs.try_iter());
+            let outcome = if self.failed.load(Ordering::SeqCst) {
+                Err("an earlier journal write failed; restart the emulator".to_owned())
+            } else {
+                self.write(&batch)
+            };
+            for job in batch {
+                let _ = job.done.send(outcome.clone());
             }
-        };
-        for job in batch {
-            let _ = job.done.send(outcome.clone());
         }
+    }
+
+    /// Writes and fsyncs the batch's lines (group commit), then serves their records.
+    fn write(&mut self, batch: &[Job]) -> Result<(), String> {
+        let changes: Vec<&(Vec<u8>, Record)> =
+            batch.iter().filter_map(|j| j.change.as_ref()).collect();
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let bytes: Vec<u8> = changes
+            .iter()
+            .flat_map(|(line, _)| line.iter().copied())
+            .collect();
+        let durable_len = self.file.metadata().map(|m| m.len()).ok();
+        let result = match self.fail_after {
+            Some(n) if self.written + changes.len() > n => Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "no space left on device (injected by the journal_fail_after test knob)",
+            )),
+            _ => self
+                .file
+                .write_all(&bytes)
+                .and_then(|()| self.file.sync_data()),
+        };
+        if let Err(e) = result {
+            // Best effort: cut a partial append, so a restart does not find it either.
+            if let Some(len) = durable_len {
+                let _ = self.file.set_len(len).and_then(|()| self.file.sync_data());
+            }
+            let reason = e.to_string();
+            eprintln!(
+                "emulator: journal write failed ({reason}); the change is not served, and every later write is refused until the emulator is restarted (reads are still served)"
+            );
+            self.failed.store(true, Ordering::SeqCst);
+            return Err(reason);
+        }
+        self.written += changes.len();
+        let mut served = super::lock(&self.served);
+        for (_, record) in changes {
+            served
+                .apply(record)
+                .expect("the served store follows the working store");
+        }
+        Ok(())
     }
 }

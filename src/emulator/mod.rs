@@ -50,6 +50,7 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -106,6 +107,12 @@ pub struct Config {
     pub admins: Vec<String>,
     /// The journal file; `None` keeps state in memory only.
     pub state: Option<PathBuf>,
+    /// How long to wait for another process to let go of the state file's lock before
+    /// refusing to start; zero refuses at once.
+    pub lock_wait: Duration,
+    /// Test knob: the journal fails like a full disk once this many records have been written
+    /// since start-up (seeded groups count). `None` in normal use.
+    pub journal_fail_after: Option<usize>,
     /// Groups to add at start-up (those not already in the state).
     pub seed: Option<PathBuf>,
     pub faults: Faults,
@@ -129,6 +136,8 @@ impl Config {
             secret_key: DEV_SECRET_KEY.to_owned(),
             admins: vec![DEV_ADMIN.to_owned()],
             state: None,
+            lock_wait: Duration::ZERO,
+            journal_fail_after: None,
             seed: None,
             faults: Faults::default(),
             rate_limit_scale: 1.0,
@@ -178,6 +187,8 @@ impl fmt::Debug for Config {
             .field("secret_key", &"<redacted>")
             .field("admins", &self.admins)
             .field("state", &self.state)
+            .field("lock_wait", &self.lock_wait)
+            .field("journal_fail_after", &self.journal_fail_after)
             .field("seed", &self.seed)
             .field("faults", &self.faults)
             .field("rate_limit_scale", &self.rate_limit_scale)
@@ -256,14 +267,20 @@ impl Emulator {
             }
             custom_keys.extend(file.custom_keys.iter().cloned());
         }
-        let (store, sink) = match config.state.clone() {
+        let (store, served, sink) = match config.state.clone() {
             Some(path) => {
-                let (store, journal) = tokio::task::spawn_blocking(move || journal::open(&path))
-                    .await
-                    .expect("the state loader does not panic")?;
-                (store, Sink::Journal(journal))
+                let (wait, fail_after) = (config.lock_wait, config.journal_fail_after);
+                let (store, served, journal) =
+                    tokio::task::spawn_blocking(move || journal::open(&path, wait, fail_after))
+                        .await
+                        .expect("the state loader does not panic")?;
+                (store, served, Sink::Journal(journal))
             }
-            None => (store::Store::default(), Sink::Memory),
+            None => (
+                store::Store::default(),
+                Arc::new(Mutex::new(store::Store::default())),
+                Sink::Memory,
+            ),
         };
         let groups_at_start = store.len();
         let shared = Arc::new(Shared {
@@ -276,6 +293,7 @@ impl Emulator {
                 auto_import_accounts: config.auto_import_accounts,
             },
             data: Mutex::new(Data { store, sink }),
+            served,
             limits: RateLimits::new(config.rate_limit_scale),
             faults: Mutex::new(FaultState::new(config.faults)),
             log: Mutex::new(RequestLog {
@@ -538,22 +556,23 @@ impl Emulator {
         data: &mut Data,
         record: store::Record,
     ) -> Result<Option<journal::Ticket>, EmulatorError> {
-        if matches!(data.sink, Sink::Closed) {
-            return Err(EmulatorError::ShutDown);
+        match data.refuses_writes() {
+            None => {}
+            Some(_) if matches!(data.sink, Sink::Closed) => return Err(EmulatorError::ShutDown),
+            Some(reason) => return Err(EmulatorError::Durability(reason.to_owned())),
         }
         data.store.apply(&record).expect("a put always applies");
-        Ok(data.persist(&record))
+        Ok(data.persist(&record, &self.shared.served))
     }
 
-    /// A snapshot of one group, members included.
+    /// A snapshot of one group, members included, as served (durable changes only).
     pub fn group(&self, id: &str) -> Option<SeedGroup> {
-        lock(&self.shared.data).store.get(id).map(SeedGroup::of)
+        lock(&self.shared.served).get(id).map(SeedGroup::of)
     }
 
-    /// Every group, in creation order.
+    /// Every group, in creation order, as served.
     pub fn groups(&self) -> Vec<SeedGroup> {
-        lock(&self.shared.data)
-            .store
+        lock(&self.shared.served)
             .iter()
             .map(SeedGroup::of)
             .collect()

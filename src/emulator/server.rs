@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -71,18 +71,58 @@ pub(crate) enum Sink {
 }
 
 pub(crate) struct Data {
+    /// The working store: commands that write validate and apply against it. With a journal it
+    /// runs ahead of [`Shared::served`] by the writes whose fsync is in flight.
     pub store: Store,
     pub sink: Sink,
 }
 
 impl Data {
-    /// Queues `record` for durability; call right after applying it, under the same lock.
-    pub fn persist(&self, record: &Record) -> Option<Ticket> {
+    /// Queues `record` for durability (and for the served store once durable); call right after
+    /// applying it to the working store, under the same lock.
+    pub fn persist(&self, record: &Record, served: &Mutex<Store>) -> Option<Ticket> {
         match &self.sink {
             Sink::Journal(journal) => Some(journal.submit(record)),
+            Sink::Memory => {
+                lock(served)
+                    .apply(record)
+                    .expect("the served store follows the working store");
+                None
+            }
+            Sink::Closed => None,
+        }
+    }
+
+    /// A ticket for an answer that changed nothing: it waits for the writes before it.
+    pub fn barrier(&self) -> Option<Ticket> {
+        match &self.sink {
+            Sink::Journal(journal) => Some(journal.barrier()),
             Sink::Memory | Sink::Closed => None,
         }
     }
+
+    /// Why a write is refused now, if it is.
+    pub fn refuses_writes(&self) -> Option<&'static str> {
+        match &self.sink {
+            Sink::Closed => Some("the emulator is shutting down"),
+            Sink::Journal(journal) if journal.failed() => Some(
+                "the emulator refuses writes since a journal write failed (a full disk?); restart it",
+            ),
+            Sink::Journal(_) | Sink::Memory => None,
+        }
+    }
+}
+
+/// Commands that never write: answered from the served store, which holds only what is on
+/// disk. Any other command (a new one too) runs against the working store.
+fn reads_only(command: Command) -> bool {
+    matches!(
+        command,
+        Command::GetGroupInfo
+            | Command::GetAppidGroupList
+            | Command::GetRoleInGroup
+            | Command::GetGroupMemberInfo
+    )
 }
 
 pub(crate) struct Shared {
@@ -92,6 +132,8 @@ pub(crate) struct Shared {
     /// The console configuration the commands check against.
     pub app: App,
     pub data: Mutex<Data>,
+    /// What reads see: only durable changes (see `journal`).
+    pub served: Arc<Mutex<Store>>,
     pub limits: RateLimits,
     pub faults: Mutex<FaultState>,
     pub log: Mutex<RequestLog>,
@@ -144,7 +186,7 @@ async fn handle(
     method: Method,
     Path((service, command)): Path<(String, String)>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-    bytes: Bytes,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
     let latency = lock(&shared.faults).faults.latency;
     if !latency.is_zero() {
@@ -159,7 +201,7 @@ async fn handle(
         body: Value::Null,
     };
     let outcome = shared
-        .process(&method, query, &service, &command, &bytes, &mut entry)
+        .process(&method, query, &service, &command, bytes, &mut entry)
         .await;
     let response = match outcome {
         Ok(Outcome::Reply(body)) => {
@@ -192,7 +234,7 @@ impl Shared {
         query: Result<Query<HashMap<String, String>>, QueryRejection>,
         service: &str,
         name: &str,
-        bytes: &[u8],
+        bytes: Result<Bytes, BytesRejection>,
         entry: &mut LoggedRequest,
     ) -> Result<Outcome, Reject> {
         if method != Method::POST {
@@ -201,6 +243,20 @@ impl Shared {
                 format!("method {method} is not allowed; the REST API takes POST only"),
             ));
         }
+        // A body over axum's limit (2 MiB) is refused like the gateway refuses an HTTP request
+        // it cannot take: 60002 ("HTTP parse error"), in the envelope, not a bare 413. Not
+        // 60003/10011: those say the JSON is bad, and the JSON was never read.
+        let bytes = bytes.map_err(|rejection| {
+            Reject::new(
+                codes::HTTP_PARSE,
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    "the request body is larger than the 2 MiB limit".to_owned()
+                } else {
+                    format!("the request body cannot be read: {rejection}")
+                },
+            )
+        })?;
+        let bytes = &bytes[..];
         let Query(query) = query.map_err(|_| {
             Reject::new(codes::HTTP_PARSE, "the URL's query string cannot be parsed")
         })?;
@@ -250,16 +306,20 @@ impl Shared {
             now: usersig::unix_now(),
             app: &self.app,
         };
-        let (done, ticket) = {
+        let (done, ticket) = if reads_only(command) {
+            let done = commands::run(command, &body, &mut lock(&self.served), &ctx)?;
+            debug_assert!(done.record.is_none(), "{name} is a read");
+            (done, None)
+        } else {
             let mut data = lock(&self.data);
-            if matches!(data.sink, Sink::Closed) {
-                return Err(Reject::new(
-                    codes::INTERNAL,
-                    "the emulator is shutting down",
-                ));
+            if let Some(reason) = data.refuses_writes() {
+                return Err(Reject::new(codes::INTERNAL, reason));
             }
             let done = commands::run(command, &body, &mut data.store, &ctx)?;
-            let ticket = done.record.as_ref().and_then(|r| data.persist(r));
+            let ticket = match &done.record {
+                Some(record) => data.persist(record, &self.served),
+                None => data.barrier(),
+            };
             (done, ticket)
         };
         entry.applied = done.record.is_some();

@@ -118,7 +118,7 @@ impl Entry {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Store {
     groups: HashMap<String, Entry>,
     by_list_seq: BTreeMap<u64, String>,

@@ -61,10 +61,10 @@ pub(crate) fn closest<'a>(
     if let Some(same) = allowed.iter().find(|a| normalize(a) == norm) {
         return Some(same);
     }
-    if let Some((_, target)) = aliases.iter().find(|(alias, _)| *alias == norm) {
-        if let Some(found) = allowed.iter().find(|a| *a == target) {
-            return Some(found);
-        }
+    if let Some((_, target)) = aliases.iter().find(|(alias, _)| *alias == norm)
+        && let Some(found) = allowed.iter().find(|a| *a == target)
+    {
+        return Some(found);
     }
     allowed
         .iter()

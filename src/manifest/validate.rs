@@ -151,18 +151,18 @@ pub(crate) fn merged(
                 ),
             ));
         }
-        if let (Some(m), Some(cap)) = (&fields.max_members, kind.member_cap()) {
-            if m.value > cap {
-                problems.push(ctx.problem(
-                    line(m.line, m.from_defaults),
-                    Some("max_members"),
-                    format!(
-                        "{}, at most {cap} for a {kind} group{}",
-                        m.value,
-                        note(&[("type", t.from_defaults), ("max_members", m.from_defaults)])
-                    ),
-                ));
-            }
+        if let (Some(m), Some(cap)) = (&fields.max_members, kind.member_cap())
+            && m.value > cap
+        {
+            problems.push(ctx.problem(
+                line(m.line, m.from_defaults),
+                Some("max_members"),
+                format!(
+                    "{}, at most {cap} for a {kind} group{}",
+                    m.value,
+                    note(&[("type", t.from_defaults), ("max_members", m.from_defaults)])
+                ),
+            ));
         }
         if let (GroupType::AVChatRoom, Some(m)) = (kind, &fields.max_members) {
             problems.push(ctx.problem(

@@ -26,7 +26,7 @@ fn id(i: usize) -> String {
 
 /// Every 5th group is muted: an import and then a modify.
 fn muted(i: usize) -> bool {
-    i % 5 == 0
+    i.is_multiple_of(5)
 }
 
 /// A child process killed when the test ends, however it ends.

@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod client;
 mod commands;
+mod connections;
 mod faults;
 mod limits;
 mod members;

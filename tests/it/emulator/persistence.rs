@@ -2,6 +2,7 @@
 //! a corrupt or foreign file stops start-up and is left untouched.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use timctl::emulator::{Config, Emulator, EmulatorError, JournalError};
@@ -179,4 +180,160 @@ async fn the_seed_file_does_not_undo_changes_kept_in_the_state() {
 
     let tim = Tim::with(seeded).await;
     assert_eq!(tim.info("eng").await["Name"], "Changed");
+}
+
+#[tokio::test]
+async fn a_second_emulator_on_one_state_file_is_refused_naming_the_file() {
+    let (_dir, path) = state_file();
+    let tim = Tim::with(with_state(&path)).await;
+    tim.import("a").await;
+
+    let err = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .err()
+        .expect("a second writer refuses to start");
+    assert!(
+        matches!(&err, EmulatorError::State(JournalError::Locked { .. })),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("emulator.json"), "{err}");
+    // Waiting is bounded, and said.
+    let waiting = Config {
+        lock_wait: Duration::from_millis(300),
+        ..with_state(&path)
+    };
+    let started = Instant::now();
+    let err = Emulator::start(waiting.clone(), "127.0.0.1:0")
+        .await
+        .err()
+        .expect("still locked");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(err.to_string().contains("waited"), "{err}");
+    // The first one is untouched by the attempts and lets go at shutdown.
+    tim.import("b").await;
+    tim.emu.shutdown().await.unwrap();
+    let emu = Emulator::start(waiting, "127.0.0.1:0").await.unwrap();
+    assert_eq!(emu.groups().len(), 2);
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_complete_last_record_without_its_newline_is_kept() {
+    let (_dir, path) = state_file();
+    let tim = Tim::with(with_state(&path)).await;
+    write_everything(&tim).await;
+    tim.emu.shutdown().await.unwrap();
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(br#"{"op":"delete","id":"a"}"#);
+    std::fs::write(&path, &bytes).unwrap();
+
+    let emu = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .unwrap();
+    assert!(
+        emu.group("a").is_none(),
+        "the whole last record was dropped"
+    );
+    assert!(emu.group("@TGS#_c").is_some());
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn compaction_keeps_the_journal_it_replaces_as_bak() {
+    let (dir, path) = state_file();
+    let tim = Tim::with(with_state(&path)).await;
+    write_everything(&tim).await;
+    tim.emu.shutdown().await.unwrap();
+    let journal = std::fs::read(&path).unwrap();
+
+    let emu = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let bak = dir.path().join("emulator.json.bak");
+    assert_eq!(std::fs::read(&bak).unwrap(), journal);
+    assert!(!dir.path().join("emulator.json.tmp").exists());
+    emu.shutdown().await.unwrap();
+    // The .bak is itself a state file that starts.
+    let emu = Emulator::start(with_state(&bak), "127.0.0.1:0")
+        .await
+        .unwrap();
+    assert_eq!(emu.groups().len(), 2);
+    emu.shutdown().await.unwrap();
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_read_only_state_file_or_directory_is_refused_and_left_alone() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let set_mode = |p: &Path, mode| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let (dir, path) = state_file();
+    let tim = Tim::with(with_state(&path)).await;
+    tim.import("a").await;
+    tim.emu.shutdown().await.unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let inode = std::fs::metadata(&path).unwrap().ino();
+
+    set_mode(&path, 0o444);
+    let err = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .err()
+        .expect("a read-only state file is refused");
+    assert!(
+        matches!(&err, EmulatorError::State(JournalError::ReadOnly { .. })),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("emulator.json"), "{err}");
+    assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode, "replaced");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    set_mode(&path, 0o644);
+
+    set_mode(dir.path(), 0o555);
+    let err = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .err();
+    set_mode(dir.path(), 0o755);
+    let err = err.expect("a read-only directory is refused");
+    assert!(err.to_string().contains("read-only"), "{err}");
+    assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode, "replaced");
+}
+
+#[tokio::test]
+async fn a_write_that_does_not_reach_the_disk_is_refused_and_never_served() {
+    let (_dir, path) = state_file();
+    let full_disk = Config {
+        // One write for the accounts Tim imports, one for "a".
+        journal_fail_after: Some(2),
+        ..with_state(&path)
+    };
+    let tim = Tim::with(full_disk).await;
+    tim.import("a").await;
+    let body = json!({"GroupId": "b", "Type": "Public", "Name": "b", "Owner_Account": "alice"});
+    tim.fails("import_group", body.clone(), 10002).await;
+    assert_eq!(
+        tim.info("b").await["ErrorCode"],
+        10010,
+        "served a lost write"
+    );
+    assert!(tim.emu.group("b").is_none());
+    // Every later write is refused, also one that would change nothing; reads go on.
+    let info = tim.fails("import_group", body, 10002).await;
+    assert!(info.contains("restart"), "{info}");
+    tim.fails(
+        "modify_group_base_info",
+        json!({"GroupId": "a", "Name": "a"}),
+        10002,
+    )
+    .await;
+    assert_eq!(tim.info("a").await["ErrorCode"], 0);
+    tim.emu.shutdown().await.unwrap();
+
+    let emu = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let ids: Vec<String> = emu.groups().into_iter().map(|g| g.id).collect();
+    assert_eq!(ids, ["a"]);
+    emu.shutdown().await.unwrap();
 }

@@ -270,3 +270,108 @@ fn usersig_signs_from_the_environment_and_never_prints_the_key() {
         "{stderr}"
     );
 }
+
+/// Waits at most `bound` for `child` to exit; kills it and returns `None` when it does not.
+fn exit_within(child: &mut Child, bound: std::time::Duration) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + bound;
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn a_second_emulator_process_on_one_state_file_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let (mut first, _) = spawn_emulator(&state);
+    let mut second = Command::new(BIN)
+        .args(["emulator", "--listen", "127.0.0.1:0", "--state"])
+        .arg(&state)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = exit_within(&mut second, std::time::Duration::from_secs(10));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().unwrap(), &mut stderr).unwrap();
+    let status = status.expect("the second emulator exits instead of sharing the file");
+    assert!(!status.success());
+    assert!(
+        stderr.contains("state.json") && stderr.contains("in use"),
+        "{stderr}"
+    );
+}
+
+/// `groups` groups named `prefix-NNN`, as a manifest.
+fn many_groups(prefix: &str, groups: usize) -> String {
+    let mut yaml = "defaults:\n  type: Public\n  owner: ops_bot\ngroups:\n".to_owned();
+    for i in 0..groups {
+        yaml.push_str(&format!(
+            "  - id: {prefix}-{i:03}\n    name: {prefix} {i}\n"
+        ));
+    }
+    yaml
+}
+
+/// Two `timctl apply` at once in one directory, both on the built-in emulator: the second
+/// waits for the first's lock on `.timctl/emulator.json`, then applies; nothing either
+/// acknowledged is lost.
+#[test]
+fn two_applies_on_the_built_in_emulator_take_turns_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for prefix in ["a", "b"] {
+        std::fs::create_dir(dir.path().join(prefix)).unwrap();
+        std::fs::write(
+            dir.path().join(prefix).join("groups.yaml"),
+            many_groups(prefix, 200),
+        )
+        .unwrap();
+    }
+    let timctl = |args: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .current_dir(dir.path())
+            .env_clear()
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    // 200 creates at 100 calls/s: the first apply runs for about two seconds.
+    let mut first = timctl(&["apply", "a", "--auto-approve", "--rate", "100"])
+        .spawn()
+        .unwrap();
+    let mut first_err = BufReader::new(first.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("using the built-in emulator") {
+        line.clear();
+        assert!(first_err.read_line(&mut line).unwrap() > 0, "no start line");
+    }
+    let second = timctl(&["apply", "b", "--auto-approve", "--rate", "100"])
+        .output()
+        .unwrap();
+    let first = first.wait_with_output().unwrap();
+    let second_err = String::from_utf8_lossy(&second.stderr);
+    assert!(first.status.success(), "{:?}", first);
+    assert!(second.status.success(), "{second_err}");
+    assert!(
+        second_err.contains("waiting for the lock on .timctl/emulator.json"),
+        "{second_err}"
+    );
+    for prefix in ["a", "b"] {
+        let plan = timctl(&["plan", prefix]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&plan.stdout);
+        assert!(plan.status.success(), "{plan:?}");
+        assert!(stdout.contains("No changes"), "plan {prefix}: {stdout}");
+    }
+}
