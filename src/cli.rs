@@ -259,9 +259,15 @@ pub struct EmulatorArgs {
     /// The SDKAppID the emulator answers to.
     #[arg(long, default_value_t = emulator::DEV_SDKAPPID)]
     pub sdkappid: u64,
-    /// The app's secret key, to verify UserSigs (default: the public development key).
-    #[arg(long, default_value = emulator::DEV_SECRET_KEY, hide_default_value = true)]
-    pub secret_key: String,
+    /// The app's secret key, to verify UserSigs. Visible to every user of the machine (`ps`):
+    /// prefer --secret-key-file or TIM_SECRET_KEY. Without any of the three: the public
+    /// development key.
+    #[arg(long, conflicts_with = "secret_key_file")]
+    pub secret_key: Option<String>,
+    /// A file holding the app's secret key (surrounding whitespace ignored); else
+    /// TIM_SECRET_KEY.
+    #[arg(long, value_name = "FILE")]
+    pub secret_key_file: Option<PathBuf>,
     /// An app admin allowed to call (repeatable).
     #[arg(long = "admin", default_value = emulator::DEV_ADMIN)]
     pub admins: Vec<String>,
@@ -304,10 +310,31 @@ impl std::fmt::Debug for EmulatorArgs {
 }
 
 impl EmulatorArgs {
-    pub fn config(&self) -> emulator::Config {
-        emulator::Config {
+    /// The key: --secret-key, else --secret-key-file, else TIM_SECRET_KEY, else the
+    /// development key.
+    fn secret_key(&self) -> anyhow::Result<String> {
+        if let Some(key) = &self.secret_key {
+            return Ok(key.clone());
+        }
+        if let Some(path) = &self.secret_key_file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!(e).context(format!(
+                    "cannot read the secret key file {}",
+                    path.display()
+                ))
+            })?;
+            return Ok(text.trim().to_owned());
+        }
+        match std::env::var("TIM_SECRET_KEY") {
+            Ok(key) if !key.is_empty() => Ok(key),
+            _ => Ok(emulator::DEV_SECRET_KEY.to_owned()),
+        }
+    }
+
+    pub fn config(&self) -> anyhow::Result<emulator::Config> {
+        Ok(emulator::Config {
             sdkappid: self.sdkappid,
-            secret_key: self.secret_key.clone(),
+            secret_key: self.secret_key()?,
             admins: self.admins.clone(),
             state: self.state.clone(),
             // A second `timctl emulator` on one file is a mistake: say so at once.
@@ -325,7 +352,7 @@ impl EmulatorArgs {
             request_log_capacity: 0,
             custom_keys: emulator::CustomKeys::only(self.custom_keys.iter().cloned()),
             auto_import_accounts: false,
-        }
+        })
     }
 }
 

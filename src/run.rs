@@ -93,7 +93,7 @@ async fn dispatch(command: Command, verbose: u8) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export_command(args).await,
         Command::Reconcile(args) => crate::reconcile::run(args).await,
         Command::Emulator(args) => {
-            crate::emulator::run(args.config(), &args.listen).await?;
+            crate::emulator::run(args.config()?, &args.listen).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Usersig(args) => {

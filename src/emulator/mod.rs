@@ -630,6 +630,13 @@ pub async fn run(config: Config, listen: &str) -> Result<(), EmulatorError> {
     let dev_key = config.secret_key == DEV_SECRET_KEY;
     let state = config.state.clone();
     let emulator = Emulator::start(config.clone(), listen).await?;
+    if dev_key && !emulator.addr().ip().is_loopback() {
+        // A warning, not a refusal: containers in CI commonly listen on 0.0.0.0 on purpose.
+        eprintln!(
+            "emulator: warning: listening on {} beyond loopback with the public development key: anyone who can reach it can sign calls; pass --secret-key-file or TIM_SECRET_KEY",
+            emulator.addr()
+        );
+    }
     let mut out = io::stdout().lock();
     let _ = writeln!(out, "listening on {}", emulator.base_url());
     let _ = writeln!(out, "sdkappid: {}", config.sdkappid);

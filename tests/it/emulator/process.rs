@@ -375,3 +375,96 @@ fn two_applies_on_the_built_in_emulator_take_turns_and_lose_nothing() {
         assert!(stdout.contains("No changes"), "plan {prefix}: {stdout}");
     }
 }
+
+/// Starts `timctl emulator` with these extra arguments and environment; returns the child,
+/// its URL and its stderr.
+fn spawn_with(args: &[&str], env: &[(&str, &str)]) -> (Child, String, std::process::ChildStderr) {
+    let mut command = Command::new(BIN);
+    command
+        .args(["emulator", "--rate-limit-scale", "0"])
+        .args(args)
+        .env_remove("TIM_SECRET_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let stderr = child.stderr.take().unwrap();
+    (child, url, stderr)
+}
+
+async fn code_with_key(url: &str, key: &str) -> serde_json::Value {
+    let sig = usersig::sign(
+        key,
+        DEV_SDKAPPID,
+        "administrator",
+        usersig::unix_now(),
+        3600,
+    );
+    let endpoint = format!(
+        "{url}/v4/group_open_http_svc/get_appid_group_list?sdkappid={DEV_SDKAPPID}&identifier=administrator&usersig={sig}&random=1&contenttype=json"
+    );
+    let reply: serde_json::Value = http()
+        .post(endpoint)
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    reply["ErrorCode"].clone()
+}
+
+#[tokio::test]
+async fn the_secret_key_comes_from_a_file_or_the_environment_not_only_argv() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("key");
+    std::fs::write(&file, "key-from-a-file\n").unwrap();
+    let (mut child, url, _) = spawn_with(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--secret-key-file",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code_with_key(&url, "key-from-a-file").await, 0);
+    assert_eq!(code_with_key(&url, DEV_SECRET_KEY).await, 70009);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (mut child, url, _) = spawn_with(
+        &["--listen", "127.0.0.1:0"],
+        &[("TIM_SECRET_KEY", "key-from-the-environment")],
+    );
+    assert_eq!(code_with_key(&url, "key-from-the-environment").await, 0);
+    assert_eq!(code_with_key(&url, DEV_SECRET_KEY).await, 70009);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn the_development_key_beyond_loopback_is_warned_about() {
+    let (mut child, _, mut stderr) = spawn_with(&["--listen", "0.0.0.0:0"], &[]);
+    // The warning comes before the first stdout line; killing first bounds the read.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut line = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut line).unwrap();
+    assert!(
+        line.contains("warning") && line.contains("development key"),
+        "{line}"
+    );
+}
