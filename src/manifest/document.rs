@@ -5,6 +5,8 @@
 //! and reading goes on; a group comes out only when its id is usable, and the caller returns no
 //! groups at all if any problem was found.
 //!
+//! Before the parser, [`scan`] refuses nesting deep enough to make parsing slow.
+//!
 //! Lines come from the parser for syntax errors and from [`locate`] for everything else; when
 //! the two disagree on the number of documents, the file's problems carry no line rather than
 //! a wrong one.
@@ -20,6 +22,7 @@ use super::Limits;
 use super::fields::{self, Block, Ctx, Fields, describe, expected};
 use super::locate::{self, Node};
 use super::problem::Problem;
+use super::scan::{self, MAX_NESTING};
 use super::suggest::unknown_key;
 use super::validate;
 use crate::model::{DesiredGroup, Ensure, Group, GroupId, Source};
@@ -62,6 +65,14 @@ pub(crate) fn read_file(
             return;
         }
     };
+    if let Err(deep) = scan::scan(text) {
+        let message = format!(
+            "lists and mappings nested more than {MAX_NESTING} levels deep (a manifest needs \
+             about 5); the file is not read further"
+        );
+        problems.push(problem(Some(deep.line), message));
+        return;
+    }
     let mut values = Vec::new();
     let mut complete = true;
     for document in serde_yaml::Deserializer::from_str(text) {

@@ -25,6 +25,7 @@ mod fields;
 mod files;
 mod locate;
 mod problem;
+mod scan;
 mod schema;
 mod suggest;
 pub mod validate;

@@ -377,3 +377,17 @@ fn non_utf8_files_name_the_line() {
     let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
     assert_eq!(shown, ["g.yaml:2: not valid UTF-8 (byte 16)"]);
 }
+
+#[test]
+fn nesting_deeper_than_any_manifest_is_refused_with_its_line_before_parsing() {
+    let deep = "lists and mappings nested more than 64 levels deep (a manifest needs about 5); \
+                the file is not read further";
+    let mappings: String = (0..65)
+        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+        .collect();
+    let sequences = format!("groups:\n  - id: a\n    custom: {}\n", "- ".repeat(64));
+    let flow = format!("groups: [{{id: a, name: [{}]}}]\n", "{a: ".repeat(62));
+    for (text, line) in [(mappings, 65), (sequences, 3), (flow, 1)] {
+        assert_eq!(problems(&text), [format!("g.yaml:{line}: {deep}")]);
+    }
+}
