@@ -15,12 +15,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
 
 use super::Limits;
 use super::fields::{self, Block, Ctx, Fields, describe, expected};
 use super::locate::{self, Node};
+use super::nodes;
 use super::problem::Problem;
 use super::scan::{self, MAX_NESTING};
 use super::suggest::unknown_key;
@@ -45,6 +45,18 @@ pub(crate) fn read_file(
     file: &Path,
     bytes: &[u8],
     limits: &Limits,
+    out: &mut Declared,
+    problems: &mut Vec<Problem>,
+) {
+    read_file_within(file, bytes, limits, nodes::MAX_NODES, out, problems);
+}
+
+/// [`read_file`], building at most `max_nodes` YAML values (aliases' copies included).
+pub(crate) fn read_file_within(
+    file: &Path,
+    bytes: &[u8],
+    limits: &Limits,
+    max_nodes: usize,
     out: &mut Declared,
     problems: &mut Vec<Problem>,
 ) {
@@ -75,8 +87,9 @@ pub(crate) fn read_file(
     }
     let mut values = Vec::new();
     let mut complete = true;
+    let budget = nodes::Budget::new(max_nodes);
     for document in serde_yaml::Deserializer::from_str(text) {
-        match Value::deserialize(document) {
+        match nodes::read(document, &budget) {
             Ok(mut value) => match value.apply_merge() {
                 Ok(()) => values.push(Some(value)),
                 Err(e) => {
@@ -87,7 +100,19 @@ pub(crate) fn read_file(
             Err(e) => {
                 // The parser cannot resume after an error: the rest of the file is unread.
                 let line = e.location().map(|l| l.line());
-                problems.push(problem(line, format!("invalid YAML: {e}")));
+                let message = if budget.spent_out() {
+                    format!(
+                        "more than {max_nodes} YAML values, counting the copies that aliases \
+                         (*name) make; the file is not read further"
+                    )
+                } else if e.to_string() == "repetition limit exceeded" {
+                    "invalid YAML: aliases (*name) are used too many times (repetition limit \
+                     exceeded)"
+                        .to_owned()
+                } else {
+                    format!("invalid YAML: {e}")
+                };
+                problems.push(problem(line, message));
                 complete = false;
                 break;
             }

@@ -48,13 +48,25 @@ pub fn group_id(id: &str) -> Vec<String> {
     problems
 }
 
+/// What `max_members` may be, for messages: the largest per-type cap is Community's.
+pub(crate) const MAX_MEMBERS_RANGE: &str =
+    "max_members is a whole number from 1 to 100000 (the most any group type allows)";
+
+/// What `create_time` may be, for messages.
+pub(crate) const CREATE_TIME_RANGE: &str =
+    "create_time is a whole number of Unix seconds from 0 to 9999999999";
+
+/// "N is out of range: RANGE".
+pub(crate) fn out_of_range(written: &dyn std::fmt::Display, range: &str) -> String {
+    format!("{written} is out of range: {range}")
+}
+
 /// `max_members` as written: at least 1 and fits the wire's integer. The per-type cap is in
 /// [`merged`].
 pub(crate) fn max_members(n: u64) -> Result<u32, String> {
     match u32::try_from(n) {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("{n} is more than any group allows")),
+        Ok(n @ 1..) => Ok(n),
+        _ => Err(out_of_range(&n, MAX_MEMBERS_RANGE)),
     }
 }
 
@@ -273,11 +285,13 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert_eq!(max_members(0), Err("must be at least 1".into()));
+        let range = "max_members is a whole number from 1 to 100000 (the most any group type \
+                     allows)";
+        assert_eq!(max_members(0), Err(format!("0 is out of range: {range}")));
         assert_eq!(max_members(6000), Ok(6000));
         assert_eq!(
             max_members(1 << 40),
-            Err("1099511627776 is more than any group allows".into())
+            Err(format!("1099511627776 is out of range: {range}"))
         );
         assert_eq!(create_time(1448357837), Ok(1448357837));
         assert_eq!(

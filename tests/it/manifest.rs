@@ -299,3 +299,30 @@ fn validate_refuses_deep_nesting_before_parsing_it() {
         )
     );
 }
+
+#[test]
+fn validate_reports_numbers_out_of_range_as_field_problems_and_checks_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "g.yaml",
+        "groups:\n  - id: a\n    max_members: 99999999999999999999\n  - id: b\n    \
+         create_time: -1\n  - id: c\n    create_time: 1e400\n  - id: d\n    type: public\n",
+    );
+    let run = validate_in(root, &["g.yaml"]);
+    assert_eq!(run.code, Some(1));
+    let time = "create_time is a whole number of Unix seconds from 0 to 9999999999";
+    assert_eq!(
+        run.stderr,
+        format!(
+            "g.yaml:3: group \"a\": field max_members: 99999999999999999999 is out of range: \
+             max_members is a whole number from 1 to 100000 (the most any group type allows)\n\
+             g.yaml:5: group \"b\": field create_time: -1 is out of range: {time}\n\
+             g.yaml:7: group \"c\": field create_time: 1e400 is out of range: {time}\n\
+             g.yaml:9: group \"d\": field type: \"public\" is not one of Private, Public, \
+             ChatRoom, AVChatRoom, Community; did you mean \"Public\"?\n\
+             error: 4 problems in the manifests\n"
+        )
+    );
+}
