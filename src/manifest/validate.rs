@@ -31,15 +31,20 @@ pub fn byte_len(s: &str, max: usize) -> Result<(), String> {
     }
 }
 
-/// The shape rules of a GroupId that hold for every type: not empty, printable ASCII
-/// (0x20–0x7E), at most [`GROUP_ID_MAX`] bytes. The `@TGS#_` rules depend on the type and are in
-/// `merged`. Other `@TGS#` ids are allowed: they adopt a group the service created.
+/// The shape rules of a GroupId that hold for every type: not empty, no whitespace at either
+/// end (ids are taken as written, so `" eng"` is not `eng`), printable ASCII (0x20–0x7E), at
+/// most [`GROUP_ID_MAX`] bytes. The `@TGS#_` rules depend on the type and are in `merged`.
+/// Other `@TGS#` ids are allowed: they adopt a group the service created.
 pub fn group_id(id: &str) -> Vec<String> {
     let mut problems = Vec::new();
     if id.is_empty() {
         problems.push("must not be empty".to_owned());
     }
-    if let Some(c) = id.chars().find(|c| !(' '..='~').contains(c)) {
+    let inner = id.trim();
+    if inner != id {
+        problems.push("must not start or end with whitespace (ids are taken as written)".into());
+    }
+    if let Some(c) = inner.chars().find(|c| !(' '..='~').contains(c)) {
         problems.push(format!("must be printable ASCII (0x20-0x7E), not {c:?}"));
     }
     if let Err(message) = byte_len(id, GROUP_ID_MAX) {
@@ -246,6 +251,10 @@ mod tests {
             group_id("tab\there"),
             ["must be printable ASCII (0x20-0x7E), not '\\t'"]
         );
+        let ends = "must not start or end with whitespace (ids are taken as written)";
+        for id in [" eng", "eng\t", "eng ", "\u{3000}eng", " "] {
+            assert_eq!(group_id(id), [ends], "{id:?}");
+        }
         assert_eq!(group_id(&"x".repeat(48)), Vec::<String>::new());
         assert_eq!(
             group_id(&"x".repeat(49)),

@@ -326,3 +326,24 @@ fn validate_reports_numbers_out_of_range_as_field_problems_and_checks_the_rest()
         )
     );
 }
+
+#[test]
+fn validate_refuses_ids_with_whitespace_at_either_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "g.yaml",
+        "groups:\n  - id: \" eng\"\n  - id: \"eng\\t\"\n  - id: eng\n",
+    );
+    let run = validate_in(root, &["g.yaml"]);
+    assert_eq!(run.code, Some(1));
+    let ends = "field id: must not start or end with whitespace (ids are taken as written)";
+    assert_eq!(
+        run.stderr,
+        format!(
+            "g.yaml:2: group \" eng\": {ends}\ng.yaml:3: group \"eng\\t\": {ends}\n\
+             error: 2 problems in the manifests\n"
+        )
+    );
+}

@@ -136,6 +136,8 @@ groups:
   - id: a-very-long-group-id-that-is-more-than-48-bytes-long
   - id: ''
   - id: \"@TGS#2C5SZEAEF\"
+  - id: \" eng\"
+  - id: \"eng\\t\"
 ";
     assert_eq!(
         problems(text),
@@ -145,6 +147,8 @@ groups:
             r#"g.yaml:4: group "café": field id: must be printable ASCII (0x20-0x7E), not 'é'"#,
             r#"g.yaml:5: group "a-very-long-group-id-that-is-more-than-48-bytes-long": field id: 52 bytes, at most 48 (UTF-8 bytes)"#,
             r#"g.yaml:6: group "": field id: must not be empty"#,
+            r#"g.yaml:8: group " eng": field id: must not start or end with whitespace (ids are taken as written)"#,
+            r#"g.yaml:9: group "eng\t": field id: must not start or end with whitespace (ids are taken as written)"#,
         ]
     );
 }
