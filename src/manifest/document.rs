@@ -5,6 +5,8 @@
 //! and reading goes on; a group comes out only when its id is usable, and the caller returns no
 //! groups at all if any problem was found.
 //!
+//! Before the parser, [`scan`] refuses nesting deep enough to make parsing slow.
+//!
 //! Lines come from the parser for syntax errors and from [`locate`] for everything else; when
 //! the two disagree on the number of documents, the file's problems carry no line rather than
 //! a wrong one.
@@ -13,13 +15,14 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
 
 use super::Limits;
 use super::fields::{self, Block, Ctx, Fields, describe, expected};
 use super::locate::{self, Node};
+use super::nodes;
 use super::problem::Problem;
+use super::scan::{self, MAX_NESTING};
 use super::suggest::unknown_key;
 use super::validate;
 use crate::model::{DesiredGroup, Ensure, Group, GroupId, Source};
@@ -47,6 +50,18 @@ pub(crate) fn read_file(
     out: &mut Declared,
     problems: &mut Vec<Problem>,
 ) {
+    read_file_within(file, bytes, limits, nodes::MAX_NODES, out, problems);
+}
+
+/// [`read_file`], building at most `max_nodes` YAML values (aliases' copies included).
+pub(crate) fn read_file_within(
+    file: &Path,
+    bytes: &[u8],
+    limits: &Limits,
+    max_nodes: usize,
+    out: &mut Declared,
+    problems: &mut Vec<Problem>,
+) {
     let problem = |line, message: String| Problem {
         file: file.to_owned(),
         line,
@@ -64,10 +79,19 @@ pub(crate) fn read_file(
             return;
         }
     };
+    if let Err(deep) = scan::scan(text) {
+        let message = format!(
+            "lists and mappings nested more than {MAX_NESTING} levels deep (a manifest needs \
+             about 5); the file is not read further"
+        );
+        problems.push(problem(Some(deep.line), message));
+        return;
+    }
     let mut values = Vec::new();
     let mut complete = true;
+    let budget = nodes::Budget::new(max_nodes);
     for document in serde_yaml::Deserializer::from_str(text) {
-        match Value::deserialize(document) {
+        match nodes::read(document, &budget) {
             Ok(mut value) => match value.apply_merge() {
                 Ok(()) => values.push(Some(value)),
                 Err(e) => {
@@ -78,7 +102,19 @@ pub(crate) fn read_file(
             Err(e) => {
                 // The parser cannot resume after an error: the rest of the file is unread.
                 let line = e.location().map(|l| l.line());
-                problems.push(problem(line, format!("invalid YAML: {e}")));
+                let message = if budget.spent_out() {
+                    format!(
+                        "more than {max_nodes} YAML values, counting the copies that aliases \
+                         (*name) make; the file is not read further"
+                    )
+                } else if e.to_string() == "repetition limit exceeded" {
+                    "invalid YAML: aliases (*name) are used too many times (repetition limit \
+                     exceeded)"
+                        .to_owned()
+                } else {
+                    format!("invalid YAML: {e}")
+                };
+                problems.push(problem(line, message));
                 complete = false;
                 break;
             }

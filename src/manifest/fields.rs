@@ -15,6 +15,7 @@ use serde_yaml::{Mapping, Value};
 
 use super::Limits;
 use super::locate::Node;
+use super::nodes::big_integer;
 use super::problem::Problem;
 use super::suggest::{TYPE_ALIASES, unknown_key, unknown_value};
 use super::validate;
@@ -190,7 +191,8 @@ pub(crate) fn read_fields(
                 fields.face_url = keep(parsed, line, &mut report);
             }
             "max_members" => {
-                let parsed = whole(value).and_then(validate::max_members);
+                let parsed =
+                    whole(value, validate::MAX_MEMBERS_RANGE).and_then(validate::max_members);
                 fields.max_members = keep(parsed, line, &mut report);
             }
             "apply_join" => {
@@ -201,7 +203,8 @@ pub(crate) fn read_fields(
             "mute_all" => fields.mute_all = keep(boolean(value), line, &mut report),
             "protect" => fields.protect = keep(boolean(value), line, &mut report),
             "create_time" => {
-                let parsed = whole(value).and_then(validate::create_time);
+                let parsed =
+                    whole(value, validate::CREATE_TIME_RANGE).and_then(validate::create_time);
                 fields.create_time = keep(parsed, line, &mut report);
             }
             "ensure" => {
@@ -320,17 +323,39 @@ fn boolean(value: &Value) -> Result<bool, String> {
         .ok_or_else(|| expected("true or false", value))
 }
 
-/// A non-negative whole number.
-fn whole(value: &Value) -> Result<u64, String> {
-    if let Value::Number(n) = value {
-        if let Some(u) = n.as_u64() {
-            return Ok(u);
+/// A non-negative whole number that fits 64 bits. A whole number outside (negative, too
+/// large for 64 bits or even for a float: `1e400`) is out of `range`, which says what is
+/// allowed; anything else is the wrong type.
+fn whole(value: &Value, range: &str) -> Result<u64, String> {
+    let out_of_range = |written: &dyn std::fmt::Display| validate::out_of_range(written, range);
+    match value {
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                return Ok(u);
+            }
+            let whole_float = n
+                .as_f64()
+                .is_some_and(|f| f.is_infinite() || f.fract() == 0.0);
+            if n.as_i64().is_some() || whole_float {
+                return Err(out_of_range(n));
+            }
         }
-        if n.as_i64().is_some() {
-            return Err(format!("expected a whole number, found {n} (negative)"));
-        }
+        Value::String(s) if overflows_a_float(s) => return Err(out_of_range(s)),
+        _ => {}
     }
-    Err(expected("a whole number", value))
+    match big_integer(value) {
+        Some(digits) => Err(out_of_range(&digits)),
+        None => Err(expected("a whole number", value)),
+    }
+}
+
+/// A number in YAML's float syntax too large for a float (`1e400`), which the parser leaves
+/// as text.
+fn overflows_a_float(s: &str) -> bool {
+    s.bytes().any(|b| b.is_ascii_digit())
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+        && s.parse::<f64>().is_ok_and(f64::is_infinite)
 }
 
 /// A string that must be one of `allowed`.
@@ -360,7 +385,11 @@ pub(crate) fn expected(what: &str, found: &Value) -> String {
         match found {
             Value::Number(n) => message.push_str(&format!(" (quote it: \"{n}\")")),
             Value::Bool(b) => message.push_str(&format!(" (quote it: \"{b}\")")),
-            _ => {}
+            _ => {
+                if let Some(digits) = big_integer(found) {
+                    message.push_str(&format!(" (quote it: \"{digits}\")"));
+                }
+            }
         }
     }
     message
@@ -368,6 +397,9 @@ pub(crate) fn expected(what: &str, found: &Value) -> String {
 
 /// How a value is named in messages.
 pub(crate) fn describe(value: &Value) -> String {
+    if let Some(digits) = big_integer(value) {
+        return format!("integer {digits}");
+    }
     match value {
         Value::Null => "null (an empty value)".into(),
         Value::Bool(b) => format!("boolean {b}"),

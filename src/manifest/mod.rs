@@ -14,6 +14,8 @@
 //!
 //! - `files.rs`: which files are manifests;
 //! - `document.rs`: one file → groups and prune prefixes;
+//! - `scan.rs`: nesting too deep to parse, refused before the parser sees it;
+//! - `nodes.rs`: YAML values from the parser, on a budget that aliases cannot multiply;
 //! - `fields.rs`: one group's (or `defaults`') fields, read one by one from YAML values;
 //! - `validate.rs`: the service's rules;
 //! - `locate.rs`: line numbers, since the YAML parser gives them only with its errors;
@@ -24,8 +26,10 @@ mod document;
 mod fields;
 mod files;
 mod locate;
+mod nodes;
 mod problem;
 pub mod prune_scope;
+mod scan;
 mod schema;
 mod suggest;
 pub mod validate;

@@ -31,15 +31,20 @@ pub fn byte_len(s: &str, max: usize) -> Result<(), String> {
     }
 }
 
-/// The shape rules of a GroupId that hold for every type: not empty, printable ASCII
-/// (0x20–0x7E), at most [`GROUP_ID_MAX`] bytes. The `@TGS#_` rules depend on the type and are in
-/// `merged`. Other `@TGS#` ids are allowed: they adopt a group the service created.
+/// The shape rules of a GroupId that hold for every type: not empty, no whitespace at either
+/// end (ids are taken as written, so `" eng"` is not `eng`), printable ASCII (0x20–0x7E), at
+/// most [`GROUP_ID_MAX`] bytes. The `@TGS#_` rules depend on the type and are in `merged`.
+/// Other `@TGS#` ids are allowed: they adopt a group the service created.
 pub fn group_id(id: &str) -> Vec<String> {
     let mut problems = Vec::new();
     if id.is_empty() {
         problems.push("must not be empty".to_owned());
     }
-    if let Some(c) = id.chars().find(|c| !(' '..='~').contains(c)) {
+    let inner = id.trim();
+    if inner != id {
+        problems.push("must not start or end with whitespace (ids are taken as written)".into());
+    }
+    if let Some(c) = inner.chars().find(|c| !(' '..='~').contains(c)) {
         problems.push(format!("must be printable ASCII (0x20-0x7E), not {c:?}"));
     }
     if let Err(message) = byte_len(id, GROUP_ID_MAX) {
@@ -48,13 +53,25 @@ pub fn group_id(id: &str) -> Vec<String> {
     problems
 }
 
+/// What `max_members` may be, for messages: the largest per-type cap is Community's.
+pub(crate) const MAX_MEMBERS_RANGE: &str =
+    "max_members is a whole number from 1 to 100000 (the most any group type allows)";
+
+/// What `create_time` may be, for messages.
+pub(crate) const CREATE_TIME_RANGE: &str =
+    "create_time is a whole number of Unix seconds from 0 to 9999999999";
+
+/// "N is out of range: RANGE".
+pub(crate) fn out_of_range(written: &dyn std::fmt::Display, range: &str) -> String {
+    format!("{written} is out of range: {range}")
+}
+
 /// `max_members` as written: at least 1 and fits the wire's integer. The per-type cap is in
 /// [`merged`].
 pub(crate) fn max_members(n: u64) -> Result<u32, String> {
     match u32::try_from(n) {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("{n} is more than any group allows")),
+        Ok(n @ 1..) => Ok(n),
+        _ => Err(out_of_range(&n, MAX_MEMBERS_RANGE)),
     }
 }
 
@@ -248,6 +265,10 @@ mod tests {
             group_id("tab\there"),
             ["must be printable ASCII (0x20-0x7E), not '\\t'"]
         );
+        let ends = "must not start or end with whitespace (ids are taken as written)";
+        for id in [" eng", "eng\t", "eng ", "\u{3000}eng", " "] {
+            assert_eq!(group_id(id), [ends], "{id:?}");
+        }
         assert_eq!(group_id(&"x".repeat(48)), Vec::<String>::new());
         assert_eq!(
             group_id(&"x".repeat(49)),
@@ -287,11 +308,13 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert_eq!(max_members(0), Err("must be at least 1".into()));
+        let range = "max_members is a whole number from 1 to 100000 (the most any group type \
+                     allows)";
+        assert_eq!(max_members(0), Err(format!("0 is out of range: {range}")));
         assert_eq!(max_members(6000), Ok(6000));
         assert_eq!(
             max_members(1 << 40),
-            Err("1099511627776 is more than any group allows".into())
+            Err(format!("1099511627776 is out of range: {range}"))
         );
         assert_eq!(create_time(1448357837), Ok(1448357837));
         assert_eq!(

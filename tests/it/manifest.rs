@@ -269,3 +269,81 @@ fn validate_refuses_a_manifest_larger_than_the_limit_without_reading_it() {
          several files\nerror: 1 problem in the manifests\n"
     );
 }
+
+#[test]
+fn validate_refuses_deep_nesting_before_parsing_it() {
+    // 2 MB each. The parser's cost grows with the open collections: before this check the
+    // `[` file took 14 s, and `{a: ` (quadratic) 42 s for only 200 KB, over an hour here.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "flow.yaml", &"[".repeat(2_000_000));
+    write(
+        root,
+        "map.yaml",
+        &format!("groups: {}", "{a: ".repeat(500_000)),
+    );
+    write(
+        root,
+        "block.yaml",
+        &format!("groups:\n{}", "- ".repeat(1_000_000)),
+    );
+    let run = validate_in(root, &["flow.yaml", "map.yaml", "block.yaml"]);
+    assert_eq!(run.code, Some(1));
+    let deep = "lists and mappings nested more than 64 levels deep (a manifest needs about 5); \
+                the file is not read further";
+    assert_eq!(
+        run.stderr,
+        format!(
+            "block.yaml:2: {deep}\nflow.yaml:1: {deep}\nmap.yaml:1: {deep}\n\
+             error: 3 problems in the manifests\n"
+        )
+    );
+}
+
+#[test]
+fn validate_reports_numbers_out_of_range_as_field_problems_and_checks_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "g.yaml",
+        "groups:\n  - id: a\n    max_members: 99999999999999999999\n  - id: b\n    \
+         create_time: -1\n  - id: c\n    create_time: 1e400\n  - id: d\n    type: public\n",
+    );
+    let run = validate_in(root, &["g.yaml"]);
+    assert_eq!(run.code, Some(1));
+    let time = "create_time is a whole number of Unix seconds from 0 to 9999999999";
+    assert_eq!(
+        run.stderr,
+        format!(
+            "g.yaml:3: group \"a\": field max_members: 99999999999999999999 is out of range: \
+             max_members is a whole number from 1 to 100000 (the most any group type allows)\n\
+             g.yaml:5: group \"b\": field create_time: -1 is out of range: {time}\n\
+             g.yaml:7: group \"c\": field create_time: 1e400 is out of range: {time}\n\
+             g.yaml:9: group \"d\": field type: \"public\" is not one of Private, Public, \
+             ChatRoom, AVChatRoom, Community; did you mean \"Public\"?\n\
+             error: 4 problems in the manifests\n"
+        )
+    );
+}
+
+#[test]
+fn validate_refuses_ids_with_whitespace_at_either_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "g.yaml",
+        "groups:\n  - id: \" eng\"\n  - id: \"eng\\t\"\n  - id: eng\n",
+    );
+    let run = validate_in(root, &["g.yaml"]);
+    assert_eq!(run.code, Some(1));
+    let ends = "field id: must not start or end with whitespace (ids are taken as written)";
+    assert_eq!(
+        run.stderr,
+        format!(
+            "g.yaml:2: group \" eng\": {ends}\ng.yaml:3: group \"eng\\t\": {ends}\n\
+             error: 2 problems in the manifests\n"
+        )
+    );
+}

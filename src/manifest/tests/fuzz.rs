@@ -13,6 +13,7 @@ use serde_yaml::value::{Tag, TaggedValue};
 use super::{load, load_with};
 use crate::manifest::Limits;
 use crate::manifest::document::{Declared, read_file};
+use crate::manifest::scan::scan;
 use crate::model::{ApplyJoin, Group, GroupType};
 
 fn read_bytes(bytes: &[u8]) -> Vec<String> {
@@ -376,4 +377,96 @@ fn render(
     let mut text = out.join("\n");
     text.push('\n');
     (text, lines)
+}
+
+/// How deep lists and mappings nest in `value` (a scalar: 0).
+fn depth(value: &Yaml) -> usize {
+    match value {
+        Yaml::Sequence(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Yaml::Mapping(map) => {
+            let deepest = map.iter().map(|(k, v)| depth(k).max(depth(v))).max();
+            1 + deepest.unwrap_or(0)
+        }
+        Yaml::Tagged(tagged) => depth(&tagged.value),
+        _ => 0,
+    }
+}
+
+/// Whether the parser reads all of `text`, nesting at most `max` deep.
+fn parses_within(text: &str, max: usize) -> bool {
+    serde_yaml::Deserializer::from_str(text)
+        .map(<Yaml as serde::Deserialize>::deserialize)
+        .all(|value| value.is_ok_and(|v| depth(&v) <= max))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// The nesting scan against the parser: what parses and nests little is never refused.
+    #[test]
+    fn the_nesting_scan_refuses_no_yaml_the_parser_reads_shallow(
+        text in prop_oneof![yamlish(), soup()],
+    ) {
+        if parses_within(&text, 30) {
+            prop_assert!(scan(&text).is_ok(), "{:?}", text);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn the_nesting_scan_passes_what_the_emitter_writes(docs in prop::collection::vec(document(), 1..3)) {
+        let text = yaml_text(&docs)?;
+        prop_assert!(scan(&text).is_ok(), "{}", text);
+    }
+}
+
+/// Lexical soup: the pieces where a scan of YAML text can go wrong (quotes, escapes, block
+/// scalars, comments, every kind of line break, indentation).
+fn soup() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "\n",
+        "\n  ",
+        "\n    ",
+        "  ",
+        " ",
+        "- ",
+        ": ",
+        ":",
+        "? ",
+        "#",
+        " #",
+        "|",
+        "|2",
+        ">-",
+        "'",
+        "''",
+        "\"",
+        "\\",
+        "\\\"",
+        "[",
+        "]",
+        "{",
+        "}",
+        ", ",
+        ",",
+        "&a ",
+        "*a",
+        "!x ",
+        "!!str ",
+        "!<!y> ",
+        "a",
+        "b c",
+        "k: ",
+        "---\n",
+        "...\n",
+        "\r",
+        "\u{2028}",
+        "\u{85}",
+        "\t",
+        "%YAML 1.1\n",
+    ]);
+    prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
 }

@@ -203,3 +203,43 @@ fn flow_style_groups_load_and_point_at_the_nearest_known_line() {
         ]
     );
 }
+
+#[test]
+fn brackets_quotes_and_hashes_in_text_are_only_text() {
+    let brackets = "[{".repeat(40);
+    let desired = loads(&format!(
+        "\
+# {brackets}
+groups:
+  - id: a # {brackets}
+    name: \"[{{a\"
+    owner: it's[
+    introduction: |
+      {brackets}
+      # not a comment {brackets}
+    notification: >-
+      {brackets}
+    custom: {{team: '[{{it''s', tier: \"]\\\"[\"}}
+  - id: b
+    introduction: '{brackets}
+      {brackets}'
+"
+    ));
+    let a = &desired.groups[&crate::model::GroupId::from("a")].group;
+    assert_eq!(a.name.as_deref(), Some("[{a"));
+    assert_eq!(a.owner.as_deref(), Some("it's["));
+    assert_eq!(
+        a.introduction.as_deref(),
+        Some(format!("{brackets}\n# not a comment {brackets}\n").as_str())
+    );
+    assert_eq!(a.notification.as_deref(), Some(brackets.as_str()));
+    assert_eq!(
+        a.custom,
+        Some(Custom::from([("team", "[{it's"), ("tier", "]\"[")]))
+    );
+    let b = &desired.groups[&crate::model::GroupId::from("b")].group;
+    assert_eq!(
+        b.introduction.as_deref(),
+        Some(format!("{brackets} {brackets}").as_str())
+    );
+}

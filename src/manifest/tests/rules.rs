@@ -2,6 +2,7 @@
 
 use super::{load_with, loads, problems};
 use crate::manifest::Limits;
+use crate::manifest::document::read_file_within;
 
 /// A file with one group `x` whose entry starts at line 2 and whose fields follow.
 fn one_group(fields: &str) -> String {
@@ -63,7 +64,7 @@ fn type_errors_are_reported_per_field_all_at_once() {
             r#"g.yaml:3: group "x": field name: expected a string, found integer 42 (quote it: "42")"#,
             r#"g.yaml:4: group "x": field max_members: expected a whole number, found string "lots""#,
             r#"g.yaml:5: group "x": field mute_all: expected true or false, found string "yes""#,
-            r#"g.yaml:6: group "x": field create_time: expected a whole number, found -5 (negative)"#,
+            r#"g.yaml:6: group "x": field create_time: -5 is out of range: create_time is a whole number of Unix seconds from 0 to 9999999999"#,
             r#"g.yaml:7: group "x": field protect: expected true or false, found null (an empty value)"#,
             r#"g.yaml:8: group "x": field owner: expected a string, found a list"#,
             r#"g.yaml:9: group "x": field custom: expected a mapping of keys to strings, found string "x""#,
@@ -135,6 +136,8 @@ groups:
   - id: a-very-long-group-id-that-is-more-than-48-bytes-long
   - id: ''
   - id: \"@TGS#2C5SZEAEF\"
+  - id: \" eng\"
+  - id: \"eng\\t\"
 ";
     assert_eq!(
         problems(text),
@@ -144,6 +147,8 @@ groups:
             r#"g.yaml:4: group "café": field id: must be printable ASCII (0x20-0x7E), not 'é'"#,
             r#"g.yaml:5: group "a-very-long-group-id-that-is-more-than-48-bytes-long": field id: 52 bytes, at most 48 (UTF-8 bytes)"#,
             r#"g.yaml:6: group "": field id: must not be empty"#,
+            r#"g.yaml:8: group " eng": field id: must not start or end with whitespace (ids are taken as written)"#,
+            r#"g.yaml:9: group "eng\t": field id: must not start or end with whitespace (ids are taken as written)"#,
         ]
     );
 }
@@ -192,7 +197,7 @@ groups:
         [
             r#"g.yaml:4: group "a": field max_members: 7000, at most 6000 for a ChatRoom group (max_members from defaults)"#,
             r#"g.yaml:8: group "@TGS#_c": field max_members: 100001, at most 100000 for a Community group"#,
-            r#"g.yaml:10: group "z": field max_members: must be at least 1"#,
+            r#"g.yaml:10: group "z": field max_members: 0 is out of range: max_members is a whole number from 1 to 100000 (the most any group type allows)"#,
         ]
     );
 }
@@ -376,4 +381,92 @@ fn non_utf8_files_name_the_line() {
     );
     let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
     assert_eq!(shown, ["g.yaml:2: not valid UTF-8 (byte 16)"]);
+}
+
+#[test]
+fn nesting_deeper_than_any_manifest_is_refused_with_its_line_before_parsing() {
+    let deep = "lists and mappings nested more than 64 levels deep (a manifest needs about 5); \
+                the file is not read further";
+    let mappings: String = (0..65)
+        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+        .collect();
+    let sequences = format!("groups:\n  - id: a\n    custom: {}\n", "- ".repeat(64));
+    let flow = format!("groups: [{{id: a, name: [{}]}}]\n", "{a: ".repeat(62));
+    for (text, line) in [(mappings, 65), (sequences, 3), (flow, 1)] {
+        assert_eq!(problems(&text), [format!("g.yaml:{line}: {deep}")]);
+    }
+}
+
+#[test]
+fn numbers_out_of_range_are_field_problems_and_the_rest_of_the_file_is_still_checked() {
+    let text = "\
+groups:
+  - id: a
+    max_members: 99999999999999999999
+  - id: b
+    create_time: -1
+  - id: c
+    create_time: 1e400
+    max_members: -99999999999999999999
+  - id: d
+    create_time: 123456789012345678901234567890123456789012345
+    name: 99999999999999999999
+  - id: e
+    nmae: E
+";
+    let members = "max_members is a whole number from 1 to 100000 (the most any group type allows)";
+    let time = "create_time is a whole number of Unix seconds from 0 to 9999999999";
+    assert_eq!(
+        problems(text),
+        [
+            format!(r#"g.yaml:3: group "a": field max_members: 99999999999999999999 is out of range: {members}"#),
+            format!(r#"g.yaml:5: group "b": field create_time: -1 is out of range: {time}"#),
+            format!(r#"g.yaml:7: group "c": field create_time: 1e400 is out of range: {time}"#),
+            format!(r#"g.yaml:8: group "c": field max_members: -99999999999999999999 is out of range: {members}"#),
+            format!(r#"g.yaml:10: group "d": field create_time: 1.2345678901234567e44 is out of range: {time}"#),
+            r#"g.yaml:11: group "d": field name: expected a string, found integer 99999999999999999999 (quote it: "99999999999999999999")"#.to_owned(),
+            r#"g.yaml:13: group "e": unknown key "nmae"; did you mean "name"?"#.to_owned(),
+        ]
+    );
+}
+
+#[test]
+fn aliases_that_copy_more_values_than_a_manifest_holds_are_refused() {
+    // 100 aliases to a list of 101 values: 10,100 copies from a 600-byte file, over a budget
+    // of 10,000 (the real one is 8 million).
+    let items = vec!["x"; 100].join(", ");
+    let aliases = vec!["*a"; 100].join(", ");
+    let text = format!("defaults: {{custom: {{k: &a [{items}]}}}}\ngroups: [{aliases}]\n");
+    let mut declared = crate::manifest::document::Declared::default();
+    let mut found = Vec::new();
+    let (file, limits) = (std::path::Path::new("g.yaml"), Limits::default());
+    read_file_within(
+        file,
+        text.as_bytes(),
+        &limits,
+        10_000,
+        &mut declared,
+        &mut found,
+    );
+    let shown: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "g.yaml:1: more than 10000 YAML values, counting the copies that aliases (*name) make; \
+          the file is not read further"
+        ]
+    );
+    // yaml_serde's own limit, on alias uses, still applies: a classic "billion laughs".
+    let mut laughs = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let uses = vec![format!("*a{}", i - 1); 10].join(", ");
+        laughs.push_str(&format!("a{i}: &a{i} [{uses}]\n"));
+    }
+    laughs.push_str("groups: *a9\n");
+    assert_eq!(
+        problems(&laughs),
+        [
+            "g.yaml: invalid YAML: aliases (*name) are used too many times (repetition limit exceeded)"
+        ]
+    );
 }
