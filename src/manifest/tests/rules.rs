@@ -178,8 +178,12 @@ groups:
 fn member_caps_depend_on_the_type() {
     loads(&one_group("max_members: 6000\ntype: Private"));
     loads("groups:\n  - {id: \"@TGS#_c\", type: Community, max_members: 100000}\n");
-    // No type written: only the range of the wire's integer is known.
+    // No type written: the type is the live one, so only the largest cap is known.
     loads(&one_group("max_members: 100000"));
+    assert_eq!(
+        problems(&one_group("max_members: 100001")),
+        [r#"g.yaml:3: group "x": field max_members: 100001, at most 100000 for any group type"#]
+    );
     let text = "\
 defaults:
   max_members: 7000
