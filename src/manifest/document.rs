@@ -18,7 +18,7 @@ use std::sync::Arc;
 use serde_yaml::{Mapping, Value};
 
 use super::Limits;
-use super::fields::{self, Block, Ctx, Fields, describe, expected};
+use super::fields::{self, Block, Ctx, Fields, describe, expected, unsupported_tag};
 use super::locate::{self, Node};
 use super::nodes;
 use super::problem::Problem;
@@ -79,13 +79,20 @@ pub(crate) fn read_file_within(
             return;
         }
     };
-    if let Err(deep) = scan::scan(text) {
-        let message = format!(
-            "lists and mappings nested more than {MAX_NESTING} levels deep (a manifest needs \
-             about 5); the file is not read further"
-        );
-        problems.push(problem(Some(deep.line), message));
-        return;
+    let scanned = match scan::scan(text) {
+        Ok(scanned) => scanned,
+        Err(deep) => {
+            let message = format!(
+                "lists and mappings nested more than {MAX_NESTING} levels deep (a manifest \
+                 needs about 5); the file is not read further"
+            );
+            problems.push(problem(Some(deep.line), message));
+            return;
+        }
+    };
+    for &line in &scanned.tag_directives {
+        let message = "%TAG directives are not supported: they change what tags mean".into();
+        problems.push(problem(Some(line), message));
     }
     let mut values = Vec::new();
     let mut complete = true;
@@ -130,6 +137,83 @@ pub(crate) fn read_file_within(
             let pos = positions.get(index).and_then(Option::as_ref);
             read_document(&shared, value, pos, limits, out, problems);
         }
+    }
+    for (line, tag) in scanned.dropped_tags {
+        let (group, field) = place(&values, &positions, line);
+        problems.push(Problem {
+            group,
+            field,
+            ..problem(Some(line), unsupported_tag(&tag))
+        });
+    }
+}
+
+/// The group and field that `line` falls in, as far as the located documents tell, for a
+/// problem the scan found in the text: the field named as [`Problem`] names it.
+fn place(
+    values: &[Option<Value>],
+    positions: &[Option<Node>],
+    line: usize,
+) -> (Option<GroupId>, Option<String>) {
+    let document = positions
+        .iter()
+        .zip(values)
+        .filter_map(|(pos, value)| Some((pos.as_ref()?, value.as_ref()?)))
+        .take_while(|(pos, _)| pos.line <= line)
+        .last();
+    let Some((pos, value)) = document else {
+        return (None, None);
+    };
+    let mut path = Vec::new();
+    path_at(value, pos, line, &mut path);
+    let group = match path.as_slice() {
+        [Step::Key(groups), Step::Index(i), ..] if groups == "groups" => value["groups"][*i]
+            .get("id")
+            .and_then(Value::as_str)
+            .map(GroupId::from),
+        _ => None,
+    };
+    let within = if group.is_some() {
+        &path[2..]
+    } else {
+        &path[..]
+    };
+    let mut field = String::new();
+    for step in within {
+        match step {
+            Step::Key(key) if field.is_empty() => field.push_str(key),
+            Step::Key(key) => field.push_str(&format!(".{key}")),
+            Step::Index(i) => field.push_str(&format!("[{i}]")),
+        }
+    }
+    (group, Some(field).filter(|f| !f.is_empty()))
+}
+
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// The path down to the last node that starts at or before `line`, where the located
+/// structure agrees with the parsed one.
+fn path_at(value: &Value, pos: &Node, line: usize, path: &mut Vec<Step>) {
+    match (&pos.kind, value) {
+        (locate::Kind::Map(entries), Value::Mapping(map)) => {
+            let entry = entries.iter().rev().find(|(_, node)| node.line <= line);
+            if let Some((key, node)) = entry {
+                if let Some(value) = map.get(key.as_str()) {
+                    path.push(Step::Key(key.clone()));
+                    path_at(value, node, line, path);
+                }
+            }
+        }
+        (locate::Kind::Seq(items), Value::Sequence(values)) if items.len() == values.len() => {
+            if let Some(i) = items.iter().rposition(|node| node.line <= line) {
+                path.push(Step::Index(i));
+                path_at(&values[i], &items[i], line, path);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -17,6 +17,7 @@ use super::Limits;
 use super::locate::Node;
 use super::nodes::big_integer;
 use super::problem::Problem;
+use super::scan::HONOURED_TAGS;
 use super::suggest::{TYPE_ALIASES, unknown_key, unknown_value};
 use super::validate;
 use crate::model::{ApplyJoin, Custom, Ensure, GroupId, GroupType};
@@ -268,10 +269,13 @@ fn custom(
     problems: &mut Vec<Problem>,
 ) -> Option<Custom> {
     let Some(map) = value.as_mapping() else {
-        let message = format!(
-            "expected a mapping of keys to strings, found {}",
-            describe(value)
-        );
+        let message = match local_tag(value) {
+            Some(tag) => unsupported_tag(&tag),
+            None => format!(
+                "expected a mapping of keys to strings, found {}",
+                describe(value)
+            ),
+        };
         problems.push(ctx.problem(None, None, message));
         return None;
     };
@@ -364,6 +368,9 @@ fn enum_value<'a>(
     allowed: &[&'a str],
     aliases: &[(&str, &str)],
 ) -> Result<&'a str, String> {
+    if let Some(tag) = local_tag(value) {
+        return Err(unsupported_tag(&tag));
+    }
     let Value::String(s) = value else {
         return Err(format!(
             "expected one of {}, found {}",
@@ -378,8 +385,31 @@ fn enum_value<'a>(
         .ok_or_else(|| unknown_value(s, allowed, aliases))
 }
 
-/// "expected X, found Y", with a hint to quote a number or boolean meant as a string.
+/// Why a tagged value is refused: a tag the loader cannot honour would otherwise be dropped or
+/// mistaken for text (`!!binary aGk=` is not the bytes "hi").
+pub(crate) fn unsupported_tag(tag: &str) -> String {
+    let honoured: Vec<String> = HONOURED_TAGS.iter().map(|t| format!("!!{t}")).collect();
+    format!(
+        "tag {tag} is not supported (only {} are); write the value untagged, and any bytes as \
+         escapes in a double-quoted string: \"\\0\", \"\\x7F\", \"\\u00E9\"",
+        honoured.join(", ")
+    )
+}
+
+/// A value's local tag (`!custom`), which the parser keeps: it is refused, not read.
+fn local_tag(value: &Value) -> Option<String> {
+    match value {
+        Value::Tagged(tagged) if big_integer(value).is_none() => Some(tagged.tag.to_string()),
+        _ => None,
+    }
+}
+
+/// "expected X, found Y", with a hint to quote a number or boolean meant as a string; for a
+/// tagged value, why tags are refused.
 pub(crate) fn expected(what: &str, found: &Value) -> String {
+    if let Some(tag) = local_tag(found) {
+        return unsupported_tag(&tag);
+    }
     let mut message = format!("expected {what}, found {}", describe(found));
     if what == "a string" {
         match found {

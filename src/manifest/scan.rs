@@ -14,6 +14,12 @@
 //! collections open at a character. It splits lines where libyaml does (`\n`, `\r`, NEL, LS,
 //! PS), so that a break the parser sees cannot hide brackets from it.
 //!
+//! Tags: `yaml_serde` keeps a local tag (`!custom`) on the value it tags, but reads a value
+//! under any other tag as if untagged, except the scalar tags it checks (`!!str`, `!!int`,
+//! `!!float`, `!!bool`, `!!null`): `!!binary aGk=` would be the text `aGk=`. The scan lists
+//! those other tags with their lines ([`Scanned::dropped_tags`]), and `%TAG` directives,
+//! which change what a tag means, so that they are refused rather than silently dropped.
+//!
 //! Guarantees: valid YAML nested at most [`MAX_NESTING`] deep is never refused (a manifest
 //! needs about 5 levels); the count can run low on unusual layouts (a sequence at its parent
 //! key's column counts as one level with it), never by more than half, so anything passed
@@ -29,15 +35,66 @@ pub(crate) struct TooDeep {
     pub line: usize,
 }
 
+/// The scalar tags `yaml_serde` honours: it checks and converts the value (`!!int "5"` is 5).
+pub(crate) const HONOURED_TAGS: &[&str] = &["str", "int", "float", "bool", "null"];
+
+/// What a scan found that the parser would not report.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Scanned {
+    /// Tags the parser would drop, reading their value as untagged: (line, tag as written).
+    pub dropped_tags: Vec<(usize, String)>,
+    /// Lines of `%TAG` directives.
+    pub tag_directives: Vec<usize>,
+}
+
 /// Scans `text`; `Err` if its nesting is deeper than [`MAX_NESTING`].
-pub(crate) fn scan(text: &str) -> Result<(), TooDeep> {
+pub(crate) fn scan(text: &str) -> Result<Scanned, TooDeep> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut scanner = Scanner::default();
     for (index, line) in Lines(text.as_bytes()).enumerate() {
         scanner.line = index + 1;
         scanner.scan_line(line)?;
     }
-    Ok(())
+    Ok(scanner.found)
+}
+
+/// `Some(tag as written)` when `yaml_serde` would read the value under `tag` as untagged:
+/// a tag that is neither local (`!x`, `!<!x>`) nor one of [`HONOURED_TAGS`]. A named handle
+/// (`!e!x`) is left out: without a `%TAG` directive (itself refused) libyaml refuses it.
+fn dropped_tag(tag: &[u8]) -> Option<String> {
+    const CORE: &[u8] = b"tag:yaml.org,2002:";
+    let honoured = |name: &[u8]| HONOURED_TAGS.iter().any(|h| h.as_bytes() == name);
+    let dropped = if let Some(uri) = tag.strip_prefix(b"!<").and_then(|t| t.strip_suffix(b">")) {
+        let uri = percent_decoded(uri);
+        !uri.starts_with(b"!") && !uri.strip_prefix(CORE).is_some_and(honoured)
+    } else if let Some(name) = tag.strip_prefix(b"!!") {
+        !honoured(&percent_decoded(name))
+    } else {
+        false
+    };
+    dropped.then(|| String::from_utf8_lossy(tag).into_owned())
+}
+
+/// `%XX` escapes decoded, as libyaml decodes them in tags.
+fn percent_decoded(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        let hex = text
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (text[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// The lines of a text, split at every break libyaml knows.
@@ -104,6 +161,7 @@ struct Scanner {
     plain: Option<isize>,
     /// A plain scalar in flow context ended its line, and may go on at the next.
     flow_plain: bool,
+    found: Scanned,
 }
 
 fn is_blank(b: u8) -> bool {
@@ -153,6 +211,7 @@ impl Scanner {
             // A new document (or the end of one): nothing stays open.
             *self = Scanner {
                 line: self.line,
+                found: std::mem::take(&mut self.found),
                 ..Scanner::default()
             };
             return if line.starts_with(b"---") {
@@ -186,7 +245,11 @@ impl Scanner {
             return self.tokens(line, first, true);
         }
         if line[0] == b'%' && self.plain.is_none() {
-            return Ok(()); // a directive
+            // A directive.
+            if line.starts_with(b"%TAG") && line.get(4).is_none_or(|&b| is_blank(b)) {
+                self.found.tag_directives.push(self.line);
+            }
+            return Ok(());
         }
         if let Some(parent) = self.plain
             && indent as isize > parent
@@ -328,6 +391,7 @@ impl Scanner {
                     // An anchor, tag or alias: up to a blank or flow indicator, which libyaml
                     // allows in none of them but a verbatim tag (`!<…>`).
                     let verbatim = line[pos..].starts_with(b"!<");
+                    let start = pos;
                     pos += 1;
                     while let Some(&c) = line.get(pos) {
                         let ends = if verbatim {
@@ -339,6 +403,11 @@ impl Scanner {
                             break;
                         }
                         pos += 1;
+                    }
+                    if b == b'!' {
+                        if let Some(tag) = dropped_tag(&line[start..pos]) {
+                            self.found.dropped_tags.push((self.line, tag));
+                        }
                     }
                     scalar_start = pos;
                     node_start = b != b'*';
@@ -416,6 +485,40 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
+
+    #[test]
+    fn tags_the_parser_would_drop_are_listed_with_their_lines() {
+        let text = "\
+%TAG !e! tag:example.com,2000:
+---
+a: !!binary aGk=
+b: [!!str x, !!int '5', !!float 1, !!bool true, !!null ~, !!map {}, !!seq []]
+c: !local x
+d: !<!local> x
+e: !<tag:yaml.org,2002:str> x
+f: !<tag:yaml.org,2002:binary> x
+g: !<tag:example.com:x> x
+h: '!!binary' # !!binary
+i: |
+  !!binary
+j: !!%73tr x
+k: !e!x y
+";
+        let scanned = scan(text).expect("shallow");
+        let expected = [
+            (3, "!!binary"),
+            (4, "!!map"),
+            (4, "!!seq"),
+            (8, "!<tag:yaml.org,2002:binary>"),
+            (9, "!<tag:example.com:x>"),
+        ];
+        let expected: Vec<(usize, String)> = expected
+            .iter()
+            .map(|(l, t)| (*l, (*t).to_owned()))
+            .collect();
+        assert_eq!(scanned.dropped_tags, expected);
+        assert_eq!(scanned.tag_directives, [1]);
+    }
 
     fn deep(text: &str) -> Option<usize> {
         scan(text).err().map(|e| e.line)

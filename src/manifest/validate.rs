@@ -204,6 +204,21 @@ pub(crate) fn merged(
             ));
         }
     }
+    let most = GroupType::ALL.iter().filter_map(|t| t.member_cap()).max();
+    if let (None, Some(m), Some(most)) = (&fields.group_type, &fields.max_members, most) {
+        // The type is the live one, unknown here; no type allows more than the largest cap.
+        if m.value > most {
+            problems.push(ctx.problem(
+                line(m.line, m.from_defaults),
+                Some("max_members"),
+                format!(
+                    "{}, at most {most} for any group type{}",
+                    m.value,
+                    note(&[("max_members", m.from_defaults)])
+                ),
+            ));
+        }
+    }
     if let (
         Some(Written {
             value: Ensure::Absent,

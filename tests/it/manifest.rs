@@ -347,3 +347,33 @@ fn validate_refuses_ids_with_whitespace_at_either_end() {
         )
     );
 }
+
+#[test]
+fn validate_refuses_tags_it_cannot_honour_where_they_are_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "g.yaml",
+        "groups:\n  - id: a\n    name: !!str 12\n    owner: !!binary b3Bz\n    custom:\n      \
+         team: !custom x\n",
+    );
+    let run = validate_in(root, &["g.yaml"]);
+    assert_eq!(run.code, Some(1));
+    let refused = |tag: &str| {
+        format!(
+            "tag {tag} is not supported (only !!str, !!int, !!float, !!bool, !!null are); write \
+             the value untagged, and any bytes as escapes in a double-quoted string: \"\\0\", \
+             \"\\x7F\", \"\\u00E9\""
+        )
+    };
+    assert_eq!(
+        run.stderr,
+        format!(
+            "g.yaml:4: group \"a\": field owner: {}\ng.yaml:6: group \"a\": field custom.team: \
+             {}\nerror: 2 problems in the manifests\n",
+            refused("!!binary"),
+            refused("!custom")
+        )
+    );
+}

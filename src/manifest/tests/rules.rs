@@ -178,8 +178,12 @@ groups:
 fn member_caps_depend_on_the_type() {
     loads(&one_group("max_members: 6000\ntype: Private"));
     loads("groups:\n  - {id: \"@TGS#_c\", type: Community, max_members: 100000}\n");
-    // No type written: only the range of the wire's integer is known.
+    // No type written: the type is the live one, so only the largest cap is known.
     loads(&one_group("max_members: 100000"));
+    assert_eq!(
+        problems(&one_group("max_members: 100001")),
+        [r#"g.yaml:3: group "x": field max_members: 100001, at most 100000 for any group type"#]
+    );
     let text = "\
 defaults:
   max_members: 7000
@@ -468,5 +472,55 @@ fn aliases_that_copy_more_values_than_a_manifest_holds_are_refused() {
         [
             "g.yaml: invalid YAML: aliases (*name) are used too many times (repetition limit exceeded)"
         ]
+    );
+}
+
+#[test]
+fn tags_are_honoured_for_the_core_scalars_and_otherwise_refused_where_they_are_written() {
+    let desired = loads("groups:\n  - id: a\n    name: !!str 12\n    max_members: !!int \"50\"\n");
+    let a = &desired.groups[&crate::model::GroupId::from("a")].group;
+    assert_eq!((a.name.as_deref(), a.max_members), (Some("12"), Some(50)));
+
+    let text = "\
+defaults:
+  owner: !!binary b3Bz
+groups:
+  - id: a
+    name: !!binary aGk=
+    owner: !custom x
+    type: !<!t> Public
+    custom:
+      team: !!timestamp 2001-12-14
+  - {id: b, face_url: !<tag:example.com:url> x}
+";
+    let tag = |t: &str| {
+        format!(
+            "tag {t} is not supported (only !!str, !!int, !!float, !!bool, !!null are); write the \
+             value untagged, and any bytes as escapes in a double-quoted string: \"\\0\", \
+             \"\\x7F\", \"\\u00E9\""
+        )
+    };
+    assert_eq!(
+        problems(text),
+        [
+            format!("g.yaml:2: field defaults.owner: {}", tag("!!binary")),
+            format!(r#"g.yaml:5: group "a": field name: {}"#, tag("!!binary")),
+            format!(r#"g.yaml:6: group "a": field owner: {}"#, tag("!custom")),
+            format!(r#"g.yaml:7: group "a": field type: {}"#, tag("!t")),
+            format!(
+                r#"g.yaml:9: group "a": field custom.team: {}"#,
+                tag("!!timestamp")
+            ),
+            format!(r#"g.yaml:10: group "b": {}"#, tag("!<tag:example.com:url>")),
+        ]
+    );
+}
+
+#[test]
+fn tag_directives_are_refused() {
+    // Whatever `!e!` then means, the file is refused.
+    assert_eq!(
+        problems("%TAG !e! tag:example.com,2000:\n---\ngroups: [{id: a, name: !e!n x}]\n"),
+        ["g.yaml:1: %TAG directives are not supported: they change what tags mean"]
     );
 }
