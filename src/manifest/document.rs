@@ -200,11 +200,11 @@ fn path_at(value: &Value, pos: &Node, line: usize, path: &mut Vec<Step>) {
     match (&pos.kind, value) {
         (locate::Kind::Map(entries), Value::Mapping(map)) => {
             let entry = entries.iter().rev().find(|(_, node)| node.line <= line);
-            if let Some((key, node)) = entry {
-                if let Some(value) = map.get(key.as_str()) {
-                    path.push(Step::Key(key.clone()));
-                    path_at(value, node, line, path);
-                }
+            if let Some((key, node)) = entry
+                && let Some(value) = map.get(key.as_str())
+            {
+                path.push(Step::Key(key.clone()));
+                path_at(value, node, line, path);
             }
         }
         (locate::Kind::Seq(items), Value::Sequence(values)) if items.len() == values.len() => {

@@ -404,10 +404,10 @@ impl Scanner {
                         }
                         pos += 1;
                     }
-                    if b == b'!' {
-                        if let Some(tag) = dropped_tag(&line[start..pos]) {
-                            self.found.dropped_tags.push((self.line, tag));
-                        }
+                    if b == b'!'
+                        && let Some(tag) = dropped_tag(&line[start..pos])
+                    {
+                        self.found.dropped_tags.push((self.line, tag));
                     }
                     scalar_start = pos;
                     node_start = b != b'*';
