@@ -50,7 +50,8 @@ pub(crate) fn read_file(
     out: &mut Declared,
     problems: &mut Vec<Problem>,
 ) {
-    read_file_within(file, bytes, limits, nodes::MAX_NODES, out, problems);
+    let max_nodes = nodes::budget_for(bytes.len());
+    read_file_within(file, bytes, limits, max_nodes, out, problems);
 }
 
 /// [`read_file`], building at most `max_nodes` YAML values (aliases' copies included).
@@ -112,7 +113,10 @@ pub(crate) fn read_file_within(
                 let message = if budget.spent_out() {
                     format!(
                         "more than {max_nodes} YAML values, counting the copies that aliases \
-                         (*name) make; the file is not read further"
+                         (*name) make (a file may build {} a byte, at most {}); the file is \
+                         not read further",
+                        nodes::NODES_PER_BYTE,
+                        nodes::MAX_NODES
                     )
                 } else if e.to_string() == "repetition limit exceeded" {
                     "invalid YAML: aliases (*name) are used too many times (repetition limit \

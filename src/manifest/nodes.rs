@@ -6,7 +6,7 @@
 //!   own limit counts alias uses (a hundred per event), not the nodes they copy, so a 14 KB
 //!   file of 2,000 aliases to a list of 2,000 items built 4 million values (420 MB, 1.3 s) and
 //!   a few hundred KB would exhaust memory. Here every value built, copies included, spends
-//!   from one budget per file ([`MAX_NODES`]); past it, reading stops.
+//!   from one budget per file ([`budget_for`] its size); past it, reading stops.
 //! - Integers beyond 64 bits (`99999999999999999999`): `Value` has no room for them, and its
 //!   deserializer made them an error that ended the whole file. Here they become a marked
 //!   value ([`big_integer`]) that the field reading reports as out of range, like any other
@@ -23,12 +23,26 @@ use serde::de::{VariantAccess, Visitor};
 use serde_yaml::value::{Tag, TaggedValue};
 use serde_yaml::{Mapping, Value};
 
-/// The most YAML values one file may build, copies made by aliases included: 8 million.
+/// The most YAML values any file may build, copies made by aliases included: 8 million.
 ///
 /// The benchmark's 100,000 groups written as one file build 1.7 million, so a file of them at
 /// the size limit (64 MiB) would build 5.8 million; 8 million is some 470,000 such groups. It
-/// bounds what aliases can make of a small file to about 1 GB of memory and a second of work.
+/// bounds what aliases can make of any file to about 1 GB of memory and a second of work.
 pub(crate) const MAX_NODES: usize = 8_000_000;
+
+/// Values a file may build per byte of its size. A manifest builds far fewer (the benchmark's
+/// 0.09; a file of groups that each merge a shared base of every field, `<<: *base`, under
+/// 2.5), so only aliases come near it, and a small file cannot build much.
+pub(crate) const NODES_PER_BYTE: usize = 4;
+
+/// The budget of a file of `bytes`: [`NODES_PER_BYTE`] a byte, with room for small files,
+/// and at most [`MAX_NODES`].
+pub(crate) fn budget_for(bytes: usize) -> usize {
+    bytes
+        .saturating_mul(NODES_PER_BYTE)
+        .saturating_add(100_000)
+        .min(MAX_NODES)
+}
 
 /// What is left of a file's budget; shared by its documents.
 #[derive(Debug)]
@@ -274,6 +288,13 @@ mod tests {
         assert_eq!(big_integer(&items[0]), Some("99999999999999999999"));
         assert_eq!(big_integer(&items[1]), Some("-99999999999999999999"));
         assert_eq!(big_integer(&Value::String("1".into())), None);
+    }
+
+    #[test]
+    fn budgets_grow_with_the_file_up_to_the_limit() {
+        assert_eq!(budget_for(0), 100_000);
+        assert_eq!(budget_for(14_000), 156_000);
+        assert_eq!(budget_for(64 << 20), MAX_NODES);
     }
 
     #[test]

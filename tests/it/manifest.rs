@@ -377,3 +377,25 @@ fn validate_refuses_tags_it_cannot_honour_where_they_are_written() {
         )
     );
 }
+
+#[test]
+fn validate_refuses_a_small_file_whose_aliases_would_build_millions_of_values() {
+    // 14 KB: 2,000 aliases to a list of 2,000 items. It used to build 4 million values
+    // (420 MB) before reporting the unknown keys.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let items = vec!["x"; 2000].join(", ");
+    let aliases = vec!["*a"; 2000].join(", ");
+    write(
+        dir.path(),
+        "g.yaml",
+        &format!("a: &a [{items}]\nb: [{aliases}]\n"),
+    );
+    let run = validate_in(dir.path(), &["g.yaml"]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr,
+        "g.yaml:1: more than 156044 YAML values, counting the copies that aliases (*name) make \
+         (a file may build 4 a byte, at most 8000000); the file is not read further\n\
+         error: 1 problem in the manifests\n"
+    );
+}
