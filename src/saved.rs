@@ -296,25 +296,19 @@ impl SavedPlan {
 }
 
 fn read_bounded(path: &Path) -> Result<String, SavedPlanError> {
-    let read_error = |source| SavedPlanError::Read {
-        path: path.to_owned(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(read_error)?;
-    if !file.metadata().map_err(read_error)?.is_file() {
-        return Err(SavedPlanError::NotAFile {
+    use crate::manifest::ReadError;
+    let bytes = crate::manifest::read_bounded(path, MAX_PLAN_BYTES).map_err(|e| match e {
+        ReadError::Io(source) => SavedPlanError::Read {
             path: path.to_owned(),
-        });
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_PLAN_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    if bytes.len() as u64 > MAX_PLAN_BYTES {
-        return Err(SavedPlanError::TooLarge {
+            source,
+        },
+        ReadError::NotRegular { .. } => SavedPlanError::NotAFile {
             path: path.to_owned(),
-        });
-    }
+        },
+        ReadError::TooLarge { .. } => SavedPlanError::TooLarge {
+            path: path.to_owned(),
+        },
+    })?;
     String::from_utf8(bytes).map_err(|_| SavedPlanError::Tampered {
         path: path.to_owned(),
         what: "it is not UTF-8 text",
@@ -439,6 +433,22 @@ mod tests {
         assert!(matches!(
             SavedPlan::read(&keyed, None).unwrap_err(),
             SavedPlanError::CannotVerify { .. }
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("plan.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        assert!(matches!(
+            SavedPlan::read(&fifo, None).unwrap_err(),
+            SavedPlanError::NotAFile { .. }
         ));
     }
 

@@ -574,33 +574,21 @@ const SMALL_FILE_LIMIT: u64 = 1 << 20;
 
 /// Reads a small regular file: never blocks on a FIFO, never slurps a huge file.
 fn read_small_file(path: &Path) -> Result<String, SettingsError> {
-    use std::io::Read as _;
+    use crate::manifest::ReadError;
     let read_error = |source| SettingsError::Read {
         path: path.to_owned(),
         source,
     };
-    let meta = std::fs::metadata(path).map_err(read_error)?;
-    if !meta.is_file() {
-        return Err(SettingsError::NotAFile {
+    let bytes = crate::manifest::read_bounded(path, SMALL_FILE_LIMIT).map_err(|e| match e {
+        ReadError::Io(source) => read_error(source),
+        ReadError::NotRegular { .. } => SettingsError::NotAFile {
             path: path.to_owned(),
-        });
-    }
-    let file = std::fs::File::open(path).map_err(read_error)?;
-    if !file.metadata().map_err(read_error)?.is_file() {
-        return Err(SettingsError::NotAFile {
+        },
+        ReadError::TooLarge { limit } => SettingsError::TooLarge {
             path: path.to_owned(),
-        });
-    }
-    let mut bytes = Vec::new();
-    file.take(SMALL_FILE_LIMIT + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    if bytes.len() as u64 > SMALL_FILE_LIMIT {
-        return Err(SettingsError::TooLarge {
-            path: path.to_owned(),
-            limit: SMALL_FILE_LIMIT,
-        });
-    }
+            limit,
+        },
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         read_error(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
