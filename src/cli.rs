@@ -295,6 +295,13 @@ pub struct EmulatorArgs {
     /// Multiply the documented rate limits (200/s, get_appid_group_list 1/s); 0 = off.
     #[arg(long, default_value_t = 1.0, value_parser = scale)]
     pub rate_limit_scale: f64,
+    /// Open connections at most; at the cap a new connection closes the oldest idle one.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+    /// How long a client may take to send a request's headers, and a keep-alive connection
+    /// may stay silent, e.g. 30s.
+    #[arg(long, default_value = "30s", value_parser = header_timeout)]
+    pub header_read_timeout: Duration,
 }
 
 impl std::fmt::Debug for EmulatorArgs {
@@ -352,8 +359,20 @@ impl EmulatorArgs {
             request_log_capacity: 0,
             custom_keys: emulator::CustomKeys::only(self.custom_keys.iter().cloned()),
             auto_import_accounts: false,
+            connections: emulator::ConnectionLimits {
+                max_connections: self.max_connections as usize,
+                header_read_timeout: self.header_read_timeout,
+            },
         })
     }
+}
+
+fn header_timeout(text: &str) -> Result<Duration, String> {
+    let value = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if value < Duration::from_millis(100) || value > Duration::from_secs(3600) {
+        return Err("must be between 100ms and 1h".to_owned());
+    }
+    Ok(value)
 }
 
 fn fraction(text: &str) -> Result<f64, String> {

@@ -144,7 +144,7 @@ impl Client {
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout.min(config.timeout))
             .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_idle_timeout(Duration::from_secs(20))
             .user_agent(concat!("timctl/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|source| ApiError::Setup {

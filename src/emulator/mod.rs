@@ -6,7 +6,8 @@
 //! the client misspells is not accepted by a server that misspells it the same way. It shares
 //! only [`crate::usersig`], the pure UserSig algorithm.
 //!
-//! Layout, in the order a call flows through it: [`server`] (HTTP, checks, durability point),
+//! Layout, in the order a call flows through it: [`listener`] (connections: cap, header
+//! timeout), [`server`] (HTTP, checks, durability point),
 //! `limits` (rate limits), [`faults`] (test knobs), `wire` (request fields, response
 //! shapes), `commands` (the group and account commands), `app` (the console configuration:
 //! admins, custom keys, account policy), `rules` (field rules and codes), `store` (state and
@@ -38,6 +39,7 @@ mod commands;
 pub mod faults;
 mod journal;
 mod limits;
+pub mod listener;
 mod rules;
 pub mod seed;
 pub mod server;
@@ -58,6 +60,7 @@ use tokio::task::JoinHandle;
 pub use app::CustomKeys;
 pub use faults::{Fault, Faults};
 pub use journal::JournalError;
+pub use listener::ConnectionLimits;
 pub use rules::{ApplyJoin, GroupType, Role};
 pub use seed::{SeedFile, SeedGroup, SeedMember};
 pub use server::LoggedRequest;
@@ -126,6 +129,8 @@ pub struct Config {
     /// the built-in demo sets it (it has no console to import accounts in); each import is
     /// logged.
     pub auto_import_accounts: bool,
+    /// The connection cap and header-read timeout of the server.
+    pub connections: ConnectionLimits,
 }
 
 impl Config {
@@ -144,6 +149,7 @@ impl Config {
             request_log_capacity: 100_000,
             custom_keys: CustomKeys::only(DEV_CUSTOM_KEYS.iter().copied()),
             auto_import_accounts: false,
+            connections: ConnectionLimits::DEFAULT,
         }
     }
 
@@ -160,6 +166,12 @@ impl Config {
                 rules::check_custom_key("custom key", key)
                     .map_err(|r| EmulatorError::Config(r.info))?;
             }
+        }
+        if self.connections.max_connections == 0 {
+            return bad("the connection cap must be at least 1".to_owned());
+        }
+        if self.connections.header_read_timeout.is_zero() {
+            return bad("the header-read timeout must be more than 0".to_owned());
         }
         if !(self.rate_limit_scale.is_finite() && self.rate_limit_scale >= 0.0) {
             return bad(format!(
@@ -195,6 +207,7 @@ impl fmt::Debug for Config {
             .field("request_log_capacity", &self.request_log_capacity)
             .field("custom_keys", &self.custom_keys)
             .field("auto_import_accounts", &self.auto_import_accounts)
+            .field("connections", &self.connections)
             .finish()
     }
 }
@@ -335,13 +348,10 @@ impl Emulator {
             emulator.seed(fresh).await?;
         }
         let (stop, stopped) = oneshot::channel::<()>();
+        let connections = config.connections;
         let app = server::router(shared);
         emulator.server = Some(tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
+            listener::serve(listener, app, connections, stopped).await
         }));
         emulator.stop = Some(stop);
         Ok(emulator)
@@ -629,6 +639,7 @@ impl Emulator {
 pub async fn run(config: Config, listen: &str) -> Result<(), EmulatorError> {
     let dev_key = config.secret_key == DEV_SECRET_KEY;
     let state = config.state.clone();
+    listener::raise_open_file_limit();
     let emulator = Emulator::start(config.clone(), listen).await?;
     if dev_key && !emulator.addr().ip().is_loopback() {
         // A warning, not a refusal: containers in CI commonly listen on 0.0.0.0 on purpose.

@@ -402,9 +402,19 @@ async fn unknown_path(State(shared): State<Arc<Shared>>, uri: OriginalUri) -> Re
     )))
 }
 
+/// The headers of the documentation's sample response (reference §1.3), on every answer.
+const SAMPLE_HEADERS: [(header::HeaderName, &str); 5] = [
+    (header::SERVER, "nginx"),
+    (header::CONNECTION, "keep-alive"),
+    (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+    (header::ACCESS_CONTROL_ALLOW_HEADERS, "X-Requested-With"),
+    (header::ACCESS_CONTROL_ALLOW_METHODS, "POST"),
+];
+
 fn json_response(body: Vec<u8>) -> Response {
     (
         StatusCode::OK,
+        SAMPLE_HEADERS,
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
         body,
     )
@@ -414,6 +424,7 @@ fn json_response(body: Vec<u8>) -> Response {
 fn bad_gateway() -> Response {
     (
         StatusCode::BAD_GATEWAY,
+        [(header::SERVER, "nginx")],
         [(header::CONTENT_TYPE, "text/html")],
         "<html><body><h1>502 Bad Gateway</h1></body></html>",
     )
