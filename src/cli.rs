@@ -52,7 +52,7 @@ pub enum Command {
     Schema,
     /// Serve an emulator of the TIM group REST API.
     Emulator(EmulatorArgs),
-    /// Print a UserSig for calling the REST API by hand (TIM_SDKAPPID, TIM_SECRET_KEY).
+    /// Print a UserSig for calling the REST API by hand, from the same settings as plan.
     Usersig(UsersigArgs),
 }
 
@@ -73,7 +73,7 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "FILE")]
     pub secret_key_file: Option<PathBuf>,
     /// The service region [env: TIM_REGION]: china, singapore, seoul, tokyo, frankfurt,
-    /// silicon-valley, jakarta, mumbai.
+    /// silicon-valley, jakarta, mumbai (any case), or Tencent's names such as ap-singapore.
     #[arg(long)]
     pub region: Option<String>,
     /// A base URL instead of a region [env: TIM_ENDPOINT], e.g. http://127.0.0.1:8080 for an
@@ -391,12 +391,15 @@ fn scale(text: &str) -> Result<f64, String> {
 /// `timctl usersig`.
 #[derive(Debug, Clone, Args)]
 pub struct UsersigArgs {
-    /// The account to sign for (an app admin for REST calls).
-    #[arg(long, default_value = "administrator")]
-    pub identifier: String,
+    /// The account to sign for [default: the admin the settings name, as every command
+    /// calls as].
+    #[arg(long, value_name = "ACCOUNT")]
+    pub identifier: Option<String>,
     /// Validity, e.g. 180d, 24h.
     #[arg(long, default_value = "180d", value_parser = humantime::parse_duration)]
     pub expire: Duration,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// `timctl validate`.

@@ -458,24 +458,41 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Prints a UserSig for TIM_SDKAPPID signed with TIM_SECRET_KEY (the key is never printed).
+/// Prints a UserSig signed with the configured secret key, for the configured app and admin
+/// (the same settings, from the same sources, as every other command). The key is never
+/// printed; a UserSig-only configuration has nothing to sign with and says so.
 fn print_usersig(args: &UsersigArgs) -> anyhow::Result<()> {
-    let env = |var: &'static str| {
-        std::env::var(var)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .ok_or_else(|| anyhow::anyhow!("{var} is not set"))
+    let settings = Settings::resolve(&args.connection, &ProcessEnv)?;
+    let (sdkappid, admin, key) = match &settings.target {
+        crate::settings::Target::Remote {
+            sdkappid,
+            admin,
+            credentials,
+            ..
+        } => match credentials {
+            crate::api::Credentials::SecretKey(key) => (*sdkappid, admin.clone(), key.clone()),
+            crate::api::Credentials::UserSig(_) => bail!(
+                "cannot sign a UserSig: only a UserSig is configured (TIM_USERSIG or usersig in the settings file), not the app's secret key; give --secret-key-file or TIM_SECRET_KEY"
+            ),
+        },
+        crate::settings::Target::Embedded { .. } => {
+            eprintln!(
+                "timctl: no sdkappid configured: signing for the built-in emulator (SDKAppID {}, its public development key)",
+                crate::emulator::DEV_SDKAPPID
+            );
+            (
+                crate::emulator::DEV_SDKAPPID,
+                crate::emulator::DEV_ADMIN.to_owned(),
+                crate::emulator::DEV_SECRET_KEY.to_owned(),
+            )
+        }
     };
-    let sdkappid: u64 = env("TIM_SDKAPPID")?
-        .trim()
-        .parse()
-        .context("TIM_SDKAPPID is not a number")?;
-    let key = env("TIM_SECRET_KEY")?;
+    let identifier = args.identifier.clone().unwrap_or(admin);
     let now = crate::usersig::unix_now();
     print(&crate::usersig::sign(
         key.trim(),
         sdkappid,
-        &args.identifier,
+        &identifier,
         now,
         args.expire.as_secs(),
     ))

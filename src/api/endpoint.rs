@@ -72,14 +72,48 @@ impl fmt::Display for Region {
     }
 }
 
+impl Region {
+    /// Tencent Cloud's own names for the region (its API and console regions), also taken.
+    /// China's data centre serves the mainland regions alike.
+    pub fn tencent_names(self) -> &'static [&'static str] {
+        match self {
+            Region::China => &["ap-guangzhou", "ap-shanghai", "ap-beijing", "ap-nanjing"],
+            Region::Singapore => &["ap-singapore"],
+            Region::Seoul => &["ap-seoul"],
+            Region::Tokyo => &["ap-tokyo"],
+            Region::Frankfurt => &["eu-frankfurt"],
+            Region::SiliconValley => &["na-siliconvalley"],
+            Region::Jakarta => &["ap-jakarta"],
+            Region::Mumbai => &["ap-mumbai"],
+        }
+    }
+}
+
 impl FromStr for Region {
     type Err = EndpointError;
 
+    /// Case-insensitive; `silicon_valley` and `siliconvalley` are `silicon-valley`; Tencent's
+    /// names (`ap-singapore`) are taken too. An unknown name gets a "did you mean".
     fn from_str(s: &str) -> Result<Region, EndpointError> {
-        Region::ALL
+        let wanted = s.trim().to_lowercase().replace('_', "-");
+        let names =
+            |r: Region| std::iter::once(r.as_str()).chain(r.tencent_names().iter().copied());
+        if let Some(region) = Region::ALL.into_iter().find(|&r| {
+            names(r).any(|name| name == wanted || name.replace('-', "") == wanted.replace('-', ""))
+        }) {
+            return Ok(region);
+        }
+        let suggestion = Region::ALL
             .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| EndpointError::UnknownRegion { name: s.to_owned() })
+            .flat_map(|r| names(r).map(move |name| (name, r)))
+            .map(|(name, r)| (strsim::levenshtein(name, &wanted), r))
+            .filter(|&(distance, _)| distance <= 3)
+            .min_by_key(|&(distance, _)| distance)
+            .map(|(_, r)| r);
+        Err(EndpointError::UnknownRegion {
+            name: s.to_owned(),
+            suggestion,
+        })
     }
 }
 
@@ -87,9 +121,13 @@ impl FromStr for Region {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
     #[error(
-        "unknown region {name:?} (expected one of: china, singapore, seoul, tokyo, frankfurt, silicon-valley, jakarta, mumbai)"
+        "unknown region {name:?}{} (expected one of: china, singapore, seoul, tokyo, frankfurt, silicon-valley, jakarta, mumbai, or Tencent's names such as ap-singapore)",
+        suggestion.map(|r| format!(": did you mean {:?}?", r.as_str())).unwrap_or_default()
     )]
-    UnknownRegion { name: String },
+    UnknownRegion {
+        name: String,
+        suggestion: Option<Region>,
+    },
     #[error("endpoint {url:?} is not a URL: {reason}")]
     NotAUrl { url: String, reason: String },
     #[error("endpoint {url:?} must be an http:// or https:// URL without query or fragment")]
@@ -198,9 +236,33 @@ mod tests {
     }
 
     #[test]
-    fn unknown_region_is_refused_with_the_choices() {
-        let err = "Singapore".parse::<Region>().unwrap_err();
-        assert!(err.to_string().contains("silicon-valley"), "{err}");
+    fn region_names_are_case_insensitive_and_take_tencents_names() {
+        for (text, region) in [
+            ("Singapore", Region::Singapore),
+            (" SINGAPORE ", Region::Singapore),
+            ("ap-singapore", Region::Singapore),
+            ("AP-Seoul", Region::Seoul),
+            ("silicon_valley", Region::SiliconValley),
+            ("SiliconValley", Region::SiliconValley),
+            ("na-siliconvalley", Region::SiliconValley),
+            ("eu-frankfurt", Region::Frankfurt),
+            ("ap-guangzhou", Region::China),
+            ("ap-shanghai", Region::China),
+        ] {
+            assert_eq!(text.parse::<Region>(), Ok(region), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_region_is_refused_with_the_choices_and_a_suggestion() {
+        let err = "singapor".parse::<Region>().unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("did you mean \"singapore\"?"), "{text}");
+        assert!(text.contains("silicon-valley"), "{text}");
+        let far = "atlantis".parse::<Region>().unwrap_err().to_string();
+        assert!(!far.contains("did you mean"), "{far}");
+        let tencent = "ap-frankfurt".parse::<Region>().unwrap_err().to_string();
+        assert!(tencent.contains("did you mean \"frankfurt\"?"), "{tencent}");
     }
 
     #[test]

@@ -468,3 +468,95 @@ fn the_development_key_beyond_loopback_is_warned_about() {
         "{line}"
     );
 }
+
+#[test]
+fn usersig_takes_the_same_settings_as_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "a-key-from-a-file";
+    std::fs::write(dir.path().join("key"), format!("{key}\n")).unwrap();
+    std::fs::write(
+        dir.path().join("timctl.yaml"),
+        "sdkappid: 1400000777\nadmin: ops_bot\nsecret_key_file: key\n",
+    )
+    .unwrap();
+    // timctl.yaml alone: its app, its admin, its key file (relative to the file).
+    let out = Command::new(BIN)
+        .arg("usersig")
+        .current_dir(dir.path())
+        .env_remove("TIM_SDKAPPID")
+        .env_remove("TIM_SECRET_KEY")
+        .env_remove("TIM_ADMIN")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    usersig::verify(
+        key,
+        1_400_000_777,
+        "ops_bot",
+        stdout.trim(),
+        usersig::unix_now(),
+    )
+    .expect("signed with the file's key for the file's app and admin");
+    // A flag beats the file.
+    let out = Command::new(BIN)
+        .args([
+            "usersig",
+            "--sdkappid",
+            "1400000888",
+            "--admin",
+            "other_admin",
+        ])
+        .current_dir(dir.path())
+        .env_remove("TIM_SDKAPPID")
+        .env_remove("TIM_SECRET_KEY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    usersig::verify(
+        key,
+        1_400_000_888,
+        "other_admin",
+        stdout.trim(),
+        usersig::unix_now(),
+    )
+    .expect("the flags win");
+    // Only a UserSig: nothing to sign with, said plainly, the UserSig never echoed.
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .arg("usersig")
+        .current_dir(empty.path())
+        .env("TIM_SDKAPPID", "1400000123")
+        .env("TIM_USERSIG", "eJw-a-usersig-value")
+        .env_remove("TIM_SECRET_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("only a UserSig is configured") && !stderr.contains("eJw-a-usersig"),
+        "{stderr}"
+    );
+    // No settings at all: the built-in emulator's app and development key.
+    let out = Command::new(BIN)
+        .arg("usersig")
+        .current_dir(empty.path())
+        .env_remove("TIM_SDKAPPID")
+        .env_remove("TIM_USERSIG")
+        .env_remove("TIM_SECRET_KEY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    usersig::verify(
+        DEV_SECRET_KEY,
+        DEV_SDKAPPID,
+        "administrator",
+        stdout.trim(),
+        usersig::unix_now(),
+    )
+    .expect("signed for the built-in emulator");
+}
