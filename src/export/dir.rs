@@ -199,13 +199,17 @@ fn scan(dir: &Path) -> Result<BTreeMap<String, Vec<Existing>>, ExportDirError> {
     let mut out: BTreeMap<String, Vec<Existing>> = BTreeMap::new();
     for entry in std::fs::read_dir(dir).map_err(list_error)? {
         let entry = entry.map_err(list_error)?;
-        let name = entry.file_name().to_string_lossy().into_owned();
+        // A name that is not UTF-8 is never one export wrote; its lossy form only names it.
+        let (name, utf8) = match entry.file_name().into_string() {
+            Ok(name) => (name, true),
+            Err(raw) => (raw.to_string_lossy().into_owned(), false),
+        };
         let folded = fold(&name);
         if name.starts_with('.') || !(folded.ends_with(".yaml") || folded.ends_with(".yml")) {
             continue;
         }
         let path = entry.path();
-        let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+        let regular = utf8 && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
         // An unreadable file is not export's own: never overwritten without force, never removed.
         let bytes = regular
             .then(|| read_bounded(&path, MAX_MANIFEST_BYTES).ok())
@@ -367,6 +371,29 @@ mod tests {
         assert!(hand.exists());
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_at_a_needed_name_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere.txt");
+        std::fs::write(&target, format!("{MARKER}\ngroups: [{{id: g}}]\n")).unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("g.yaml")).unwrap();
+        let groups = actual(vec![Group::new("g")]);
+        let err = write_dir(
+            &groups,
+            dir.path(),
+            &ExportFilter::default(),
+            Form::Full,
+            false,
+        );
+        assert!(matches!(err, Err(ExportDirError::NotOurs { .. })));
+        assert!(
+            std::fs::read_to_string(&target)
+                .unwrap()
+                .ends_with("[{id: g}]\n")
+        );
+    }
+
     #[test]
     fn stale_files_out_of_scope_are_kept() {
         let dir = tempfile::tempdir().unwrap();
@@ -381,5 +408,16 @@ mod tests {
         assert_eq!(written.removed, vec![dir.path().join("ops-a.yaml")]);
         assert!(dir.path().join("dev-a.yaml").exists());
         assert!(!dir.path().join("ops-a.yaml").exists());
+
+        let mut public = Group::new("pub-a");
+        public.group_type = Some(GroupType::Public);
+        write_dir(&actual(vec![public]), dir.path(), &all, Form::Full, false).unwrap();
+        let private = ExportFilter {
+            id_prefixes: Vec::new(),
+            group_type: Some(GroupType::Private),
+        };
+        let written = write_dir(&actual(vec![]), dir.path(), &private, Form::Full, true).unwrap();
+        assert!(written.removed.is_empty(), "{:?}", written.removed);
+        assert!(dir.path().join("pub-a.yaml").exists());
     }
 }
