@@ -209,8 +209,8 @@ pub struct ExportArgs {
     #[arg(long = "type", value_name = "TYPE", value_parser = parse_group_type)]
     pub group_type: Option<crate::model::GroupType>,
     /// Write one manifest per group into this directory instead of printing one document.
-    /// Only files an earlier export wrote (first line `# Written by `timctl export``) are
-    /// overwritten.
+    /// Only files an earlier export wrote (its first line starts "# Written by `timctl
+    /// export`") are overwritten.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// With --out: also overwrite files export did not write, and remove the files of groups
