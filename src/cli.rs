@@ -209,8 +209,18 @@ pub struct ExportArgs {
     #[arg(long = "type", value_name = "TYPE", value_parser = parse_group_type)]
     pub group_type: Option<crate::model::GroupType>,
     /// Write one manifest per group into this directory instead of printing one document.
+    /// Only files an earlier export wrote (its first line starts "# Written by `timctl
+    /// export`") are overwritten.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// With --out: also overwrite files export did not write, and remove the files of groups
+    /// that no longer exist (only files export wrote).
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// Leave out empty fields (empty texts, no custom data), which are then unmanaged: a later
+    /// change of one is not drift.
+    #[arg(long)]
+    pub minimal: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

@@ -359,6 +359,11 @@ fn validate_command(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn shown_paths(paths: &[std::path::PathBuf]) -> String {
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    shown.join(", ")
+}
+
 /// "1 group", "2 groups".
 fn count(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
@@ -380,13 +385,37 @@ async fn export_command(args: ExportArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let shown = std::io::stderr().is_terminal().then_some("read");
     let actual = live::read_groups(&connection.client, &ids, shown).await?;
+    let form = if args.minimal {
+        export::Form::Minimal
+    } else {
+        export::Form::Full
+    };
     match &args.out {
         Some(dir) => {
-            let written = export::write_dir(&actual, dir)
-                .with_context(|| format!("cannot write manifests to {}", dir.display()))?;
-            eprintln!("Exported {} groups to {}", written.len(), dir.display());
+            let written = export::write_dir(&actual, dir, &filter, form, args.force)
+                .with_context(|| format!("cannot export to {}", dir.display()))?;
+            eprintln!(
+                "Exported {} to {}",
+                count(written.files.len(), "group"),
+                dir.display()
+            );
+            if !written.removed.is_empty() {
+                eprintln!(
+                    "Removed {} of groups that no longer exist: {}",
+                    count(written.removed.len(), "file"),
+                    shown_paths(&written.removed)
+                );
+            }
+            if !written.left.is_empty() {
+                eprintln!(
+                    "warning: left {} an earlier export wrote for groups that no longer exist \
+                     (or are now in another file); pass --force to remove them: {}",
+                    count(written.left.len(), "file"),
+                    shown_paths(&written.left)
+                );
+            }
         }
-        None => print(&export::render(&actual))?,
+        None => print(&export::render(&actual, form))?,
     }
     connection.close().await;
     Ok(ExitCode::SUCCESS)

@@ -389,3 +389,158 @@ fn a_saved_plan_is_applied_as_saved() {
     world.timctl(&["apply", "plan.json"]).code(0);
     assert!(world.group("ops-a").is_some() && world.group("ops-b").is_some());
 }
+
+#[test]
+fn an_export_manages_its_empty_fields_so_a_later_live_value_is_drift() {
+    let world = World::new();
+    world.seed(vec![seed_group("ops-plain", GroupType::Public, "Plain")]);
+    world
+        .timctl(&["export", "--out", "exported"])
+        .code(0)
+        .stderr_has("Exported 1 group to");
+    let text = world.read("exported/ops-plain.yaml");
+    for field in ["face_url: ''", "introduction: ''", "custom: {}"] {
+        assert!(text.contains(field), "{field} missing from\n{text}");
+    }
+    world
+        .timctl(&["plan", "exported", "--detailed-exitcode"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+    world
+        .timctl(&["export", "--minimal", "--out", "minimal"])
+        .code(0);
+    world.edit("ops-plain", |g| {
+        g.face_url = "https://cdn.example/face.png".into();
+        g.custom.insert("team".into(), "growth".into());
+    });
+    world
+        .timctl(&["plan", "exported", "--detailed-exitcode"])
+        .code(2)
+        .stdout_has("face_url")
+        .stdout_has("https://cdn.example/face.png")
+        .stdout_has("team");
+    world
+        .timctl(&["plan", "minimal", "--detailed-exitcode"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+    world
+        .timctl(&["apply", "exported", "--auto-approve"])
+        .code(0);
+    let group = world.group("ops-plain").unwrap();
+    assert_eq!(group.face_url, "");
+    assert!(
+        group.custom.values().all(String::is_empty),
+        "{:?}",
+        group.custom
+    );
+    world
+        .timctl(&["plan", "exported", "--detailed-exitcode"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+}
+
+/// The group count `validate` prints for `dir`.
+fn validated(world: &World, dir: &str) -> String {
+    let run = world.timctl(&["validate", dir]);
+    run.code(0);
+    run.stdout.trim().to_owned()
+}
+
+#[test]
+fn export_writes_one_file_per_group_whatever_the_ids_fold_to() {
+    let world = World::new();
+    let ids = [
+        "Team-A", "team-a", "team/a", "team_a", "timctl", "TIMCTL", "con",
+    ];
+    world.seed(
+        ids.iter()
+            .map(|id| seed_group(id, GroupType::Public, "T"))
+            .collect(),
+    );
+    world
+        .timctl(&["export", "--out", "exported"])
+        .code(0)
+        .stderr_has("Exported 7 groups to");
+    assert_eq!(validated(&world, "exported"), "ok: 7 groups in 7 files");
+    let names: Vec<String> = std::fs::read_dir(world.path("exported"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_lowercase())
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+    assert_eq!(distinct.len(), 7, "{names:?}");
+    assert!(
+        !names
+            .iter()
+            .any(|n| n == "timctl.yaml" || n == "timctl.yml")
+    );
+    world
+        .timctl(&["plan", "exported", "--detailed-exitcode"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+    // Exported again: the same files, overwritten in place.
+    world
+        .timctl(&["export", "--out", "exported"])
+        .code(0)
+        .stderr_has("Exported 7 groups to");
+    assert_eq!(validated(&world, "exported"), "ok: 7 groups in 7 files");
+}
+
+#[test]
+fn export_never_overwrites_or_removes_a_file_it_did_not_write() {
+    let world = World::new();
+    world.seed(vec![
+        seed_group("ops-a", GroupType::Public, "A"),
+        seed_group("ops-b", GroupType::Public, "B"),
+    ]);
+    let hand = "groups:\n  - id: ops-a\n    name: Mine\n";
+    world.write("exported/ops-a.yaml", hand);
+    world.write(
+        "exported/notes.yaml",
+        "groups:\n  - id: ops-gone\n    name: Gone\n",
+    );
+    world
+        .timctl(&["export", "--out", "exported"])
+        .code(1)
+        .stderr_has("ops-a.yaml")
+        .stderr_has("--force");
+    assert_eq!(world.read("exported/ops-a.yaml"), hand);
+    assert!(
+        !world.path("exported/ops-b.yaml").exists(),
+        "nothing is written"
+    );
+
+    // --force overwrites it, and removes a file of a group gone only when export wrote it.
+    world
+        .timctl(&["export", "--out", "exported", "--force"])
+        .code(0)
+        .stderr_has("Exported 2 groups to");
+    assert!(world.read("exported/ops-a.yaml").contains("name: A"));
+    world.write("gone/g.yaml", "groups:\n  - {id: ops-b, ensure: absent}\n");
+    world
+        .timctl(&["apply", "gone", "--auto-approve", "--force"])
+        .code(0);
+    assert!(world.group("ops-b").is_none());
+    world
+        .timctl(&["export", "--out", "exported"])
+        .code(0)
+        .stderr_has("Exported 1 group to")
+        .stderr_has("pass --force to remove them")
+        .stderr_has("ops-b.yaml");
+    assert!(
+        world.path("exported/ops-b.yaml").exists(),
+        "left without --force"
+    );
+    world
+        .timctl(&["export", "--out", "exported", "--force"])
+        .code(0)
+        .stderr_has("Removed 1 file of groups that no longer exist")
+        .stderr_has("ops-b.yaml");
+    assert!(!world.path("exported/ops-b.yaml").exists());
+    assert_eq!(
+        world.read("exported/notes.yaml"),
+        "groups:\n  - id: ops-gone\n    name: Gone\n",
+        "a hand-written file is never removed"
+    );
+    std::fs::remove_file(world.path("exported/notes.yaml")).unwrap();
+    assert_eq!(validated(&world, "exported"), "ok: 1 group in 1 file");
+}
