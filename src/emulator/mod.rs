@@ -21,7 +21,9 @@
 //!   buckets of one second's capacity with 50 ms of jitter grace (see `limits`).
 //! - Limits are the REST docs' (Name 30, Introduction 240, Notification 300, FaceUrl 100 UTF-8
 //!   bytes); member caps 6000, Community 100000; AVChatRoom's `MaxMemberNum` is ignored and
-//!   reported as 0. Default caps: Private 200, Public 2000, ChatRoom 6000.
+//!   reported as 0. Default caps: create_group Private 200, Public 2000, ChatRoom 6000;
+//!   import_group and seeds 2000 for every type (the import page). Zero values of optional
+//!   fields (`MaxMemberCount: 0`, `ApplyJoinOption: ""`, …) mean "not given".
 //! - Custom keys must be configured ([`Config::custom_keys`]: `--custom-key`, the seed file's
 //!   `custom_keys`); others are 10004. A group holds at most 10. [`Config::dev`] configures
 //!   [`DEV_CUSTOM_KEYS`]; the built-in demo allows any key ([`CustomKeys::Any`]).

@@ -90,6 +90,13 @@ pub const DELETE_MEMBERS_MAX: usize = 100;
 pub const ROLE_ACCOUNTS_MAX: usize = 500;
 pub const GROUP_INFO_IDS_MAX: usize = 50;
 pub const LIST_LIMIT_MAX: u64 = 10_000;
+/// `MaxMemberCount` when import_group leaves it out, for every type it imports:
+/// "最大群成员数量，最大为6000，不填默认为2000个" (`群组管理/导入群基础资料.md`, qcloud-documents).
+pub const IMPORT_MAX_MEMBERS_DEFAULT: u64 = 2_000;
+/// Group-member custom fields (`AppMemberDefinedData`): values of at most 64 bytes, at most 5
+/// fields per member (`群组系统.md`, `功能配置.md`; reference §4.6).
+pub const MEMBER_CUSTOM_VALUE_MAX: usize = 64;
+pub const MEMBER_CUSTOM_FIELDS_MAX: usize = 5;
 pub const MEMBER_PAGE_MAX: u64 = 6_000;
 
 /// The REST API's group types, legacy names (reference §4.1).
@@ -147,8 +154,9 @@ impl GroupType {
         }
     }
 
-    /// `MaxMemberCount` when create/import leaves it out: the older create doc's per-type
-    /// defaults (reference §3.1), Community at its cap.
+    /// `MaxMemberCount` when create_group leaves it out: the older create doc's per-type
+    /// defaults (reference §3.1), Community at its cap. import_group has its own default,
+    /// [`IMPORT_MAX_MEMBERS_DEFAULT`].
     pub fn default_max_members(self) -> u64 {
         match self {
             GroupType::Private => 200,
@@ -315,11 +323,16 @@ pub fn check_custom_value(field: &str, key: &str, value: &str) -> Result<(), Rej
 }
 
 /// The member cap a group gets from `given` (`MaxMemberCount`, `MaxMemberNum`, …): checked
-/// against the type's limit, the type's default when absent, 0 for AVChatRoom (ignored).
-pub fn max_members(field: &str, kind: GroupType, given: Option<u64>) -> Result<u64, Reject> {
+/// against the type's limit, `default` when absent, 0 for AVChatRoom (ignored).
+pub fn max_members(
+    field: &str,
+    kind: GroupType,
+    given: Option<u64>,
+    default: u64,
+) -> Result<u64, Reject> {
     match (kind.member_cap(), given) {
         (None, _) => Ok(0),
-        (Some(_), None) => Ok(kind.default_max_members()),
+        (Some(_), None) => Ok(default),
         (Some(cap), Some(value)) if value == 0 || value > cap => Err(Reject::param(format!(
             "{field} {value} is outside 1..={cap} for a {} group",
             kind.as_str()
@@ -381,7 +394,9 @@ mod tests {
         assert!(check_custom_key("AppDefinedData", &"k".repeat(17)).is_err());
         assert!(check_custom_value("AppDefinedData", "k", &"\0".repeat(512)).is_ok());
         assert!(check_custom_value("AppDefinedData", "k", &"v".repeat(513)).is_err());
-        let max = |kind, given| max_members("MaxMemberNum", kind, given);
+        let max = |kind: GroupType, given| {
+            max_members("MaxMemberNum", kind, given, kind.default_max_members())
+        };
         assert_eq!(max(GroupType::Public, Some(6000)), Ok(6000));
         assert!(max(GroupType::Public, Some(6001)).is_err());
         assert!(max(GroupType::Public, Some(0)).is_err());

@@ -151,8 +151,13 @@ impl SeedGroup {
             notification: self.notification.clone(),
             face_url: self.face_url.clone(),
             owner,
-            max_members: rules::max_members("max_members", kind, self.max_members)
-                .expect("validated"),
+            max_members: rules::max_members(
+                "max_members",
+                kind,
+                self.max_members,
+                rules::IMPORT_MAX_MEMBERS_DEFAULT,
+            )
+            .expect("validated"),
             apply_join: self.apply_join.unwrap_or(kind.default_apply_join()),
             mute_all: self.mute_all,
             custom: self.custom.clone(),
@@ -190,7 +195,12 @@ impl SeedGroup {
         if let Some(owner) = &self.owner {
             rules::check_account("owner", owner)?;
         }
-        let max = rules::max_members("max_members", kind, self.max_members)?;
+        let max = rules::max_members(
+            "max_members",
+            kind,
+            self.max_members,
+            rules::IMPORT_MAX_MEMBERS_DEFAULT,
+        )?;
         for (key, value) in &self.custom {
             rules::check_custom_key("custom", key)?;
             rules::check_custom_value("custom", key, value)?;
@@ -223,6 +233,7 @@ impl SeedGroup {
             account: m.account.clone(),
             role: m.role,
             join_time: m.join_time.unwrap_or(create_time),
+            custom: BTreeMap::new(),
         });
         new_members(
             self.kind,

@@ -46,6 +46,9 @@ pub(crate) struct Member {
     pub account: String,
     pub role: Role,
     pub join_time: u64,
+    /// `AppMemberDefinedData`, the member's custom fields (absent in older journals).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: BTreeMap<String, String>,
 }
 
 /// One acknowledged change; a journal line.
@@ -96,6 +99,7 @@ pub(crate) fn new_members(
             account: owner.to_owned(),
             role: Role::Owner,
             join_time: create_time,
+            custom: BTreeMap::new(),
         };
         members.insert(member.account.clone(), member);
     }
@@ -279,6 +283,7 @@ mod tests {
             account: "alice".to_owned(),
             role: Role::Owner,
             join_time: 1,
+            custom: BTreeMap::new(),
         }
     }
 
@@ -309,6 +314,7 @@ mod tests {
                     account: "bob".to_owned(),
                     role: Role::Member,
                     join_time: 2,
+                    custom: BTreeMap::from([("seat".to_owned(), "3".to_owned())]),
                 }],
                 remove: vec![],
             })
@@ -338,6 +344,23 @@ mod tests {
         assert_eq!(replayed.get("a").unwrap().group.name, "renamed");
         assert_eq!(replayed.get("a").unwrap().members.len(), 2);
         assert!(replayed.get("b").is_none());
+    }
+
+    #[test]
+    fn member_custom_fields_are_journaled_and_older_records_lack_them() {
+        let mut bob = owner();
+        bob.custom.insert("seat".to_owned(), "3".to_owned());
+        let record = Record::Put {
+            group: group("a", FIRST_LIST_SEQ),
+            members: vec![bob],
+        };
+        let line = serde_json::to_string(&record).unwrap();
+        assert!(line.contains(r#""custom":{"seat":"3"}"#), "{line}");
+        assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), record);
+        let plain = serde_json::to_value(owner()).unwrap();
+        assert!(plain.get("custom").is_none(), "{plain}");
+        let older = r#"{"account": "alice", "role": "Owner", "join_time": 1}"#;
+        assert_eq!(serde_json::from_str::<Member>(older).unwrap(), owner());
     }
 
     #[test]

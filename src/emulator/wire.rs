@@ -156,6 +156,17 @@ impl Body {
         }
     }
 
+    /// An optional field whose zero value (`0`, `""`) also means "not given". Published server
+    /// SDKs (Go structs, Java beans) send every optional field on every call, zero when unset;
+    /// the service then applies the documented default, and so does the emulator. Only for
+    /// fields whose zero value is not a legal setting.
+    pub fn opt_nonzero<T: DeserializeOwned + Default + PartialEq>(
+        &self,
+        field: &str,
+    ) -> Result<Option<T>, Reject> {
+        Ok(self.opt::<T>(field)?.filter(|value| *value != T::default()))
+    }
+
     pub fn req<T: DeserializeOwned>(&self, field: &str) -> Result<T, Reject> {
         self.opt(field)?
             .ok_or_else(|| Reject::param(format!("{field} is required")))
@@ -449,6 +460,16 @@ mod tests {
                 .info
                 .contains("GroupId")
         );
+    }
+
+    #[test]
+    fn zero_values_count_as_absent_only_where_asked() {
+        let body = Body::parse(br#"{"Limit": 0, "GroupType": "", "Next": 5}"#).unwrap();
+        assert_eq!(body.opt_nonzero::<u64>("Limit").unwrap(), None);
+        assert_eq!(body.opt::<u64>("Limit").unwrap(), Some(0));
+        assert_eq!(body.opt_nonzero::<String>("GroupType").unwrap(), None);
+        assert_eq!(body.opt_nonzero::<u64>("Next").unwrap(), Some(5));
+        assert_eq!(body.opt_nonzero::<String>("Next").unwrap_err().code, 10004);
     }
 
     #[test]

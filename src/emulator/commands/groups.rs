@@ -8,8 +8,15 @@
 //! - A GroupId in use is always 10021 (never 10025: every caller is an app admin, not a user).
 //! - `MaxMemberNum` may be set below the current member count; it only stops further adds.
 //! - Changing the owner to the current owner is a no-op; changing it to a non-member is 10004.
+//! - `MaxMemberCount`/`MaxMemberNum` 0, `ApplyJoinOption` "" and import's `CreateTime` 0 are
+//!   "not given" (the default at create/import, no change at modify), since published SDKs
+//!   send zero values; none of them is a legal setting.
+//! - import_group's default cap is 2000 for every type it imports, Community included (its
+//!   page gives one default); create_group keeps the older per-type defaults.
 
 use std::collections::BTreeMap;
+
+use serde::Deserialize;
 
 use super::super::app::{check_custom_count, with_imports};
 use super::super::rules::{
@@ -17,7 +24,7 @@ use super::super::rules::{
     Role, codes,
 };
 use super::super::store::{Group, Member, Record, Store, new_members};
-use super::super::wire::{Body, CreatedGroup, Empty, ok_body};
+use super::super::wire::{Body, CreatedGroup, Empty, JsonObject, KeyValue, ok_body};
 use super::{Ctx, Done, check_count, custom_fields, named_group};
 
 const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -42,9 +49,17 @@ pub(super) fn new_group(
     let notification = text_field(body, "Notification", NOTIFICATION_MAX)?.unwrap_or_default();
     let face_url = text_field(body, "FaceUrl", FACE_URL_MAX)?.unwrap_or_default();
     let owner = body.opt_account("Owner_Account")?.unwrap_or_default();
-    let max_members =
-        rules::max_members("MaxMemberCount", kind, body.opt::<u64>("MaxMemberCount")?)?;
-    let apply_join = match body.opt::<String>("ApplyJoinOption")? {
+    let default_max = match import {
+        true => rules::IMPORT_MAX_MEMBERS_DEFAULT,
+        false => kind.default_max_members(),
+    };
+    let max_members = rules::max_members(
+        "MaxMemberCount",
+        kind,
+        body.opt_nonzero::<u64>("MaxMemberCount")?,
+        default_max,
+    )?;
+    let apply_join = match body.opt_nonzero::<String>("ApplyJoinOption")? {
         Some(_) if import && kind == GroupType::Community => {
             return Err(Reject::param(
                 "ApplyJoinOption cannot be given when importing a Community group",
@@ -59,19 +74,15 @@ pub(super) fn new_group(
         .map(|kv| (kv.key, kv.value))
         .collect();
     check_custom_count("AppDefinedData", custom.len())?;
+    // "不填会以请求时刻为准" (`导入群基础资料.md`): absent or 0 is the request time.
     let create_time = match import {
-        true => body.opt::<u64>("CreateTime")?.unwrap_or(ctx.now),
+        true => body.opt_nonzero::<u64>("CreateTime")?.unwrap_or(ctx.now),
         false => ctx.now,
     };
     let others = match import {
         true => Vec::new(),
-        false => initial_members(body, kind)?,
+        false => initial_members(body, kind, ctx.now)?,
     };
-    let others = others.into_iter().map(|(account, role)| Member {
-        account,
-        role,
-        join_time: ctx.now,
-    });
     let members = new_members(kind, &owner, create_time, others);
     rules::check_fits("MaxMemberCount", kind, members.len(), max_members)?;
     let mut imports = ctx
@@ -129,8 +140,9 @@ pub(super) fn new_group(
     })
 }
 
-/// `MemberList` of create_group: accounts with `Role` "Admin" or none.
-fn initial_members(body: &Body, kind: GroupType) -> Result<Vec<(String, Role)>, Reject> {
+/// `MemberList` of create_group: accounts with `Role` "Admin" or none, and their
+/// `AppMemberDefinedData` (`创建群组.md`), joined `now`.
+fn initial_members(body: &Body, kind: GroupType, now: u64) -> Result<Vec<Member>, Reject> {
     if body.opt::<serde_json::Value>("MemberList")?.is_none() {
         return Ok(Vec::new());
     }
@@ -158,9 +170,47 @@ fn initial_members(body: &Body, kind: GroupType) -> Result<Vec<(String, Role)>, 
                     )));
                 }
             };
-            Ok((account, role))
+            let custom = member_custom_fields(&item)?;
+            Ok(Member {
+                account,
+                role,
+                join_time: now,
+                custom,
+            })
         })
         .collect()
+}
+
+/// A `MemberList` item's `AppMemberDefinedData`: well-formed keys, values of at most 64 bytes,
+/// at most 5 fields; an empty value sets nothing. Any well-formed key is taken: the emulator
+/// has no console setting for member fields (README, "The emulator").
+fn member_custom_fields(item: &JsonObject) -> Result<BTreeMap<String, String>, Reject> {
+    const FIELD: &str = "MemberList.AppMemberDefinedData";
+    let items: Vec<KeyValue> = match item.get("AppMemberDefinedData") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(value) => Vec::<KeyValue>::deserialize(value)
+            .map_err(|e| Reject::param(format!("{FIELD}: {e}")))?,
+    };
+    let mut custom = BTreeMap::new();
+    for kv in items {
+        rules::check_custom_key(FIELD, &kv.key)?;
+        rules::check_len(
+            &format!("{FIELD} value of key {:?}", kv.key),
+            &kv.value,
+            rules::MEMBER_CUSTOM_VALUE_MAX,
+        )?;
+        if !kv.value.is_empty() {
+            custom.insert(kv.key, kv.value);
+        }
+    }
+    if custom.len() > rules::MEMBER_CUSTOM_FIELDS_MAX {
+        return Err(Reject::param(format!(
+            "{FIELD}: a member holds at most {} custom fields, not {}",
+            rules::MEMBER_CUSTOM_FIELDS_MAX,
+            custom.len()
+        )));
+    }
+    Ok(custom)
 }
 
 /// `modify_group_base_info`.
@@ -180,11 +230,13 @@ pub(super) fn modify(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, 
     if let Some(text) = text_field(body, "FaceUrl", FACE_URL_MAX)? {
         group.face_url = text;
     }
-    // Ignored for AVChatRoom (always 0), as the reference says.
-    if let Some(max) = body.opt::<u64>("MaxMemberNum")? {
-        group.max_members = rules::max_members("MaxMemberNum", group.kind, Some(max))?;
+    // Ignored for AVChatRoom (always 0), as the reference says. 0 and "" are "not given"
+    // (no change), as at create and import: SDKs send them on every call.
+    if let Some(max) = body.opt_nonzero::<u64>("MaxMemberNum")? {
+        group.max_members =
+            rules::max_members("MaxMemberNum", group.kind, Some(max), group.max_members)?;
     }
-    if let Some(value) = body.opt::<String>("ApplyJoinOption")? {
+    if let Some(value) = body.opt_nonzero::<String>("ApplyJoinOption")? {
         group.apply_join = ApplyJoin::parse(&value)?;
     }
     if let Some(mute) = mute_all(body)? {

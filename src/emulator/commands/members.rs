@@ -10,10 +10,14 @@
 //! - Deleting the owner is 10004 naming `MemberToDel_Account` (transfer ownership first);
 //!   deleting a non-member is silently fine.
 //! - An add that would exceed `MaxMemberNum` is refused whole with 10014.
-//! - `get_role_in_group` answers `NotMember` for non-members, and `Owner` for an AVChatRoom's
-//!   owner (who is never in its member list).
+//! - `get_role_in_group` answers `NotMember` for non-members.
+//! - AVChatRoom keeps no member list: `get_role_in_group`, `add_group_member` and
+//!   `get_group_member_info` answer 10007 for one, `delete_group_member` 10004 (each page's
+//!   code).
 //! - `get_group_member_info`: `Limit` 0 or absent means all, above 6000 is 10004; a Community
-//!   pages with a string `Next` (an offset) and refuses `Offset`.
+//!   pages with `Next` (an offset; a string, or the older page's integer) and refuses `Offset`.
+//! - Member custom fields (`AppMemberDefinedData`) are set at create_group and reported by both
+//!   member reads; `AppDefinedDataFilter_GroupMember` selects their keys.
 
 use super::super::app::with_imports;
 use super::super::rules::{self, Reject, Role, codes};
@@ -21,11 +25,11 @@ use super::super::store::{Entry, Member, Record, Store};
 use super::super::wire::{
     AddResult, AddedMembers, Body, Empty, MemberItem, MemberPage, RoleItem, RoleList, ok_body,
 };
-use super::{Ctx, Done, check_count, check_silence, named_group};
+use super::{Ctx, Done, check_count, check_silence, custom_list, named_group};
 
 /// Which member fields a reply carries (`Member_Account` always).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct MemberFields {
+pub(super) struct MemberFields<'a> {
     role: bool,
     join_time: bool,
     msg_seq: bool,
@@ -34,11 +38,20 @@ pub(super) struct MemberFields {
     mute_until: bool,
     shut_up_until: bool,
     name_card: bool,
-    custom: bool,
+    custom: CustomKeys<'a>,
 }
 
-impl MemberFields {
-    pub const ALL: MemberFields = MemberFields {
+/// Which `AppMemberDefinedData` keys a reply carries.
+#[derive(Debug, Clone, Copy)]
+enum CustomKeys<'a> {
+    None,
+    All,
+    /// `AppDefinedDataFilter_GroupMember`: "没有在过滤器中指明的字段将不被拉取".
+    Only(&'a [String]),
+}
+
+impl<'a> MemberFields<'a> {
+    pub const ALL: MemberFields<'static> = MemberFields {
         role: true,
         join_time: true,
         msg_seq: true,
@@ -47,10 +60,10 @@ impl MemberFields {
         mute_until: true,
         shut_up_until: true,
         name_card: true,
-        custom: true,
+        custom: CustomKeys::All,
     };
 
-    pub fn named(names: &[String]) -> MemberFields {
+    pub fn named(names: &[String]) -> MemberFields<'a> {
         let has = |field: &str| names.iter().any(|n| n == field);
         MemberFields {
             role: has("Role"),
@@ -61,11 +74,27 @@ impl MemberFields {
             mute_until: has("MuteUntil"),
             shut_up_until: has("ShutUpUntil"),
             name_card: has("NameCard"),
-            custom: has("AppMemberDefinedData"),
+            custom: match has("AppMemberDefinedData") {
+                true => CustomKeys::All,
+                false => CustomKeys::None,
+            },
+        }
+    }
+
+    /// With `AppDefinedDataFilter_GroupMember` given, `AppMemberDefinedData` is reported with
+    /// those keys only, whatever `MemberInfoFilter` says (the pages' "ALL IN ONE" samples).
+    pub fn custom_keys(self, keys: Option<&'a [String]>) -> MemberFields<'a> {
+        match keys {
+            Some(keys) => MemberFields {
+                custom: CustomKeys::Only(keys),
+                ..self
+            },
+            None => self,
         }
     }
 
     pub fn item(&self, member: &Member) -> MemberItem {
+        let custom = |keys: Option<&[String]>| custom_list(&member.custom, keys);
         MemberItem {
             member_account: member.account.clone(),
             role: self.role.then_some(member.role.as_str()),
@@ -76,18 +105,23 @@ impl MemberFields {
             mute_until: self.mute_until.then_some(0),
             shut_up_until: self.shut_up_until.then_some(0),
             name_card: self.name_card.then(String::new),
-            app_member_defined_data: self.custom.then(Vec::new),
+            app_member_defined_data: match self.custom {
+                CustomKeys::None => None,
+                CustomKeys::All => Some(custom(None)),
+                CustomKeys::Only(keys) => Some(custom(Some(keys))),
+            },
         }
     }
 }
 
-/// Refuses AVChatRoom, which keeps no member list.
-fn keeps_members(entry: &Entry, command: &str) -> Result<(), Reject> {
+/// Refuses AVChatRoom, which keeps no member list, with `code`: the one the command's page
+/// gives.
+fn keeps_members(entry: &Entry, command: &str, code: i64) -> Result<(), Reject> {
     if entry.group.kind.keeps_members() {
         Ok(())
     } else {
         Err(Reject::new(
-            codes::NOT_ALLOWED,
+            code,
             format!("{command} does not support AVChatRoom groups"),
         ))
     }
@@ -98,12 +132,14 @@ pub(super) fn roles(body: &Body, store: &mut Store) -> Result<Done, Reject> {
     let entry = named_group(body, store)?;
     let accounts = body.accounts("User_Account")?;
     check_count("User_Account", accounts.len(), rules::ROLE_ACCOUNTS_MAX)?;
+    // "AVChatRoom（直播群）不支持该接口，对此类型群组进行操作将返回10007错误"
+    // (`群组管理/查询用户在群组中的身份.md`).
+    keeps_members(entry, "get_role_in_group", codes::NOT_ALLOWED)?;
     let user_id_list = accounts
         .into_iter()
         .map(|account| {
             let role = match entry.role_of(&account) {
                 Some(role) => role.as_str(),
-                None if !account.is_empty() && account == entry.group.owner => "Owner",
                 None => "NotMember",
             };
             RoleItem {
@@ -121,7 +157,7 @@ pub(super) fn add(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, Rej
     let items = body.member_objects("MemberList", "Member_Account")?;
     check_count("MemberList", items.len(), rules::ADD_MEMBERS_MAX)?;
     check_silence(body)?;
-    keeps_members(entry, "add_group_member")?;
+    keeps_members(entry, "add_group_member", codes::NOT_ALLOWED)?;
     let mut results = Vec::with_capacity(items.len());
     let mut upsert: Vec<Member> = Vec::new();
     for (account, _) in items {
@@ -133,6 +169,7 @@ pub(super) fn add(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, Rej
                 account: account.clone(),
                 role: Role::Member,
                 join_time: ctx.now,
+                custom: Default::default(),
             });
         }
         results.push(AddResult {
@@ -181,7 +218,9 @@ pub(super) fn delete(body: &Body, store: &mut Store) -> Result<Done, Reject> {
     )?;
     check_silence(body)?;
     body.opt::<String>("Reason")?;
-    keeps_members(entry, "delete_group_member")?;
+    // "AVChatRoom（直播群）不支持删除群成员，对这种类型的群组进行操作时会返回10004错误"
+    // (`群组管理/删除群组成员.md`).
+    keeps_members(entry, "delete_group_member", codes::INVALID_PARAMETER)?;
     if let Some(owner) = accounts
         .iter()
         .find(|a| entry.role_of(a) == Some(Role::Owner))
@@ -213,11 +252,14 @@ pub(super) fn delete(body: &Body, store: &mut Store) -> Result<Done, Reject> {
 /// `get_group_member_info`.
 pub(super) fn page(body: &Body, store: &mut Store) -> Result<Done, Reject> {
     let entry = named_group(body, store)?;
-    keeps_members(entry, "get_group_member_info")?;
-    let fields = match body.opt::<Vec<String>>("MemberInfoFilter")? {
-        Some(names) => MemberFields::named(&names),
+    keeps_members(entry, "get_group_member_info", codes::NOT_ALLOWED)?;
+    let names = body.opt::<Vec<String>>("MemberInfoFilter")?;
+    let custom_keys = body.opt::<Vec<String>>("AppDefinedDataFilter_GroupMember")?;
+    let fields = match &names {
+        Some(names) => MemberFields::named(names),
         None => MemberFields::ALL,
-    };
+    }
+    .custom_keys(custom_keys.as_deref());
     let roles = body
         .opt::<Vec<String>>("MemberRoleFilter")?
         .map(|names| {
@@ -270,13 +312,23 @@ pub(super) fn page(body: &Body, store: &mut Store) -> Result<Done, Reject> {
     })))
 }
 
-/// A Community's `Next`: `""` or absent to start, else the string the last page returned.
+/// A Community's `Next`: absent, `""` or `0` to start, else the cursor the last page returned.
+/// The newer pages type it as a string (start with `""`); the older page as an integer, "首次
+/// 调用填写0，续拉使用返回中的 Next 值" (`获取群组成员详细资料.md` at qcloud-documents
+/// `da9fd19e`), so both forms are taken. The answer's `Next` is always the newer string.
 fn community_cursor(body: &Body) -> Result<u64, Reject> {
-    match body.opt::<String>("Next")?.as_deref() {
-        None | Some("") => Ok(0),
-        Some(next) => next.parse().map_err(|_| {
+    match body.opt::<serde_json::Value>("Next")? {
+        None => Ok(0),
+        Some(serde_json::Value::String(next)) if next.is_empty() => Ok(0),
+        Some(serde_json::Value::String(next)) => next.parse().map_err(|_| {
             Reject::param(format!("Next {next:?} is not a cursor this group returned"))
         }),
+        Some(serde_json::Value::Number(next)) => next.as_u64().ok_or_else(|| {
+            Reject::param(format!("Next {next} is not a cursor this group returned"))
+        }),
+        Some(other) => Err(Reject::param(format!(
+            "Next: expected a string or an integer, not {other}"
+        ))),
     }
 }
 

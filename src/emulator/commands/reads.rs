@@ -8,8 +8,14 @@
 //!   `AppDefinedDataFilter_Group` selects custom keys, `MemberInfoFilter` member fields.
 //! - An unknown group is an item with `ErrorCode` 10010 (10015 for an ID no group could have);
 //!   the top level stays OK. An empty `GroupIdList` or more than 50 IDs is 10004.
-//! - `get_appid_group_list`: `Limit` outside 1..=10000 is 10004; `Next` is the `list_seq` of the
-//!   last group returned (creation order, above 2^32), 0 when the list is complete.
+//! - `AppDefinedDataFilter_GroupMember` selects member custom keys; given without a
+//!   `MemberInfoFilter`, the member list carries `Member_Account` and those keys only.
+//! - AVChatRoom: no `MemberNum` and no `MemberList`, even when a filter names them (the 2025
+//!   page; the older sample answered both).
+//! - `get_appid_group_list`: `Limit` above 10000 is 10004, `Limit` 0 and `GroupType` "" mean
+//!   not given (SDKs send them); `BChatRoom` is a valid filter that matches no group; `Next`
+//!   is the `list_seq` of the last group returned (creation order, above 2^32), 0 when the
+//!   list is complete.
 
 use super::super::rules::{self, GroupType, Reject, switch};
 use super::super::store::{Entry, Store};
@@ -25,6 +31,8 @@ struct ResponseFilter {
     members: Option<Vec<String>>,
     #[serde(rename = "AppDefinedDataFilter_Group")]
     custom_keys: Option<Vec<String>>,
+    #[serde(rename = "AppDefinedDataFilter_GroupMember")]
+    member_custom_keys: Option<Vec<String>>,
 }
 
 /// `get_group_info`.
@@ -63,14 +71,20 @@ fn info_item(entry: &Entry, filter: Option<&ResponseFilter>, sdkappid: u64) -> G
     let custom_keys = filter.and_then(|f| f.custom_keys.as_deref());
     let custom = (custom_keys.is_some() || want("AppDefinedData"))
         .then(|| custom_list(&g.custom, custom_keys));
+    let member_keys = filter.and_then(|f| f.member_custom_keys.as_deref());
     let member_fields = match filter {
+        // "仅支持拉取群详细资料（成员数量不支持），同时不支持拉取成员列表" for AVChatRoom
+        // (https://cloud.tencent.com/document/product/269/1616, 2025-12-15).
+        _ if !g.kind.keeps_members() => None,
         None => Some(MemberFields::ALL),
         Some(ResponseFilter {
             members: Some(names),
             ..
         }) => Some(MemberFields::named(names)),
+        Some(_) if member_keys.is_some() => Some(MemberFields::named(&[])),
         Some(_) => want("MemberList").then_some(MemberFields::ALL),
-    };
+    }
+    .map(|fields| fields.custom_keys(member_keys));
     GroupInfoItem {
         group_id: g.id.clone(),
         error_code: 0,
@@ -87,7 +101,8 @@ fn info_item(entry: &Entry, filter: Option<&ResponseFilter>, sdkappid: u64) -> G
         last_info_time: want("LastInfoTime").then_some(g.last_info_time),
         last_msg_time: want("LastMsgTime").then_some(0),
         next_msg_seq: want("NextMsgSeq").then_some(1),
-        member_num: want("MemberNum").then_some(entry.members.len() as u64),
+        member_num: (g.kind.keeps_members() && want("MemberNum"))
+            .then_some(entry.members.len() as u64),
         max_member_num: want("MaxMemberNum").then_some(g.max_members),
         apply_join_option: want("ApplyJoinOption").then_some(g.apply_join.as_str()),
         mute_all_member: want("MuteAllMember").then_some(switch(g.mute_all)),
@@ -100,19 +115,32 @@ fn info_item(entry: &Entry, filter: Option<&ResponseFilter>, sdkappid: u64) -> G
 
 /// `get_appid_group_list`.
 pub(super) fn group_list(body: &Body, store: &mut Store) -> Result<Done, Reject> {
-    let limit = body.opt::<u64>("Limit")?.unwrap_or(rules::LIST_LIMIT_MAX);
-    if limit == 0 || limit > rules::LIST_LIMIT_MAX {
+    // "如果不填，默认为最大值 10000" (`获取APP中的所有群组.md`): absent or 0 is the default.
+    let limit = body
+        .opt_nonzero::<u64>("Limit")?
+        .unwrap_or(rules::LIST_LIMIT_MAX);
+    if limit > rules::LIST_LIMIT_MAX {
         return Err(Reject::param(format!(
             "Limit {limit} is outside 1..={}",
             rules::LIST_LIMIT_MAX
         )));
     }
     let next = body.opt::<u64>("Next")?.unwrap_or(0);
-    let kind = body
-        .opt::<String>("GroupType")?
-        .map(|t| GroupType::parse("GroupType", &t))
-        .transpose()?;
-    let matches = |entry: &&Entry| kind.is_none_or(|k| entry.group.kind == k);
+    let filter = match body.opt_nonzero::<String>("GroupType")?.as_deref() {
+        None => TypeFilter::All,
+        // The page lists BChatRoom among the filters; no group can be one any more.
+        Some("BChatRoom") => TypeFilter::BChatRoom,
+        Some(other) => TypeFilter::Only(GroupType::parse("GroupType", other).map_err(|_| {
+            Reject::param(format!(
+                "GroupType: {other:?} is not one of Private, Public, ChatRoom, AVChatRoom, BChatRoom, Community"
+            ))
+        })?),
+    };
+    let matches = |entry: &&Entry| match filter {
+        TypeFilter::All => true,
+        TypeFilter::Only(kind) => entry.group.kind == kind,
+        TypeFilter::BChatRoom => false,
+    };
     let total_count = store.iter().filter(matches).count() as u64;
     let mut page: Vec<&Entry> = store
         .iter_after(next)
@@ -135,4 +163,13 @@ pub(super) fn group_list(body: &Body, store: &mut Store) -> Result<Done, Reject>
             .collect(),
         next,
     })))
+}
+
+/// `GroupType` of `get_appid_group_list`.
+#[derive(Clone, Copy)]
+enum TypeFilter {
+    All,
+    Only(GroupType),
+    /// The legacy type, still a valid filter; it matches nothing.
+    BChatRoom,
 }

@@ -12,3 +12,4 @@ mod members;
 mod persistence;
 mod process;
 mod rules;
+mod sdks;

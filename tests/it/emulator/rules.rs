@@ -129,12 +129,6 @@ async fn every_rule_has_its_code_and_names_its_field() {
             "MaxMemberCount",
         ),
         (
-            "import_group",
-            import(json!({"MaxMemberCount": 0})),
-            10004,
-            "MaxMemberCount",
-        ),
-        (
             "modify_group_base_info",
             json!({"GroupId": "taken", "MaxMemberNum": 6001}),
             10004,
