@@ -198,8 +198,9 @@ pub async fn read_actual(
     Ok(actual)
 }
 
-/// The accounts the plan would make owners: the owner of a group to create (or re-create), and
-/// the new owner of a transfer.
+/// The accounts the plan would make owners: the owner of a group to create (or re-create, the
+/// live owner carried over when the manifest leaves owner unmanaged), and the new owner of a
+/// transfer.
 fn accounts_relied_on(
     desired: &Desired,
     actual: &Actual,
@@ -210,8 +211,22 @@ fn accounts_relied_on(
         .iter()
         .filter(|(id, declared)| options.in_scope(id) && declared.ensure == Ensure::Present)
         .filter_map(|(id, declared)| {
-            let owner = declared.group.owner.as_ref()?;
             let live = actual.groups.get(id);
+            let Some(owner) = declared.group.owner.as_ref() else {
+                // A replace carries the live owner of a group whose owner is unmanaged.
+                let live = live?;
+                let replaced = options.allow_replace
+                    && declared
+                        .group
+                        .group_type
+                        .is_some_and(|t| Some(t) != live.group.group_type);
+                return live
+                    .group
+                    .owner
+                    .as_ref()
+                    .filter(|owner| replaced && !owner.is_empty())
+                    .map(|owner| owner.to_string());
+            };
             let relied = match live {
                 None => true,
                 Some(live) => {

@@ -148,12 +148,104 @@ pub struct Create {
     pub desired: Group,
 }
 
-/// A type change: destroy the group, then make it again. Members and history are lost.
+/// A type change: destroy the group, then make it again. Members and history are lost; every
+/// live value the manifest leaves unmanaged is carried over to the new group when its type
+/// accepts it, and listed in `lost` when it does not.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Replace {
     pub actual_type: GroupType,
     pub member_num: u32,
+    /// What the new group is made with: the manifest's fields, then the carried ones.
     pub desired: Group,
+    /// The fields of `desired` taken from the live group, in manifest order. `Custom` carries
+    /// the whole live map (the manifest does not write `custom`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried: Vec<Field>,
+    /// Live values the manifest leaves unmanaged that the new type refuses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost: Vec<Loss>,
+}
+
+/// A profile field, by its manifest name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Owner,
+    Introduction,
+    Notification,
+    FaceUrl,
+    MaxMembers,
+    ApplyJoin,
+    MuteAll,
+    Custom,
+    CreateTime,
+}
+
+impl Field {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Owner => "owner",
+            Field::Introduction => "introduction",
+            Field::Notification => "notification",
+            Field::FaceUrl => "face_url",
+            Field::MaxMembers => "max_members",
+            Field::ApplyJoin => "apply_join",
+            Field::MuteAll => "mute_all",
+            Field::Custom => "custom",
+            Field::CreateTime => "create_time",
+        }
+    }
+}
+
+/// A live value a replace cannot carry over because the new type refuses it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "field", rename_all = "snake_case")]
+pub enum Loss {
+    /// Above the new type's member cap, or the new type (AVChatRoom) has none.
+    MaxMembers { actual: u32 },
+    /// The new type fixes its join option (Private: no applications; ChatRoom and AVChatRoom:
+    /// free to join).
+    ApplyJoin { actual: ApplyJoin },
+    /// The new type (AVChatRoom) is made with `create_group`, which takes no `CreateTime`.
+    CreateTime { actual: u64 },
+}
+
+impl Loss {
+    pub fn field(&self) -> Field {
+        match self {
+            Loss::MaxMembers { .. } => Field::MaxMembers,
+            Loss::ApplyJoin { .. } => Field::ApplyJoin,
+            Loss::CreateTime { .. } => Field::CreateTime,
+        }
+    }
+
+    /// Why a group of `new_type` cannot have the value, in words.
+    pub fn why(&self, new_type: GroupType) -> String {
+        let a = match new_type {
+            GroupType::AVChatRoom => "an",
+            _ => "a",
+        };
+        match self {
+            Loss::MaxMembers { .. } => match new_type.member_cap() {
+                None => format!("{a} {new_type} group has no member cap"),
+                Some(cap) => format!("above {a} {new_type} group's cap of {cap}"),
+            },
+            Loss::ApplyJoin { .. } => match new_type {
+                GroupType::Private => format!("{a} {new_type} group takes no join applications"),
+                _ => format!("{a} {new_type} group is free to join; its join option is not set"),
+            },
+            Loss::CreateTime { .. } => {
+                format!("{a} {new_type} group is made with create_group, which takes no CreateTime")
+            }
+        }
+    }
+}
+
+/// Whether a group of this type can be made with, or given, its own join option: the types
+/// with join applications (reference §4.3; the others fix it, and the REST API's answer to a
+/// value for them is undocumented).
+pub fn takes_apply_join(group_type: GroupType) -> bool {
+    matches!(group_type, GroupType::Public | GroupType::Community)
 }
 
 /// A field's value before and after.

@@ -135,6 +135,36 @@ impl Planner {
                 },
             });
         }
+        // A replace carries the live owner over when the manifest leaves owner unmanaged: the
+        // new group is made with it, so it must be imported too.
+        for change in &self.plan.changes {
+            let Action::Replace(replace) = &change.action else {
+                continue;
+            };
+            let Some(owner) = replace
+                .desired
+                .owner
+                .as_ref()
+                .filter(|_| replace.carried.contains(&Field::Owner))
+            else {
+                continue;
+            };
+            if actual.accounts.get(owner.as_str()) != Some(&false) {
+                continue;
+            }
+            let at = desired
+                .groups
+                .get(&change.id)
+                .map(|declared| declared.source.to_string())
+                .unwrap_or_default();
+            self.errors.push(PlanError::AccountNotImported {
+                at,
+                id: change.id.clone(),
+                field: "owner",
+                account: owner.to_string(),
+                role: "keep owning the group made again (the manifest leaves owner unmanaged, so the live owner is carried over)",
+            });
+        }
         self.errors.retain(
             |error| !matches!(error, PlanError::OwnerNotMember { id, .. } if missing.contains(id)),
         );
@@ -299,12 +329,15 @@ impl Planner {
                 id: desired.id.clone(),
             });
         }
+        let (made, carried, lost) = carry_over(creatable(desired), &live.group, desired_type);
         self.push(
             &desired.id,
             Action::Replace(Replace {
                 actual_type,
                 member_num: live.member_num,
-                desired: creatable(desired),
+                desired: made,
+                carried,
+                lost,
             }),
             Some(live),
         );
@@ -370,6 +403,86 @@ impl Planner {
             Some(live),
         );
     }
+}
+
+/// The group a replace makes: `made` (the manifest's fields) plus every live value the manifest
+/// leaves unmanaged that a `new_type` group accepts; the values it refuses are lost. Values a
+/// new group gets anyway (an empty text, no custom keys, not muted) are not carried.
+fn carry_over(
+    mut made: Group,
+    live: &Group,
+    new_type: GroupType,
+) -> (Group, Vec<Field>, Vec<Loss>) {
+    let mut carried = Vec::new();
+    let mut lost = Vec::new();
+    let mut text =
+        |field: Field, made: &mut Option<CompactString>, live: &Option<CompactString>| {
+            if made.is_none()
+                && let Some(value) = live.as_ref().filter(|value| !value.is_empty())
+            {
+                *made = Some(value.clone());
+                carried.push(field);
+            }
+        };
+    text(Field::Owner, &mut made.owner, &live.owner);
+    text(
+        Field::Introduction,
+        &mut made.introduction,
+        &live.introduction,
+    );
+    text(
+        Field::Notification,
+        &mut made.notification,
+        &live.notification,
+    );
+    text(Field::FaceUrl, &mut made.face_url, &live.face_url);
+    // An AVChatRoom reports 0: it has no cap, so there is nothing to carry.
+    if made.max_members.is_none()
+        && let Some(actual) = live.max_members.filter(|n| *n > 0)
+    {
+        match new_type.member_cap() {
+            Some(cap) if actual <= cap => {
+                made.max_members = Some(actual);
+                carried.push(Field::MaxMembers);
+            }
+            _ => lost.push(Loss::MaxMembers { actual }),
+        }
+    }
+    if made.apply_join.is_none()
+        && let Some(actual) = live.apply_join
+    {
+        if takes_apply_join(new_type) {
+            made.apply_join = Some(actual);
+            carried.push(Field::ApplyJoin);
+        } else {
+            lost.push(Loss::ApplyJoin { actual });
+        }
+    }
+    if made.mute_all.is_none() && live.mute_all == Some(true) {
+        made.mute_all = Some(true);
+        carried.push(Field::MuteAll);
+    }
+    if made.custom.is_none()
+        && let Some(custom) = &live.custom
+    {
+        let mut custom = custom.clone();
+        custom.retain(|_, value| !value.is_empty());
+        if !custom.is_empty() {
+            made.custom = Some(custom);
+            carried.push(Field::Custom);
+        }
+    }
+    if made.create_time.is_none()
+        && let Some(actual) = live.create_time
+    {
+        if new_type.importable() {
+            made.create_time = Some(actual);
+            carried.push(Field::CreateTime);
+        } else {
+            lost.push(Loss::CreateTime { actual });
+        }
+    }
+    (made, carried, lost)
 }
 
 /// The desired group as it is sent at creation: empty custom values mean "no such key".

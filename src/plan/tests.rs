@@ -851,3 +851,185 @@ fn an_owner_that_is_not_an_imported_account_is_a_plan_error_naming_the_file() {
     imported.accounts.insert("alice".into(), true);
     assert_eq!(run(&desired, &imported).summary().create, 1);
 }
+
+/// The in-sync group, declared with only a new type and its name: every other field unmanaged.
+fn retyped(group_type: GroupType) -> (Desired, Actual) {
+    let (mut desired, actual) = in_sync();
+    desired_mut(&mut desired, "eng").group = Group {
+        group_type: Some(group_type),
+        name: Some("Engineering".into()),
+        ..Group::new("eng")
+    };
+    (desired, actual)
+}
+
+fn replaced(desired: &Desired, actual: &Actual) -> Replace {
+    let options = PlanOptions {
+        allow_replace: true,
+        ..PlanOptions::default()
+    };
+    let plan = plan(desired, actual, &options).expect("plan");
+    match &plan.changes[..] {
+        [
+            Change {
+                action: Action::Replace(replace),
+                ..
+            },
+        ] => replace.clone(),
+        other => panic!("expected one replace, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_replace_carries_over_every_unmanaged_live_value_the_new_type_accepts() {
+    let (desired, actual) = retyped(GroupType::Private);
+    let replace = replaced(&desired, &actual);
+    let live = &actual.groups[&GroupId::from("eng")].group;
+    assert_eq!(
+        replace.desired,
+        Group {
+            group_type: Some(GroupType::Private),
+            apply_join: None,
+            // Not muted is what a new group is anyway: nothing to carry.
+            mute_all: None,
+            ..live.clone()
+        }
+    );
+    assert_eq!(
+        replace.carried,
+        vec![
+            Field::Owner,
+            Field::Introduction,
+            Field::Notification,
+            Field::FaceUrl,
+            Field::MaxMembers,
+            Field::Custom,
+            Field::CreateTime,
+        ]
+    );
+    // A Private group takes no join applications: the live join option is lost, and said so.
+    assert_eq!(
+        replace.lost,
+        vec![Loss::ApplyJoin {
+            actual: ApplyJoin::NeedPermission
+        }]
+    );
+    assert_eq!(
+        replace.lost[0].why(GroupType::Private),
+        "a Private group takes no join applications"
+    );
+}
+
+#[test]
+fn a_replace_carries_only_what_the_manifest_leaves_unmanaged() {
+    let (mut desired, mut actual) = retyped(GroupType::Public);
+    actual_mut(&mut actual, "eng").group.group_type = Some(GroupType::ChatRoom);
+    let group = &mut desired_mut(&mut desired, "eng").group;
+    group.introduction = Some("Rewritten".into());
+    group.owner = Some("bob".into());
+    // Written and empty: no custom keys wanted, so the live ones are not carried.
+    group.custom = Some(Custom::new());
+    let replace = replaced(&desired, &actual);
+    assert_eq!(replace.desired.introduction.as_deref(), Some("Rewritten"));
+    assert_eq!(replace.desired.owner.as_deref(), Some("bob"));
+    assert_eq!(replace.desired.custom, Some(Custom::new()));
+    assert_eq!(
+        replace.carried,
+        vec![
+            Field::Notification,
+            Field::FaceUrl,
+            Field::MaxMembers,
+            Field::ApplyJoin,
+            Field::CreateTime,
+        ]
+    );
+    assert!(replace.lost.is_empty(), "{:?}", replace.lost);
+}
+
+#[test]
+fn a_replace_to_an_avchatroom_loses_the_values_it_refuses() {
+    let (desired, mut actual) = retyped(GroupType::AVChatRoom);
+    actual_mut(&mut actual, "eng").group.mute_all = Some(true);
+    let replace = replaced(&desired, &actual);
+    assert_eq!(
+        replace.lost,
+        vec![
+            Loss::MaxMembers { actual: 2000 },
+            Loss::ApplyJoin {
+                actual: ApplyJoin::NeedPermission
+            },
+            Loss::CreateTime {
+                actual: 1_448_357_837
+            },
+        ]
+    );
+    assert_eq!(replace.desired.max_members, None);
+    assert_eq!(replace.desired.create_time, None);
+    // The owner, texts, mute-all and custom data are accepted: carried, muted after creation.
+    assert_eq!(replace.desired.owner.as_deref(), Some("alice"));
+    assert_eq!(replace.desired.mute_all, Some(true));
+    assert!(replace.carried.contains(&Field::MuteAll));
+    assert_eq!(
+        Action::Replace(replace.clone()).commands(),
+        vec!["destroy_group", "create_group", "modify_group_base_info"]
+    );
+    assert_eq!(
+        replace.lost[0].why(GroupType::AVChatRoom),
+        "an AVChatRoom group has no member cap"
+    );
+}
+
+#[test]
+fn a_replace_loses_a_cap_above_the_new_types_and_carries_a_join_option_to_a_community() {
+    let (mut desired, mut actual) = retyped(GroupType::Community);
+    desired_mut(&mut desired, "eng").group.max_members = None;
+    let live = &mut actual_mut(&mut actual, "eng").group;
+    live.apply_join = Some(ApplyJoin::FreeAccess);
+    let replace = replaced(&desired, &actual);
+    assert_eq!(replace.desired.apply_join, Some(ApplyJoin::FreeAccess));
+    assert_eq!(replace.desired.max_members, Some(2000));
+    // A Community takes no join option at import: it is set right after.
+    assert_eq!(
+        Action::Replace(replace).commands(),
+        vec!["destroy_group", "import_group", "modify_group_base_info"]
+    );
+
+    let (desired, mut actual) = retyped(GroupType::Public);
+    let live = &mut actual_mut(&mut actual, "eng").group;
+    live.group_type = Some(GroupType::Community);
+    live.max_members = Some(100_000);
+    let replace = replaced(&desired, &actual);
+    assert_eq!(replace.lost, vec![Loss::MaxMembers { actual: 100_000 }]);
+    assert_eq!(replace.desired.max_members, None);
+    assert_eq!(
+        replace.lost[0].why(GroupType::Public),
+        "above a Public group's cap of 6000"
+    );
+}
+
+#[test]
+fn a_carried_owner_must_be_an_imported_account() {
+    let (desired, mut actual) = retyped(GroupType::Private);
+    actual.accounts.insert("alice".into(), false);
+    let options = PlanOptions {
+        allow_replace: true,
+        ..PlanOptions::default()
+    };
+    let found = errors(&desired, &actual, &options);
+    assert!(
+        matches!(&found[..], [PlanError::AccountNotImported { id, field: "owner", account, .. }] if account == "alice" && id.as_str() == "eng"),
+        "{found:?}"
+    );
+    assert!(
+        found[0]
+            .to_string()
+            .contains("the live owner is carried over"),
+        "{}",
+        found[0]
+    );
+    actual.accounts.insert("alice".into(), true);
+    assert_eq!(
+        replaced(&desired, &actual).desired.owner.as_deref(),
+        Some("alice")
+    );
+}

@@ -57,8 +57,9 @@
 //! - `fields` (object): the profile fields the change sets, each as
 //!   `{"actual": …, "desired": …}`; fields the change does not touch are absent.
 //!   - `create`: every field the manifest writes, with `actual` null.
-//!   - `replace`: `type` with both values; every other written field with `actual` null, since
-//!     the group is made anew.
+//!   - `replace`: `type` with both values; every field the manifest writes with `actual` null,
+//!     since the group is made anew; every field carried over from the live group (see
+//!     `carried`) with `actual` equal to `desired`.
 //!   - `update`: the fields that change. `actual` is null when the service did not report the
 //!     field.
 //!   - `transfer`: `owner`; `actual` is null for a group that has no owner.
@@ -72,6 +73,17 @@
 //! - `custom` (object): the AppDefinedData keys the change sets, each as
 //!   `{"actual": string or null, "desired": string or null}`: `actual` null adds the key,
 //!   `desired` null deletes it (the apply sends it with an empty value). `{}` when none.
+//! - `carried` (array of strings; only for `replace`): the fields the manifest leaves unmanaged
+//!   whose live value the new group is made with, by manifest name (`owner`, `introduction`,
+//!   `notification`, `face_url`, `max_members`, `apply_join`, `mute_all`, `custom` for the
+//!   whole live map, `create_time`), in that order. A value a new group gets anyway (an empty
+//!   text, no custom keys, not muted) is not listed.
+//! - `lost` (array of objects; only for `replace`): what the replace does not carry over, each
+//!   as `{"field": …, "actual": …, "reason": string}`: always `members` (`actual`: the member
+//!   count) and `history` (`actual` null), then every live value the new type refuses:
+//!   `max_members` (above the new type's cap, or an AVChatRoom, which has none), `apply_join`
+//!   (a Private, ChatRoom or AVChatRoom group, whose join option its type fixes),
+//!   `create_time` (an AVChatRoom, made with `create_group`). `reason` is English for people.
 //!
 //! ## A warning
 //! - `kind` (string): `created_not_imported` (an AVChatRoom cannot be imported, so it is made
@@ -134,8 +146,8 @@ use serde::Serialize;
 use super::warning_message;
 use crate::model::{CompactString, Group};
 use crate::plan::{
-    Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Origin, Plan, Replace,
-    Summary, Transfer, Update, Warning,
+    Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Field, Loss, Origin, Plan,
+    Replace, Summary, Transfer, Update, Warning,
 };
 
 /// The version of the document [`json`] writes; see the module documentation.
@@ -196,6 +208,18 @@ struct ChangeView<'a> {
     reason: Option<ReasonView<'a>>,
     fields: Fields<'a>,
     custom: BTreeMap<&'a str, Pair<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    carried: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lost: Option<Vec<LostView>>,
+}
+
+/// A value a replace does not carry over.
+#[derive(Serialize)]
+struct LostView {
+    field: &'static str,
+    actual: serde_json::Value,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -287,6 +311,8 @@ fn change(change: &Change) -> ChangeView<'_> {
         reason: None,
         fields: Fields::default(),
         custom: BTreeMap::new(),
+        carried: None,
+        lost: None,
     };
     match action {
         Action::Create(Create { desired }) => {
@@ -297,6 +323,8 @@ fn change(change: &Change) -> ChangeView<'_> {
             actual_type,
             member_num,
             desired,
+            carried,
+            lost,
         }) => {
             view.action = "replace";
             view.member_num = Some(*member_num);
@@ -305,6 +333,9 @@ fn change(change: &Change) -> ChangeView<'_> {
                 actual: Some(actual_type.as_str()),
                 desired: desired.group_type.map(|t| t.as_str()),
             });
+            mark_carried(&mut view.fields, &mut view.custom, carried);
+            view.carried = Some(carried.iter().map(|field| field.as_str()).collect());
+            view.lost = Some(lost_view(*member_num, desired, lost));
         }
         Action::Update(update) => {
             view.action = "update";
@@ -373,6 +404,61 @@ fn made(group: &Group) -> (Fields<'_>, CustomView<'_>) {
         .map(|(key, value)| (key, Pair::desired(value)))
         .collect();
     (fields, custom)
+}
+
+/// A carried field was live before the replace and is the same after: `actual` is `desired`.
+fn mark_carried(fields: &mut Fields<'_>, custom: &mut CustomView<'_>, carried: &[Field]) {
+    fn same<T: Copy>(pair: &mut Option<Pair<T>>) {
+        if let Some(pair) = pair {
+            pair.actual = pair.desired;
+        }
+    }
+    for field in carried {
+        match field {
+            Field::Owner => same(&mut fields.owner),
+            Field::Introduction => same(&mut fields.introduction),
+            Field::Notification => same(&mut fields.notification),
+            Field::FaceUrl => same(&mut fields.face_url),
+            Field::MaxMembers => same(&mut fields.max_members),
+            Field::ApplyJoin => same(&mut fields.apply_join),
+            Field::MuteAll => same(&mut fields.mute_all),
+            Field::CreateTime => same(&mut fields.create_time),
+            Field::Custom => {
+                for pair in custom.values_mut() {
+                    pair.actual = pair.desired;
+                }
+            }
+        }
+    }
+}
+
+/// What a replace loses: the members, the message history, and each refused value.
+fn lost_view(member_num: u32, desired: &Group, lost: &[Loss]) -> Vec<LostView> {
+    let mut view = vec![
+        LostView {
+            field: "members",
+            actual: member_num.into(),
+            reason: "the group is destroyed: its members are not carried over".to_owned(),
+        },
+        LostView {
+            field: "history",
+            actual: serde_json::Value::Null,
+            reason: "the group is destroyed: its message history is not carried over".to_owned(),
+        },
+    ];
+    for loss in lost {
+        let actual = match loss {
+            Loss::MaxMembers { actual } => (*actual).into(),
+            Loss::ApplyJoin { actual } => actual.as_str().into(),
+            Loss::CreateTime { actual } => (*actual).into(),
+        };
+        view.push(LostView {
+            field: loss.field().as_str(),
+            actual,
+            reason: desired.group_type.map(|t| loss.why(t)).unwrap_or_default(),
+        });
+    }
+    view
 }
 
 /// The changed fields of an update.

@@ -184,6 +184,8 @@ fn destroy_callout(out: &mut String, plan: &Plan) {
                 actual_type,
                 member_num,
                 desired,
+                carried: _,
+                lost: _,
             }) => rows.push((
                 *member_num,
                 format!(
@@ -285,10 +287,21 @@ fn details(out: &mut String, group: &[&Change]) {
 /// and removals red.
 fn diff_body(out: &mut String, change: &Change) {
     let _ = writeln!(out, "{} {}", marker(&change.action), headline(change));
-    for Row { label, value } in rows(&change.action) {
+    for Row { label, value, note } in rows(&change.action) {
+        let after = note
+            .as_deref()
+            .map(|note| format!(" ({note})"))
+            .unwrap_or_default();
         match value {
             RowValue::Set(value) => {
-                let _ = writeln!(out, "+   {label}: {value}");
+                let _ = writeln!(out, "+   {label}: {value}{after}");
+            }
+            RowValue::Lost(value) => {
+                let lost = match note {
+                    Some(why) => format!("(lost: {why})"),
+                    None => "(lost)".to_owned(),
+                };
+                let _ = writeln!(out, "-   {label}: {value} {lost}");
             }
             RowValue::Change { actual, desired } => {
                 if let Some(actual) = actual {
@@ -300,7 +313,7 @@ fn diff_body(out: &mut String, change: &Change) {
             }
             RowValue::Lines(lines) => {
                 let all_new = lines.iter().all(|line| line.tag == ChangeTag::Insert);
-                let _ = writeln!(out, "{}   {label}:", if all_new { '+' } else { ' ' });
+                let _ = writeln!(out, "{}   {label}:{after}", if all_new { '+' } else { ' ' });
                 for line in lines {
                     let sign = match line.tag {
                         ChangeTag::Equal => ' ',

@@ -27,8 +27,8 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::model::{CompactString, Group, GroupId};
 use crate::plan::{
-    Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Origin, Plan, Replace,
-    Summary, Transfer, Update, Warning,
+    Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Field, Loss, Origin, Plan,
+    Replace, Summary, Transfer, Update, Warning,
 };
 
 pub use json::{FORMAT_VERSION, json};
@@ -189,6 +189,8 @@ fn headline(change: &Change) -> String {
             actual_type,
             member_num,
             desired,
+            carried: _,
+            lost: _,
         }) => format!(
             "replace {id} ({actual_type} -> {}, {} lost) via {via}",
             type_name(desired),
@@ -248,7 +250,12 @@ const DELETED: &str = "(deleted)";
 struct Row {
     label: String,
     value: RowValue,
+    /// Said after the value (`(carried over)`), or why a [`RowValue::Lost`] value is lost.
+    note: Option<String>,
 }
+
+/// What a replace says of a value it takes from the live group.
+const CARRIED: &str = "carried over";
 
 enum RowValue {
     /// A value written at creation.
@@ -260,6 +267,8 @@ enum RowValue {
     },
     /// A multi-line text as a line diff (all insertions at creation).
     Lines(Vec<DiffLine>),
+    /// A live value that a replace does not carry over.
+    Lost(String),
 }
 
 /// One line of a multi-line field's diff.
@@ -321,6 +330,7 @@ fn set_text(rows: &mut Vec<Row>, label: &str, value: Option<&str>) {
         rows.push(Row {
             label: label.to_owned(),
             value,
+            note: None,
         });
     }
 }
@@ -330,6 +340,7 @@ fn set_plain(rows: &mut Vec<Row>, label: &str, value: Option<String>) {
         rows.push(Row {
             label: label.to_owned(),
             value: RowValue::Set(value),
+            note: None,
         });
     }
 }
@@ -348,6 +359,7 @@ fn change_text(rows: &mut Vec<Row>, label: &str, diff: &Option<Diff<CompactStrin
         rows.push(Row {
             label: label.to_owned(),
             value,
+            note: None,
         });
     }
 }
@@ -360,13 +372,14 @@ fn change_plain<T: ToString>(rows: &mut Vec<Row>, label: &str, diff: &Option<Dif
                 actual: actual.as_ref().map(T::to_string),
                 desired: Some(desired.to_string()),
             },
+            note: None,
         });
     }
 }
 
-/// The written fields of a group that is made (create, or the second half of a replace). The
-/// id and type are in the headline.
-fn group_rows(group: &Group) -> Vec<Row> {
+/// The written fields of a group that is made (create, or the second half of a replace); the
+/// `carried` ones are marked. The id and type are in the headline.
+fn group_rows(group: &Group, carried: &[Field]) -> Vec<Row> {
     let Group {
         id: _,
         group_type: _,
@@ -382,18 +395,75 @@ fn group_rows(group: &Group) -> Vec<Row> {
         create_time,
     } = group;
     let mut rows = Vec::new();
+    let mark = |rows: &mut Vec<Row>, from: usize, field: Field| {
+        if carried.contains(&field) {
+            for row in &mut rows[from..] {
+                row.note = Some(CARRIED.to_owned());
+            }
+        }
+    };
     set_text(&mut rows, "name", name.as_deref());
+    let at = rows.len();
     set_text(&mut rows, "owner", owner.as_deref());
+    mark(&mut rows, at, Field::Owner);
+    let at = rows.len();
     set_text(&mut rows, "introduction", introduction.as_deref());
+    mark(&mut rows, at, Field::Introduction);
+    let at = rows.len();
     set_text(&mut rows, "notification", notification.as_deref());
+    mark(&mut rows, at, Field::Notification);
+    let at = rows.len();
     set_text(&mut rows, "face_url", face_url.as_deref());
+    mark(&mut rows, at, Field::FaceUrl);
+    let at = rows.len();
     set_plain(&mut rows, "max_members", max_members.map(|n| n.to_string()));
+    mark(&mut rows, at, Field::MaxMembers);
+    let at = rows.len();
     set_plain(&mut rows, "apply_join", apply_join.map(|a| a.to_string()));
+    mark(&mut rows, at, Field::ApplyJoin);
+    let at = rows.len();
     set_plain(&mut rows, "mute_all", mute_all.map(|m| m.to_string()));
+    mark(&mut rows, at, Field::MuteAll);
+    let at = rows.len();
     for (key, value) in custom.iter().flatten() {
         set_text(&mut rows, &custom_label(key), Some(value));
     }
+    mark(&mut rows, at, Field::Custom);
+    let at = rows.len();
     set_plain(&mut rows, "create_time", create_time.map(|t| t.to_string()));
+    mark(&mut rows, at, Field::CreateTime);
+    rows
+}
+
+/// A replace: the fields the new group is made with (the carried ones marked), then what is
+/// lost: the members, the message history and each live value the new type refuses.
+fn replace_rows(replace: &Replace) -> Vec<Row> {
+    let Replace {
+        actual_type: _,
+        member_num,
+        desired,
+        carried,
+        lost,
+    } = replace;
+    let mut rows = group_rows(desired, carried);
+    let mut lose = |label: &str, value: String, note: Option<String>| {
+        rows.push(Row {
+            label: label.to_owned(),
+            value: RowValue::Lost(value),
+            note,
+        });
+    };
+    lose("members", member_num.to_string(), None);
+    lose("history", "all messages".to_owned(), None);
+    for loss in lost {
+        let value = match loss {
+            Loss::MaxMembers { actual } => actual.to_string(),
+            Loss::ApplyJoin { actual } => actual.to_string(),
+            Loss::CreateTime { actual } => actual.to_string(),
+        };
+        let why = desired.group_type.map(|t| loss.why(t));
+        lose(loss.field().as_str(), value, why);
+    }
     rows
 }
 
@@ -429,6 +499,7 @@ fn update_rows(update: &Update) -> Vec<Row> {
                 actual: actual.as_deref().map(quote),
                 desired: desired.as_deref().map(quote),
             },
+            note: None,
         });
     }
     rows
@@ -437,12 +508,8 @@ fn update_rows(update: &Update) -> Vec<Row> {
 /// The field rows under a change's headline.
 fn rows(action: &Action) -> Vec<Row> {
     match action {
-        Action::Create(Create { desired }) => group_rows(desired),
-        Action::Replace(Replace {
-            actual_type: _,
-            member_num: _,
-            desired,
-        }) => group_rows(desired),
+        Action::Create(Create { desired }) => group_rows(desired, &[]),
+        Action::Replace(replace) => replace_rows(replace),
         Action::Update(update) => update_rows(update),
         // The headline says it all.
         Action::Transfer(Transfer { .. }) | Action::Destroy(Destroy { .. }) => Vec::new(),

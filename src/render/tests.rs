@@ -526,3 +526,119 @@ fn the_summary_sentence_counts_right() {
         "The apply will make 1 API call."
     );
 }
+
+/// A replace of a Public group whose owner, texts, join option and custom data the manifest
+/// leaves unmanaged, into an AVChatRoom (which refuses the cap, the join option and the
+/// create time).
+fn replace_plan() -> Plan {
+    let mut desired = Desired::default();
+    let mut actual = Actual::default();
+    let wanted = group("ty-a", GroupType::AVChatRoom, "Team A");
+    desired.groups.insert(
+        wanted.id.clone(),
+        Box::new(declared(wanted, Ensure::Present)),
+    );
+    let live_group = Group {
+        owner: Some("alice".into()),
+        introduction: Some("Line one\nline two\n".into()),
+        face_url: Some("https://example.com/a.png".into()),
+        max_members: Some(200),
+        apply_join: Some(ApplyJoin::FreeAccess),
+        mute_all: Some(true),
+        custom: custom(&[("team", "a")]),
+        create_time: Some(1_448_357_837),
+        ..group("ty-a", GroupType::Public, "Old A")
+    };
+    actual
+        .groups
+        .insert("ty-a".into(), Box::new(live(live_group, 1, &[])));
+    let options = PlanOptions {
+        allow_replace: true,
+        ..PlanOptions::default()
+    };
+    plan(&desired, &actual, &options).expect("the replace plan is valid")
+}
+
+#[test]
+fn text_of_a_replace_names_what_is_carried_over_and_what_is_lost() {
+    let out = text(&replace_plan(), &PLAIN);
+    for line in [
+        "      owner: \"alice\" (carried over)\n",
+        "      introduction: (carried over)\n",
+        "      custom.team: \"a\" (carried over)\n",
+        "      mute_all: true (carried over)\n",
+        "      members: 1 (lost)\n",
+        "      history: all messages (lost)\n",
+        "      apply_join: FreeAccess (lost: an AVChatRoom group is free to join; its join option is not set)\n",
+        "      max_members: 200 (lost: an AVChatRoom group has no member cap)\n",
+        "      create_time: 1448357837 (lost: an AVChatRoom group is made with create_group, which takes no CreateTime)\n",
+    ] {
+        assert!(out.contains(line), "{line:?} not in:\n{out}");
+    }
+    assert!(!out.contains("name: \"Team A\" (carried over)"), "{out}");
+    insta::assert_snapshot!("text_replace", out);
+}
+
+#[test]
+fn markdown_of_a_replace_names_what_is_carried_over_and_what_is_lost() {
+    let out = markdown(&replace_plan(), MARKDOWN_MAX_CHARS);
+    for line in [
+        "+   owner: \"alice\" (carried over)\n",
+        "+   introduction: (carried over)\n",
+        "+   custom.team: \"a\" (carried over)\n",
+        "-   members: 1 (lost)\n",
+        "-   history: all messages (lost)\n",
+        "-   apply_join: FreeAccess (lost: an AVChatRoom group is free to join; its join option is not set)\n",
+    ] {
+        assert!(out.contains(line), "{line:?} not in:\n{out}");
+    }
+    insta::assert_snapshot!("markdown_replace", out);
+}
+
+#[test]
+fn json_of_a_replace_lists_carried_and_lost_fields() {
+    let out = json(&replace_plan());
+    let document: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let change = &document["changes"][0];
+    assert_eq!(change["action"], "replace");
+    assert_eq!(
+        change["carried"],
+        serde_json::json!(["owner", "introduction", "face_url", "mute_all", "custom"])
+    );
+    assert_eq!(
+        change["fields"]["owner"],
+        serde_json::json!({"actual": "alice", "desired": "alice"})
+    );
+    assert_eq!(
+        change["fields"]["name"],
+        serde_json::json!({"actual": null, "desired": "Team A"})
+    );
+    assert_eq!(
+        change["custom"]["team"],
+        serde_json::json!({"actual": "a", "desired": "a"})
+    );
+    let lost: Vec<(&str, &serde_json::Value)> = change["lost"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|loss| (loss["field"].as_str().unwrap(), &loss["actual"]))
+        .collect();
+    assert_eq!(
+        lost,
+        vec![
+            ("members", &serde_json::json!(1)),
+            ("history", &serde_json::Value::Null),
+            ("max_members", &serde_json::json!(200)),
+            ("apply_join", &serde_json::json!("FreeAccess")),
+            ("create_time", &serde_json::json!(1_448_357_837)),
+        ]
+    );
+    // Other actions have neither key.
+    let rich: serde_json::Value = serde_json::from_str(&json(&rich_plan())).unwrap();
+    for change in rich["changes"].as_array().unwrap() {
+        let is_replace = change["action"] == "replace";
+        assert_eq!(change.get("carried").is_some(), is_replace, "{change}");
+        assert_eq!(change.get("lost").is_some(), is_replace, "{change}");
+    }
+    insta::assert_snapshot!("json_replace", out);
+}

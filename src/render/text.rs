@@ -75,10 +75,25 @@ fn block(out: &mut String, change: &Change, paint: Paint) {
         paint.tone(tone(&change.action), marker(&change.action)),
         headline(change)
     );
-    for Row { label, value } in rows(&change.action) {
+    for Row { label, value, note } in rows(&change.action) {
+        let after = note
+            .as_deref()
+            .map(|note| format!(" ({note})"))
+            .unwrap_or_default();
         match value {
             RowValue::Set(value) => {
-                let _ = writeln!(out, "      {label}: {value}");
+                let _ = writeln!(out, "      {label}: {value}{after}");
+            }
+            RowValue::Lost(value) => {
+                let lost = match note {
+                    Some(why) => format!("(lost: {why})"),
+                    None => "(lost)".to_owned(),
+                };
+                let _ = writeln!(
+                    out,
+                    "      {label}: {value} {}",
+                    paint.tone(Tone::Remove, &lost)
+                );
             }
             RowValue::Change { actual, desired } => {
                 let _ = writeln!(
@@ -89,7 +104,7 @@ fn block(out: &mut String, change: &Change, paint: Paint) {
                 );
             }
             RowValue::Lines(lines) => {
-                let _ = writeln!(out, "      {label}:");
+                let _ = writeln!(out, "      {label}:{after}");
                 for line in lines {
                     let (sign, tone) = match line.tag {
                         ChangeTag::Equal => (" ", None),

@@ -1,7 +1,7 @@
 //! plan and apply end to end: the real binary, the emulator over HTTP, and after every apply a
 //! second plan that must say "No changes".
 
-use timctl::emulator::{GroupType, SeedMember};
+use timctl::emulator::{ApplyJoin, GroupType, SeedMember};
 
 use crate::support::{World, seed_group};
 
@@ -209,6 +209,123 @@ fn a_type_change_needs_allow_replace() {
         .timctl(&["apply", "groups", "--allow-replace", "--auto-approve"])
         .code(0);
     assert_eq!(world.group("room").unwrap().kind, GroupType::Private);
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+}
+
+/// The issue-11 case: a replace of a group whose owner, introduction and custom data the
+/// manifest leaves unmanaged keeps them, and every view of the plan says so field by field.
+#[test]
+fn a_replace_keeps_the_unmanaged_owner_introduction_and_custom_data_and_names_them() {
+    let world = World::new();
+    let mut seeded = seed_group("ty-a", GroupType::Public, "Team A");
+    seeded.owner = Some("alice".into());
+    seeded.introduction = "Where team A talks".into();
+    seeded.custom.insert("team".into(), "a".into());
+    seeded.apply_join = Some(ApplyJoin::FreeAccess);
+    world.seed(vec![seeded]);
+    world.write(
+        "groups/main.yaml",
+        "groups:\n  - id: ty-a\n    type: Private\n    name: Team A\n",
+    );
+
+    world
+        .timctl(&["plan", "groups", "--allow-replace"])
+        .code(0)
+        .stdout_has("-/+ replace ty-a (Public -> Private, 1 member lost)")
+        .stdout_has("      owner: \"alice\" (carried over)\n")
+        .stdout_has("      introduction: \"Where team A talks\" (carried over)\n")
+        .stdout_has("      custom.team: \"a\" (carried over)\n")
+        .stdout_has("      members: 1 (lost)\n")
+        .stdout_has("      history: all messages (lost)\n")
+        .stdout_has(
+            "      apply_join: FreeAccess (lost: a Private group takes no join applications)\n",
+        );
+    world
+        .timctl(&["plan", "groups", "--allow-replace", "--format", "markdown"])
+        .code(0)
+        .stdout_has("+   owner: \"alice\" (carried over)\n")
+        .stdout_has("+   introduction: \"Where team A talks\" (carried over)\n")
+        .stdout_has("+   custom.team: \"a\" (carried over)\n")
+        .stdout_has("-   members: 1 (lost)\n")
+        .stdout_has(
+            "-   apply_join: FreeAccess (lost: a Private group takes no join applications)\n",
+        );
+    let json = world.timctl(&["plan", "groups", "--allow-replace", "--format", "json"]);
+    json.code(0);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let change = &document["changes"][0];
+    assert_eq!(change["action"], "replace", "{change}");
+    let carried: Vec<&str> = change["carried"]
+        .as_array()
+        .expect("carried")
+        .iter()
+        .map(|field| field.as_str().unwrap())
+        .collect();
+    for field in ["owner", "introduction", "custom"] {
+        assert!(carried.contains(&field), "{field} not carried: {change}");
+    }
+    assert_eq!(
+        change["fields"]["owner"],
+        serde_json::json!({"actual": "alice", "desired": "alice"})
+    );
+    assert_eq!(
+        change["custom"]["team"],
+        serde_json::json!({"actual": "a", "desired": "a"})
+    );
+    let lost: Vec<&str> = change["lost"]
+        .as_array()
+        .expect("lost")
+        .iter()
+        .map(|loss| loss["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(lost, vec!["members", "history", "apply_join"], "{change}");
+
+    world
+        .timctl(&["apply", "groups", "--allow-replace", "--auto-approve"])
+        .code(0);
+    let made = world.group("ty-a").expect("the group is made again");
+    assert_eq!(made.kind, GroupType::Private);
+    assert_eq!(made.owner.as_deref(), Some("alice"));
+    assert_eq!(made.introduction, "Where team A talks");
+    assert_eq!(made.custom.get("team").map(String::as_str), Some("a"));
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+}
+
+/// A saved plan of a replace holds what it carries over: `show` names it and `apply` makes the
+/// group with it.
+#[test]
+fn a_saved_replace_carries_over_what_it_showed() {
+    let world = World::new();
+    let mut seeded = seed_group("ty-b", GroupType::ChatRoom, "Team B");
+    seeded.owner = Some("alice".into());
+    seeded.notification = "Standup at ten".into();
+    seeded.mute_all = true;
+    world.seed(vec![seeded]);
+    world.write(
+        "groups/main.yaml",
+        "groups:\n  - id: ty-b\n    type: Public\n    name: Team B\n",
+    );
+    world
+        .timctl(&["plan", "groups", "--allow-replace", "--out", "plan.json"])
+        .code(0);
+    world
+        .timctl(&["show", "plan.json"])
+        .code(0)
+        .stdout_has("      owner: \"alice\" (carried over)\n")
+        .stdout_has("      notification: \"Standup at ten\" (carried over)\n")
+        .stdout_has("      mute_all: true (carried over)\n");
+    world.timctl(&["apply", "plan.json"]).code(0);
+    let made = world.group("ty-b").expect("the group is made again");
+    assert_eq!(made.kind, GroupType::Public);
+    assert_eq!(made.owner.as_deref(), Some("alice"));
+    assert_eq!(made.notification, "Standup at ten");
+    assert!(made.mute_all);
     world
         .timctl(&["plan", "groups"])
         .code(0)

@@ -594,6 +594,47 @@ fn custom_keys_the_app_has_not_configured_are_reported_by_validate() {
 
 // --- Identity pre-flight -------------------------------------------------------------------
 
+/// A replace carries over the live owner of a group whose owner is unmanaged, so that owner
+/// goes through the pre-flight too: an account deleted since is named before any write.
+#[test]
+fn a_carried_over_owner_that_is_no_longer_imported_stops_the_replace_before_any_write() {
+    let world = World::new();
+    let mut seeded = seed_group("ops-r", GroupType::Public, "R");
+    seeded.owner = Some("zed".into());
+    world.seed(vec![seeded]);
+    // Deleting an account leaves the groups it owns as they are.
+    let reply: serde_json::Value = world.rt.block_on(async {
+        reqwest::Client::new()
+            .post(world.emulator.command_url("account_delete"))
+            .body(serde_json::json!({"DeleteItem": [{"UserID": "zed"}]}).to_string())
+            .send()
+            .await
+            .expect("account_delete answers")
+            .json()
+            .await
+            .expect("a JSON answer")
+    });
+    assert_eq!(reply["ErrorCode"], 0, "{reply}");
+    world.write(
+        "groups/g.yaml",
+        "groups:\n  - id: ops-r\n    type: Private\n    name: R\n",
+    );
+    world.clear_log();
+    world
+        .timctl(&["apply", "groups", "--allow-replace", "--auto-approve"])
+        .code(1)
+        .stderr_has("groups/g.yaml:2: group \"ops-r\": field owner: account \"zed\" is not imported in the app (account_check: NotImported), so it cannot keep owning the group made again (the manifest leaves owner unmanaged, so the live owner is carried over)");
+    assert!(
+        world
+            .writes()
+            .iter()
+            .all(|w| w.starts_with("get_") || w.starts_with("account_check")),
+        "{:?}",
+        world.writes()
+    );
+    assert_eq!(world.group("ops-r").unwrap().kind, GroupType::Public);
+}
+
 #[test]
 fn an_owner_that_is_not_an_imported_account_stops_the_plan_before_any_write() {
     let world = World::new();
