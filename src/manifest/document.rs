@@ -18,13 +18,16 @@ use std::sync::Arc;
 use serde_yaml::{Mapping, Value};
 
 use super::Limits;
-use super::fields::{self, Block, Ctx, Fields, describe, expected, unsupported_tag};
+use super::fields::{
+    self, Block, Ctx, Fields, describe, expected, expected_as_written, unsupported_tag,
+};
 use super::locate::{self, Node};
 use super::nodes;
 use super::problem::Problem;
 use super::scan::{self, MAX_NESTING};
 use super::suggest::unknown_key;
 use super::validate;
+use super::written::SourceText;
 use crate::model::{DesiredGroup, Ensure, Group, GroupId, Source};
 
 const TOP_KEYS: &[&str] = &["defaults", "groups", "prune"];
@@ -132,6 +135,7 @@ pub(crate) fn read_file_within(
         }
     }
     let shared: Arc<Path> = Arc::from(file);
+    let source = SourceText::new(text);
     let mut positions = locate::documents(text);
     if complete && positions.len() != values.len() {
         positions.clear();
@@ -139,7 +143,7 @@ pub(crate) fn read_file_within(
     for (index, value) in values.iter().enumerate() {
         if let Some(value) = value {
             let pos = positions.get(index).and_then(Option::as_ref);
-            read_document(&shared, value, pos, limits, out, problems);
+            read_document(&shared, &source, value, pos, limits, out, problems);
         }
     }
     for (line, tag) in scanned.dropped_tags {
@@ -221,8 +225,9 @@ fn path_at(value: &Value, pos: &Node, line: usize, path: &mut Vec<Step>) {
     }
 }
 
-fn read_document(
-    file: &Arc<Path>,
+fn read_document<'a>(
+    file: &'a Arc<Path>,
+    source: &'a SourceText<'a>,
     value: &Value,
     pos: Option<&Node>,
     limits: &Limits,
@@ -231,6 +236,7 @@ fn read_document(
 ) {
     let root = Ctx {
         file,
+        source,
         group: None,
         prefix: String::new(),
         line: pos.map(|p| p.line),
@@ -335,7 +341,9 @@ fn read_group(
             Some(id.clone())
         }
         Some(other) => {
-            problems.push(ctx.problem(id_line, Some("id"), expected("a string", other)));
+            let written = || ctx.source.scalar(id_line, Some("id"), other);
+            let message = expected_as_written("a string", other, written);
+            problems.push(ctx.problem(id_line, Some("id"), message));
             None
         }
     };
@@ -416,7 +424,11 @@ fn read_prune(
                 "must not be empty: an empty prefix would prune every group",
             )),
             Value::String(s) => prefixes.push(s.clone()),
-            other => problems.push(ctx.problem(line, Some(&field), expected("a string", other))),
+            other => {
+                let written = || ctx.source.scalar(line, None, other);
+                let message = expected_as_written("a string", other, written);
+                problems.push(ctx.problem(line, Some(&field), message));
+            }
         }
     }
     prefixes

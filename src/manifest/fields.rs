@@ -20,6 +20,7 @@ use super::problem::Problem;
 use super::scan::HONOURED_TAGS;
 use super::suggest::{TYPE_ALIASES, unknown_key, unknown_value};
 use super::validate;
+use super::written::SourceText;
 use crate::model::{ApplyJoin, Custom, Ensure, GroupId, GroupType};
 
 /// The keys of a group entry, in the order the docs list them.
@@ -111,6 +112,8 @@ impl Fields {
 #[derive(Clone, Debug)]
 pub(crate) struct Ctx<'a> {
     pub file: &'a Arc<Path>,
+    /// The file's text, to quote a value as written.
+    pub source: &'a SourceText<'a>,
     pub group: Option<GroupId>,
     pub prefix: String,
     pub line: Option<usize>,
@@ -168,6 +171,11 @@ pub(crate) fn read_fields(
         let key_pos = pos.and_then(|p| p.get(key));
         let line = key_pos.map(|n| n.line).or(ctx.line);
         let mut report = |message: String| problems.push(ctx.problem(line, Some(key), message));
+        let text = |max, non_empty| {
+            text_as_written(value, max, non_empty, || {
+                ctx.source.scalar(line, Some(key), value)
+            })
+        };
         match key {
             "id" if block == Block::Group => {}
             "id" => report("a group's id cannot be a default; each group declares its own".into()),
@@ -177,18 +185,18 @@ pub(crate) fn read_fields(
                         .map(|s| GroupType::parse(s).expect("one of GroupType::ALL"));
                 fields.group_type = keep(parsed, line, &mut report);
             }
-            "name" => fields.name = keep(text(value, Some(limits.name), true), line, &mut report),
-            "owner" => fields.owner = keep(text(value, None, true), line, &mut report),
+            "name" => fields.name = keep(text(Some(limits.name), true), line, &mut report),
+            "owner" => fields.owner = keep(text(None, true), line, &mut report),
             "introduction" => {
-                let parsed = text(value, Some(limits.introduction), false);
+                let parsed = text(Some(limits.introduction), false);
                 fields.introduction = keep(parsed, line, &mut report);
             }
             "notification" => {
-                let parsed = text(value, Some(limits.notification), false);
+                let parsed = text(Some(limits.notification), false);
                 fields.notification = keep(parsed, line, &mut report);
             }
             "face_url" => {
-                let parsed = text(value, Some(limits.face_url), false);
+                let parsed = text(Some(limits.face_url), false);
                 fields.face_url = keep(parsed, line, &mut report);
             }
             "max_members" => {
@@ -297,8 +305,9 @@ fn custom(
         for message in validate::custom_key(key, limits) {
             problems.push(ctx.problem(line, field, message));
         }
-        let checked =
-            text(value, None, false).and_then(|v| validate::custom_value(&v, limits).map(|()| v));
+        let written = || ctx.source.scalar(line.or(ctx.line), Some(key), value);
+        let checked = text_as_written(value, None, false, written)
+            .and_then(|v| validate::custom_value(&v, limits).map(|()| v));
         match checked {
             Ok(v) => out.push((key, v)),
             Err(message) => problems.push(ctx.problem(line, field, message)),
@@ -307,10 +316,16 @@ fn custom(
     (problems.len() == before).then(|| out.into_iter().collect())
 }
 
-/// A string field, with its byte limit and whether it may be empty.
-pub(crate) fn text(value: &Value, max: Option<usize>, non_empty: bool) -> Result<String, String> {
+/// A string field, with its byte limit and whether it may be empty; `written` is the value as
+/// the file spells it, for the hint to quote it when it is not a string.
+pub(crate) fn text_as_written(
+    value: &Value,
+    max: Option<usize>,
+    non_empty: bool,
+    written: impl FnOnce() -> Option<String>,
+) -> Result<String, String> {
     let Value::String(s) = value else {
-        return Err(expected("a string", value));
+        return Err(expected_as_written("a string", value, written));
     };
     if non_empty && s.is_empty() {
         return Err("must not be empty".into());
@@ -404,22 +419,31 @@ fn local_tag(value: &Value) -> Option<String> {
     }
 }
 
-/// "expected X, found Y", with a hint to quote a number or boolean meant as a string; for a
-/// tagged value, why tags are refused.
+/// "expected X, found Y"; for a tagged value, why tags are refused.
 pub(crate) fn expected(what: &str, found: &Value) -> String {
+    expected_as_written(what, found, || None)
+}
+
+/// [`expected`], with a hint to quote a number or boolean meant as a string: the text as
+/// `written` in the file (`"0o17"`) when it is known, else the value as the parser read it.
+pub(crate) fn expected_as_written(
+    what: &str,
+    found: &Value,
+    written: impl FnOnce() -> Option<String>,
+) -> String {
     if let Some(tag) = local_tag(found) {
         return unsupported_tag(&tag);
     }
     let mut message = format!("expected {what}, found {}", describe(found));
     if what == "a string" {
-        match found {
-            Value::Number(n) => message.push_str(&format!(" (quote it: \"{n}\")")),
-            Value::Bool(b) => message.push_str(&format!(" (quote it: \"{b}\")")),
-            _ => {
-                if let Some(digits) = big_integer(found) {
-                    message.push_str(&format!(" (quote it: \"{digits}\")"));
-                }
-            }
+        let read = match found {
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => big_integer(found).map(str::to_owned),
+        };
+        if let Some(read) = read {
+            let shown = written().unwrap_or(read);
+            message.push_str(&format!(" (quote it: \"{shown}\")"));
         }
     }
     message

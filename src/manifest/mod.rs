@@ -20,6 +20,7 @@
 //! - `validate.rs`: the service's rules;
 //! - `locate.rs`: line numbers, since the YAML parser gives them only with its errors;
 //! - `suggest.rs`: "did you mean";
+//! - `written.rs`: a scalar as written in the file, for hints that quote it;
 //! - `schema.rs`: the JSON Schema that editors use to check manifests as they are typed.
 
 mod document;
@@ -33,6 +34,7 @@ mod scan;
 mod schema;
 mod suggest;
 pub mod validate;
+mod written;
 
 #[cfg(test)]
 mod tests;

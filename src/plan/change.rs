@@ -253,6 +253,21 @@ pub fn takes_apply_join(group_type: GroupType) -> bool {
 pub struct Diff<T> {
     pub actual: Option<T>,
     pub desired: T,
+    /// With `--baseline`: whether this field's change is the review's or drift. An update's
+    /// fields are labelled one by one, since one group can have both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+impl<T> Diff<T> {
+    /// An unlabelled change from `actual` to `desired`.
+    pub fn new(actual: Option<T>, desired: T) -> Diff<T> {
+        Diff {
+            actual,
+            desired,
+            origin: None,
+        }
+    }
 }
 
 /// A custom (AppDefinedData) key whose value changes. `desired: None` deletes the key (sent
@@ -262,6 +277,9 @@ pub struct CustomDiff {
     pub key: String,
     pub actual: Option<String>,
     pub desired: Option<String>,
+    /// As [`Diff::origin`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }
 
 /// Profile fields to change with `modify_group_base_info`; only the changed ones are set.
@@ -306,6 +324,129 @@ impl Update {
             && mute_all.is_none()
             && custom.is_empty()
     }
+
+    /// The origins of the changed fields, each once, "this change" first. An unlabelled field
+    /// counts as "this change".
+    pub fn origins(&self) -> Vec<Origin> {
+        let mut found = [false, false];
+        self.for_each_origin(|origin| found[origin as usize] = true);
+        [Origin::ThisChange, Origin::Drift]
+            .into_iter()
+            .filter(|origin| found[*origin as usize])
+            .collect()
+    }
+
+    /// The fields labelled `origin` (unlabelled ones count as "this change"), the others left
+    /// out: the part of a split update that one section of a plan shows.
+    pub fn part(&self, origin: Origin) -> Update {
+        fn keep<T: Clone>(diff: &Option<Diff<T>>, origin: Origin) -> Option<Diff<T>> {
+            diff.clone()
+                .filter(|d| d.origin.unwrap_or(Origin::ThisChange) == origin)
+        }
+        let Update {
+            name,
+            introduction,
+            notification,
+            face_url,
+            max_members,
+            apply_join,
+            mute_all,
+            custom,
+        } = self;
+        Update {
+            name: keep(name, origin),
+            introduction: keep(introduction, origin),
+            notification: keep(notification, origin),
+            face_url: keep(face_url, origin),
+            max_members: keep(max_members, origin),
+            apply_join: keep(apply_join, origin),
+            mute_all: keep(mute_all, origin),
+            custom: custom
+                .iter()
+                .filter(|c| c.origin.unwrap_or(Origin::ThisChange) == origin)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    fn for_each_origin(&self, mut f: impl FnMut(Origin)) {
+        let Update {
+            name,
+            introduction,
+            notification,
+            face_url,
+            max_members,
+            apply_join,
+            mute_all,
+            custom,
+        } = self;
+        let label = |o: Option<Origin>| o.unwrap_or(Origin::ThisChange);
+        for origin in [
+            name.as_ref().map(|d| d.origin),
+            introduction.as_ref().map(|d| d.origin),
+            notification.as_ref().map(|d| d.origin),
+            face_url.as_ref().map(|d| d.origin),
+            max_members.as_ref().map(|d| d.origin),
+            apply_join.as_ref().map(|d| d.origin),
+            mute_all.as_ref().map(|d| d.origin),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            f(label(origin));
+        }
+        for diff in custom {
+            f(label(diff.origin));
+        }
+    }
+
+    /// Labels each changed field: drift when `baseline` (the update the baseline manifests give
+    /// for the same live group) makes the same change, "this change" otherwise.
+    fn label_fields(&mut self, baseline: Option<&Update>) {
+        fn label<T: PartialEq>(diff: &mut Option<Diff<T>>, base: Option<&Option<Diff<T>>>) {
+            if let Some(diff) = diff {
+                let same = base
+                    .and_then(Option::as_ref)
+                    .is_some_and(|base| base.actual == diff.actual && base.desired == diff.desired);
+                diff.origin = Some(if same {
+                    Origin::Drift
+                } else {
+                    Origin::ThisChange
+                });
+            }
+        }
+        let Update {
+            name,
+            introduction,
+            notification,
+            face_url,
+            max_members,
+            apply_join,
+            mute_all,
+            custom,
+        } = self;
+        label(name, baseline.map(|b| &b.name));
+        label(introduction, baseline.map(|b| &b.introduction));
+        label(notification, baseline.map(|b| &b.notification));
+        label(face_url, baseline.map(|b| &b.face_url));
+        label(max_members, baseline.map(|b| &b.max_members));
+        label(apply_join, baseline.map(|b| &b.apply_join));
+        label(mute_all, baseline.map(|b| &b.mute_all));
+        for diff in custom {
+            let same = baseline.is_some_and(|b| {
+                b.custom.iter().any(|base| {
+                    base.key == diff.key
+                        && base.actual == diff.actual
+                        && base.desired == diff.desired
+                })
+            });
+            diff.origin = Some(if same {
+                Origin::Drift
+            } else {
+                Origin::ThisChange
+            });
+        }
+    }
 }
 
 /// An ownership transfer (`change_group_owner`).
@@ -336,8 +477,8 @@ pub enum DestroyReason {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
-    ThisChange,
-    Drift,
+    ThisChange = 0,
+    Drift = 1,
 }
 
 /// What a group looked like when the plan read it.
@@ -509,8 +650,28 @@ impl Plan {
     /// for the same live state: a change the baseline would make identically is drift (live
     /// already differed from the baseline); anything the manifests under review alter, even in
     /// part, is "this change".
+    ///
+    /// An update is labelled field by field, each field against the baseline's update of the
+    /// same group: an update with fields of both kinds is "this change" as a whole (the
+    /// review causes it) and is shown split, each part in its own section. It is still one
+    /// change and one `modify_group_base_info` call.
     pub fn label_origins(&mut self, baseline: &Plan) {
         for change in &mut self.changes {
+            if let Action::Update(update) = &mut change.action {
+                let base = baseline.changes.iter().find_map(|base| match &base.action {
+                    Action::Update(base_update) if base.id == change.id => Some(base_update),
+                    _ => None,
+                });
+                update.label_fields(base);
+                change.origin = Some(
+                    update
+                        .origins()
+                        .first()
+                        .copied()
+                        .unwrap_or(Origin::ThisChange),
+                );
+                continue;
+            }
             let drift = baseline
                 .changes
                 .iter()

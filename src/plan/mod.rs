@@ -496,10 +496,7 @@ fn creatable(desired: &Group) -> Group {
 
 fn diff<T: Clone + PartialEq>(actual: &Option<T>, desired: &Option<T>) -> Option<Diff<T>> {
     let desired = desired.as_ref()?;
-    (actual.as_ref() != Some(desired)).then(|| Diff {
-        actual: actual.clone(),
-        desired: desired.clone(),
-    })
+    (actual.as_ref() != Some(desired)).then(|| Diff::new(actual.clone(), desired.clone()))
 }
 
 /// Text fields the service leaves out when empty: absent and `""` are the same value.
@@ -509,19 +506,13 @@ fn diff_text(
 ) -> Option<Diff<CompactString>> {
     let desired = desired.as_ref()?;
     let current = actual.as_deref().unwrap_or_default();
-    (current != desired).then(|| Diff {
-        actual: actual.clone(),
-        desired: desired.clone(),
-    })
+    (current != desired).then(|| Diff::new(actual.clone(), desired.clone()))
 }
 
 /// A group that does not report mute-all is not muted.
 fn diff_mute(actual: &Option<bool>, desired: &Option<bool>) -> Option<Diff<bool>> {
     let desired = (*desired)?;
-    (actual.unwrap_or(false) != desired).then_some(Diff {
-        actual: *actual,
-        desired,
-    })
+    (actual.unwrap_or(false) != desired).then_some(Diff::new(*actual, desired))
 }
 
 fn diff_custom(actual: &Option<Custom>, desired: &Option<Custom>) -> Vec<CustomDiff> {
@@ -543,6 +534,7 @@ fn diff_custom(actual: &Option<Custom>, desired: &Option<Custom>) -> Vec<CustomD
                 key: key.to_owned(),
                 actual: before,
                 desired: after,
+                origin: None,
             })
         })
         .collect()

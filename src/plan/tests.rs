@@ -109,7 +109,8 @@ fn a_renamed_group_is_one_field_update() {
         &Update {
             name: Some(Diff {
                 actual: Some("Engineering".into()),
-                desired: "Platform".into()
+                desired: "Platform".into(),
+                origin: None,
             }),
             ..Update::default()
         }
@@ -170,12 +171,14 @@ fn unmanaged_custom_keys_are_deleted_when_custom_is_written() {
             CustomDiff {
                 key: "legacy".into(),
                 actual: Some("1".into()),
-                desired: None
+                desired: None,
+                origin: None,
             },
             CustomDiff {
                 key: "zone".into(),
                 actual: None,
-                desired: Some("a\0b".into())
+                desired: Some("a\0b".into()),
+                origin: None,
             },
         ]
     );
@@ -230,7 +233,8 @@ fn every_profile_field_is_compared() {
         update.max_members,
         Some(Diff {
             actual: Some(2000),
-            desired: 500
+            desired: 500,
+            origin: None,
         })
     );
     assert_eq!(update.apply_join.unwrap().desired, ApplyJoin::FreeAccess);
@@ -238,7 +242,8 @@ fn every_profile_field_is_compared() {
         update.mute_all,
         Some(Diff {
             actual: Some(false),
-            desired: true
+            desired: true,
+            origin: None,
         })
     );
 }
@@ -595,6 +600,42 @@ fn baseline_labels_drift_apart_from_this_change() {
             (Phase::Transfer, Some(Origin::ThisChange)),
         ]
     );
+}
+
+#[test]
+fn baseline_labels_an_update_field_by_field() {
+    let (baseline, mut actual) = in_sync();
+    let eng = &mut actual_mut(&mut actual, "eng").group;
+    eng.notification = Some("edited by hand".into());
+    eng.custom
+        .get_or_insert_with(Custom::new)
+        .insert("stray", "x");
+    let mut proposed = baseline.clone();
+    desired_mut(&mut proposed, "eng").group.name = Some("Platform".into());
+    let base_plan = run(&baseline, &actual);
+    let mut plan = run(&proposed, &actual);
+    plan.label_origins(&base_plan);
+    let [change] = plan.changes.as_slice() else {
+        panic!("one change: {plan:?}");
+    };
+    assert_eq!(change.origin, Some(Origin::ThisChange));
+    let Action::Update(update) = &change.action else {
+        panic!("an update: {change:?}");
+    };
+    assert_eq!(
+        update.name.as_ref().unwrap().origin,
+        Some(Origin::ThisChange)
+    );
+    assert_eq!(
+        update.notification.as_ref().unwrap().origin,
+        Some(Origin::Drift)
+    );
+    assert_eq!(update.custom[0].origin, Some(Origin::Drift));
+    assert_eq!(update.origins(), vec![Origin::ThisChange, Origin::Drift]);
+    let own = update.part(Origin::ThisChange);
+    assert!(own.name.is_some() && own.notification.is_none() && own.custom.is_empty());
+    let drift = update.part(Origin::Drift);
+    assert!(drift.name.is_none() && drift.notification.is_some() && drift.custom.len() == 1);
 }
 
 #[test]

@@ -43,7 +43,9 @@
 //!   `update` (profile fields), `transfer` (owner) or `destroy`.
 //! - `origin` (string or null): with `plan --baseline`, `this_change` when the manifests under
 //!   review cause the change, `drift` when the live group already differed from the baseline;
-//!   `null` without `--baseline`.
+//!   `null` without `--baseline`. An `update` is labelled field by field (see `fields`): it is
+//!   `drift` only when every field is, and `this_change` when any field is, even if others
+//!   are drift. It is still one change and one `modify_group_base_info` call.
 //! - `commands` (array of strings): the REST API commands the apply calls for this change, in
 //!   order: `import_group`, or `create_group` for an AVChatRoom, followed by
 //!   `modify_group_base_info` when a new group must start muted (`create`); `destroy_group`
@@ -55,7 +57,12 @@
 //!   says `ensure: absent`, `{"kind": "pruned", "prefix": "ops-"}` when no manifest declares the
 //!   group and its id is under that prune prefix; `null` for other actions.
 //! - `fields` (object): the profile fields the change sets, each as
-//!   `{"actual": …, "desired": …}`; fields the change does not touch are absent.
+//!   `{"actual": …, "desired": …, "origin": …}`; fields the change does not touch are absent.
+//!   `origin` (string or null) is the field's own label, with the values of the change's
+//!   `origin`: for an `update`, `this_change` when the baseline does not ask for this value,
+//!   `drift` when it already did, so one update can hold both; for every other action, the
+//!   change's `origin`. (Added in version 1: readers of the change's `origin` alone read a
+//!   split update as `this_change`.)
 //!   - `create`: every field the manifest writes, with `actual` null.
 //!   - `replace`: `type` with both values; every field the manifest writes with `actual` null,
 //!     since the group is made anew; every field carried over from the live group (see
@@ -71,8 +78,9 @@
 //!   `NeedPermission`, `DisableApply`), `mute_all` (boolean), `create_time` (integer, Unix
 //!   seconds; only when a group is made).
 //! - `custom` (object): the AppDefinedData keys the change sets, each as
-//!   `{"actual": string or null, "desired": string or null}`: `actual` null adds the key,
-//!   `desired` null deletes it (the apply sends it with an empty value). `{}` when none.
+//!   `{"actual": string or null, "desired": string or null, "origin": string or null}`:
+//!   `actual` null adds the key, `desired` null deletes it (the apply sends it with an empty
+//!   value); `origin` as in `fields`. `{}` when none.
 //! - `carried` (array of strings; only for `replace`): the fields the manifest leaves unmanaged
 //!   whose live value the new group is made with, by manifest name (`owner`, `introduction`,
 //!   `notification`, `face_url`, `max_members`, `apply_join`, `mute_all`, `custom` for the
@@ -124,13 +132,15 @@
 //!       "fields": {
 //!         "name": {
 //!           "actual": "Ops",
-//!           "desired": "Operations"
+//!           "desired": "Operations",
+//!           "origin": null
 //!         }
 //!       },
 //!       "custom": {
 //!         "legacy": {
 //!           "actual": "1",
-//!           "desired": null
+//!           "desired": null,
+//!           "origin": null
 //!         }
 //!       }
 //!     }
@@ -229,11 +239,12 @@ enum ReasonView<'a> {
     Pruned { prefix: &'a str },
 }
 
-/// A value before and after.
+/// A value before and after, and whose change it is.
 #[derive(Serialize)]
 struct Pair<T> {
     actual: Option<T>,
     desired: Option<T>,
+    origin: Option<&'static str>,
 }
 
 impl<T> Pair<T> {
@@ -241,6 +252,57 @@ impl<T> Pair<T> {
         Pair {
             actual: None,
             desired: Some(value),
+            origin: None,
+        }
+    }
+
+    fn change(actual: Option<T>, desired: Option<T>, origin: Option<Origin>) -> Pair<T> {
+        Pair {
+            actual,
+            desired,
+            origin: origin.map(origin_name),
+        }
+    }
+
+    fn labelled(mut self, origin: Option<&'static str>) -> Pair<T> {
+        self.origin = origin;
+        self
+    }
+}
+
+fn origin_name(origin: Origin) -> &'static str {
+    match origin {
+        Origin::ThisChange => "this_change",
+        Origin::Drift => "drift",
+    }
+}
+
+impl Fields<'_> {
+    /// Every pair labelled `origin`: a change that is not an update is labelled whole.
+    fn labelled(self, origin: Option<&'static str>) -> Self {
+        let Fields {
+            group_type,
+            name,
+            owner,
+            introduction,
+            notification,
+            face_url,
+            max_members,
+            apply_join,
+            mute_all,
+            create_time,
+        } = self;
+        Fields {
+            group_type: group_type.map(|p| p.labelled(origin)),
+            name: name.map(|p| p.labelled(origin)),
+            owner: owner.map(|p| p.labelled(origin)),
+            introduction: introduction.map(|p| p.labelled(origin)),
+            notification: notification.map(|p| p.labelled(origin)),
+            face_url: face_url.map(|p| p.labelled(origin)),
+            max_members: max_members.map(|p| p.labelled(origin)),
+            apply_join: apply_join.map(|p| p.labelled(origin)),
+            mute_all: mute_all.map(|p| p.labelled(origin)),
+            create_time: create_time.map(|p| p.labelled(origin)),
         }
     }
 }
@@ -302,10 +364,7 @@ fn change(change: &Change) -> ChangeView<'_> {
     let mut view = ChangeView {
         id: id.as_str(),
         action: "",
-        origin: origin.map(|origin| match origin {
-            Origin::ThisChange => "this_change",
-            Origin::Drift => "drift",
-        }),
+        origin: origin.map(origin_name),
         commands: action.commands(),
         member_num: None,
         reason: None,
@@ -329,24 +388,24 @@ fn change(change: &Change) -> ChangeView<'_> {
             view.action = "replace";
             view.member_num = Some(*member_num);
             (view.fields, view.custom) = made(desired);
-            view.fields.group_type = Some(Pair {
-                actual: Some(actual_type.as_str()),
-                desired: desired.group_type.map(|t| t.as_str()),
-            });
+            view.fields.group_type = Some(Pair::change(
+                Some(actual_type.as_str()),
+                desired.group_type.map(|t| t.as_str()),
+                None,
+            ));
             mark_carried(&mut view.fields, &mut view.custom, carried);
             view.carried = Some(carried.iter().map(|field| field.as_str()).collect());
             view.lost = Some(lost_view(*member_num, desired, lost));
         }
         Action::Update(update) => {
             view.action = "update";
+            // Each field carries its own label.
             (view.fields, view.custom) = updated(update);
+            return view;
         }
         Action::Transfer(Transfer { actual, desired }) => {
             view.action = "transfer";
-            view.fields.owner = Some(Pair {
-                actual: actual.as_deref(),
-                desired: Some(desired),
-            });
+            view.fields.owner = Some(Pair::change(actual.as_deref(), Some(desired), None));
         }
         Action::Destroy(Destroy {
             group_type,
@@ -359,12 +418,14 @@ fn change(change: &Change) -> ChangeView<'_> {
                 DestroyReason::Absent => ReasonView::Absent,
                 DestroyReason::Pruned { prefix } => ReasonView::Pruned { prefix },
             });
-            view.fields.group_type = Some(Pair {
-                actual: Some(group_type.as_str()),
-                desired: None,
-            });
+            view.fields.group_type = Some(Pair::change(Some(group_type.as_str()), None, None));
         }
     }
+    view.fields = view.fields.labelled(view.origin);
+    view.custom = std::mem::take(&mut view.custom)
+        .into_iter()
+        .map(|(key, pair)| (key, pair.labelled(view.origin)))
+        .collect();
     view
 }
 
@@ -474,28 +535,42 @@ fn updated(update: &Update) -> (Fields<'_>, CustomView<'_>) {
         custom,
     } = update;
     fn text(diff: &Option<Diff<CompactString>>) -> Option<Pair<&str>> {
-        diff.as_ref().map(|Diff { actual, desired }| Pair {
-            actual: actual.as_deref(),
-            desired: Some(desired.as_str()),
-        })
+        diff.as_ref().map(
+            |Diff {
+                 actual,
+                 desired,
+                 origin,
+             }| Pair::change(actual.as_deref(), Some(desired.as_str()), *origin),
+        )
     }
     let fields = Fields {
         name: text(name),
         introduction: text(introduction),
         notification: text(notification),
         face_url: text(face_url),
-        max_members: max_members.as_ref().map(|Diff { actual, desired }| Pair {
-            actual: *actual,
-            desired: Some(*desired),
-        }),
-        apply_join: apply_join.as_ref().map(|Diff { actual, desired }| Pair {
-            actual: actual.map(|a| a.as_str()),
-            desired: Some(desired.as_str()),
-        }),
-        mute_all: mute_all.as_ref().map(|Diff { actual, desired }| Pair {
-            actual: *actual,
-            desired: Some(*desired),
-        }),
+        max_members: max_members.as_ref().map(
+            |Diff {
+                 actual,
+                 desired,
+                 origin,
+             }| Pair::change(*actual, Some(*desired), *origin),
+        ),
+        apply_join: apply_join.as_ref().map(
+            |Diff {
+                 actual,
+                 desired,
+                 origin,
+             }| {
+                Pair::change(actual.map(|a| a.as_str()), Some(desired.as_str()), *origin)
+            },
+        ),
+        mute_all: mute_all.as_ref().map(
+            |Diff {
+                 actual,
+                 desired,
+                 origin,
+             }| Pair::change(*actual, Some(*desired), *origin),
+        ),
         ..Fields::default()
     };
     let custom = custom
@@ -505,13 +580,11 @@ fn updated(update: &Update) -> (Fields<'_>, CustomView<'_>) {
                  key,
                  actual,
                  desired,
+                 origin,
              }| {
                 (
                     key.as_str(),
-                    Pair {
-                        actual: actual.as_deref(),
-                        desired: desired.as_deref(),
-                    },
+                    Pair::change(actual.as_deref(), desired.as_deref(), *origin),
                 )
             },
         )

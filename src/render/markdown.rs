@@ -2,7 +2,8 @@
 //! consequences of a manifest change before they merge it.
 //!
 //! Layout: a title, a summary table (split into "this change" and "drift" rows when the plan
-//! was labelled with `--baseline`), callouts for what cannot be undone (destroys and replaces
+//! was labelled with `--baseline`; an update with fields of both kinds counts in both rows,
+//! its one API call under "this change"), callouts for what cannot be undone (destroys and replaces
 //! with their member counts) and for owner transfers, the warnings, then one collapsible
 //! `<details>` section per group holding a ```` ```diff ```` block.
 //!
@@ -16,14 +17,15 @@
 //!   text inside HTML is HTML-escaped, and a diff block's fence is longer than any backtick run
 //!   in its body.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use similar::ChangeTag;
 
 use super::{
-    NO_CHANGES, NONE, Row, RowValue, headline, marker, plural, quote, rows, sections, show_id,
-    summary_of, type_name, warning_message,
+    NO_CHANGES, NONE, Row, RowValue, headline, is_split, marker, plural, quote, rows, sections,
+    show_id, summary_of, type_name, warning_message,
 };
 use crate::model::GroupId;
 use crate::plan::{
@@ -122,16 +124,19 @@ fn summary_table(out: &mut String, plan: &Plan) {
     let labelled = plan.changes.iter().any(|change| change.origin.is_some());
     if labelled {
         let _ = writeln!(out, "| | {COLUMNS}\n|---|{ALIGN}");
+        // A split update counts as an update in both rows; its one API call, which also
+        // sets the drifted fields, counts under "this change".
         let this_change = summary_of(
             plan.changes
                 .iter()
                 .filter(|c| c.origin != Some(Origin::Drift)),
         );
-        let drift = summary_of(
+        let mut drift = summary_of(
             plan.changes
                 .iter()
-                .filter(|c| c.origin == Some(Origin::Drift)),
+                .filter(|c| c.origin == Some(Origin::Drift) || is_split(c)),
         );
+        drift.api_calls -= summary_of(plan.changes.iter().filter(|c| is_split(c))).api_calls;
         summary_row(out, Some("this change"), &this_change);
         summary_row(out, Some("drift"), &drift);
         summary_row(out, Some("**total**"), &plan.summary());
@@ -243,10 +248,10 @@ fn transfer_callout(out: &mut String, plan: &Plan) {
 }
 
 /// The changes of a section grouped by group id, in order of first appearance.
-fn by_group<'a>(changes: &[&'a Change]) -> Vec<Vec<&'a Change>> {
+fn by_group<'a>(changes: &'a [Cow<'_, Change>]) -> Vec<Vec<&'a Change>> {
     let mut index: HashMap<&GroupId, usize> = HashMap::new();
     let mut groups: Vec<Vec<&Change>> = Vec::new();
-    for change in changes {
+    for change in changes.iter().map(|change| &**change) {
         match index.get(&change.id) {
             Some(&i) => groups[i].push(change),
             None => {

@@ -123,23 +123,31 @@ fn summary_of<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Summary {
 }
 
 /// The changes of a plan in the sections they are shown in: one untitled section, or, when the
-/// plan was labelled with `--baseline`, "this change" then "drift" (empty ones left out).
+/// plan was labelled with `--baseline`, "this change" then "drift" (empty ones left out). An
+/// update whose fields are of both kinds is split: each section shows it with its own fields.
 struct Section<'a> {
     title: Option<&'static str>,
-    changes: Vec<&'a Change>,
+    changes: Vec<Cow<'a, Change>>,
 }
 
 fn sections(plan: &Plan) -> Vec<Section<'_>> {
     if plan.changes.iter().all(|change| change.origin.is_none()) {
         return vec![Section {
             title: None,
-            changes: plan.changes.iter().collect(),
+            changes: plan.changes.iter().map(Cow::Borrowed).collect(),
         }];
     }
-    let (drift, this_change): (Vec<&Change>, Vec<&Change>) = plan
-        .changes
-        .iter()
-        .partition(|change| change.origin == Some(Origin::Drift));
+    let (mut this_change, mut drift) = (Vec::new(), Vec::new());
+    for change in &plan.changes {
+        match split(change) {
+            Some([own, drifted]) => {
+                this_change.push(Cow::Owned(own));
+                drift.push(Cow::Owned(drifted));
+            }
+            None if change.origin == Some(Origin::Drift) => drift.push(Cow::Borrowed(change)),
+            None => this_change.push(Cow::Borrowed(change)),
+        }
+    }
     [(THIS_CHANGE_TITLE, this_change), (DRIFT_TITLE, drift)]
         .into_iter()
         .filter(|(_, changes)| !changes.is_empty())
@@ -148,6 +156,26 @@ fn sections(plan: &Plan) -> Vec<Section<'_>> {
             changes,
         })
         .collect()
+}
+
+/// An update with fields of both origins as its "this change" part and its drift part.
+fn split(change: &Change) -> Option<[Change; 2]> {
+    let Action::Update(update) = &change.action else {
+        return None;
+    };
+    if update.origins().len() < 2 {
+        return None;
+    }
+    Some([Origin::ThisChange, Origin::Drift].map(|origin| Change {
+        id: change.id.clone(),
+        action: Action::Update(update.part(origin)),
+        origin: Some(origin),
+    }))
+}
+
+/// Whether a change is an update split across both sections.
+fn is_split(change: &Change) -> bool {
+    matches!(&change.action, Action::Update(update) if update.origins().len() > 1)
 }
 
 /// The sign of a change, terraform-style.
@@ -346,7 +374,12 @@ fn set_plain(rows: &mut Vec<Row>, label: &str, value: Option<String>) {
 }
 
 fn change_text(rows: &mut Vec<Row>, label: &str, diff: &Option<Diff<CompactString>>) {
-    if let Some(Diff { actual, desired }) = diff {
+    if let Some(Diff {
+        actual,
+        desired,
+        origin: _,
+    }) = diff
+    {
         let multi_line = is_multi_line(desired) || actual.as_deref().is_some_and(is_multi_line);
         let value = if multi_line {
             RowValue::Lines(line_diff(actual.as_deref().unwrap_or_default(), desired))
@@ -365,7 +398,12 @@ fn change_text(rows: &mut Vec<Row>, label: &str, diff: &Option<Diff<CompactStrin
 }
 
 fn change_plain<T: ToString>(rows: &mut Vec<Row>, label: &str, diff: &Option<Diff<T>>) {
-    if let Some(Diff { actual, desired }) = diff {
+    if let Some(Diff {
+        actual,
+        desired,
+        origin: _,
+    }) = diff
+    {
         rows.push(Row {
             label: label.to_owned(),
             value: RowValue::Change {
@@ -491,6 +529,7 @@ fn update_rows(update: &Update) -> Vec<Row> {
         key,
         actual,
         desired,
+        origin: _,
     } in custom
     {
         rows.push(Row {

@@ -233,10 +233,12 @@ fn a_change_of_line_ending_is_visible() {
         introduction: Some(Diff {
             actual: Some("one\ntwo".into()),
             desired: "one\ntwo\n".into(),
+            origin: None,
         }),
         notification: Some(Diff {
             actual: Some("a\nb ".into()),
             desired: "a\nb".into(),
+            origin: None,
         }),
         ..Update::default()
     };
@@ -325,6 +327,7 @@ fn markdown_of_a_large_plan_fits_a_comment() {
                 introduction: Some(Diff {
                     actual: Some("line one\nline two\nline three".into()),
                     desired: "line one\nline 2\nline three".into(),
+                    origin: None,
                 }),
                 ..Update::default()
             }),
@@ -353,6 +356,7 @@ fn user_strings_cannot_break_the_markdown() {
                     introduction: Some(Diff {
                         actual: None,
                         desired: "run:\n```\n</details>\n````".into(),
+                        origin: None,
                     }),
                     ..Update::default()
                 }),
@@ -393,6 +397,91 @@ fn user_strings_cannot_break_the_markdown() {
 #[test]
 fn json_of_every_kind_of_change() {
     insta::assert_snapshot!("json", json(&rich_plan()));
+}
+
+/// A split update: its fields in their own sections in text and markdown, and one JSON change
+/// whose fields carry their own labels.
+fn split_plan() -> Plan {
+    let diff = |actual: &str, desired: &str, origin| Diff {
+        actual: Some(actual.into()),
+        desired: desired.into(),
+        origin: Some(origin),
+    };
+    Plan {
+        changes: vec![Change {
+            id: "g".into(),
+            action: Action::Update(Update {
+                name: Some(diff("A", "A2", Origin::ThisChange)),
+                notification: Some(diff("by hand", "Be kind", Origin::Drift)),
+                custom: vec![CustomDiff {
+                    key: "team".into(),
+                    actual: Some("x".into()),
+                    desired: None,
+                    origin: Some(Origin::Drift),
+                }],
+                ..Update::default()
+            }),
+            origin: Some(Origin::ThisChange),
+        }],
+        ..Plan::default()
+    }
+}
+
+#[test]
+fn a_split_update_shows_each_field_in_its_own_section() {
+    let out = text(&split_plan(), &PLAIN);
+    let drift_at = out.find("\nDrift (").expect("a drift section");
+    let (own, drift) = out.split_at(drift_at);
+    assert!(
+        own.ends_with("This change:\n\n  ~ update g\n      name: \"A\" -> \"A2\"\n"),
+        "{out}"
+    );
+    assert!(
+        !own.contains("notification") && !own.contains("custom"),
+        "{out}"
+    );
+    assert!(
+        drift.contains("  ~ update g\n      notification: \"by hand\" -> \"Be kind\"\n      custom.team: \"x\" -> (deleted)\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with(
+            "1 to update, 0 owner transfers, 0 to destroy.\nThe apply will make 1 API call.\n"
+        ),
+        "{out}"
+    );
+
+    let md = markdown(&split_plan(), MARKDOWN_MAX_CHARS);
+    assert!(
+        md.contains("| this change | 0 | 1 | 0 | 0 | 0 | 1 |"),
+        "{md}"
+    );
+    assert!(md.contains("| drift | 0 | 1 | 0 | 0 | 0 | 0 |"), "{md}");
+    assert_eq!(md.matches("<details>").count(), 2, "{md}");
+
+    let doc: serde_json::Value = serde_json::from_str(&json(&split_plan())).unwrap();
+    let change = &doc["changes"][0];
+    assert_eq!(doc["changes"].as_array().unwrap().len(), 1);
+    assert_eq!(change["origin"], "this_change");
+    assert_eq!(change["fields"]["name"]["origin"], "this_change");
+    assert_eq!(change["fields"]["notification"]["origin"], "drift");
+    assert_eq!(change["custom"]["team"]["origin"], "drift");
+}
+
+#[test]
+fn json_labels_every_field_of_a_whole_change_with_its_origin() {
+    let doc: serde_json::Value = serde_json::from_str(&json(&labelled_plan())).unwrap();
+    let mut seen = 0;
+    for change in doc["changes"].as_array().unwrap() {
+        assert!(change["origin"].is_string(), "{change}");
+        for pairs in [&change["fields"], &change["custom"]] {
+            for (_, pair) in pairs.as_object().unwrap() {
+                assert_eq!(pair["origin"], change["origin"], "{change}");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 10, "{doc}");
 }
 
 #[test]
@@ -445,11 +534,13 @@ fn the_documented_json_example_is_what_json_writes() {
                 name: Some(Diff {
                     actual: Some("Ops".into()),
                     desired: "Operations".into(),
+                    origin: None,
                 }),
                 custom: vec![CustomDiff {
                     key: "legacy".into(),
                     actual: Some("1".into()),
                     desired: None,
+                    origin: None,
                 }],
                 ..Update::default()
             }),
@@ -607,15 +698,15 @@ fn json_of_a_replace_lists_carried_and_lost_fields() {
     );
     assert_eq!(
         change["fields"]["owner"],
-        serde_json::json!({"actual": "alice", "desired": "alice"})
+        serde_json::json!({"actual": "alice", "desired": "alice", "origin": null})
     );
     assert_eq!(
         change["fields"]["name"],
-        serde_json::json!({"actual": null, "desired": "Team A"})
+        serde_json::json!({"actual": null, "desired": "Team A", "origin": null})
     );
     assert_eq!(
         change["custom"]["team"],
-        serde_json::json!({"actual": "a", "desired": "a"})
+        serde_json::json!({"actual": "a", "desired": "a", "origin": null})
     );
     let lost: Vec<(&str, &serde_json::Value)> = change["lost"]
         .as_array()

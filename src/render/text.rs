@@ -43,7 +43,7 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
         }
         for change in section.changes {
             out.push('\n');
-            block(&mut out, change, paint);
+            block(&mut out, &change, paint);
         }
     }
     if !plan.warnings.is_empty() {

@@ -269,11 +269,11 @@ fn a_replace_keeps_the_unmanaged_owner_introduction_and_custom_data_and_names_th
     }
     assert_eq!(
         change["fields"]["owner"],
-        serde_json::json!({"actual": "alice", "desired": "alice"})
+        serde_json::json!({"actual": "alice", "desired": "alice", "origin": null})
     );
     assert_eq!(
         change["custom"]["team"],
-        serde_json::json!({"actual": "a", "desired": "a"})
+        serde_json::json!({"actual": "a", "desired": "a", "origin": null})
     );
     let lost: Vec<&str> = change["lost"]
         .as_array()

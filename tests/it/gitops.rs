@@ -117,6 +117,115 @@ fn baseline_labels_drift_apart_from_this_change() {
         .stdout_has("Drift");
 }
 
+/// One group with a change under review (`name`) and two drifted fields (`notification`,
+/// `mute_all`): each field is listed under its own section, in every view, and the apply is
+/// still one modify call that sets all three.
+#[test]
+fn baseline_splits_a_group_with_a_change_and_drift_per_field() {
+    let world = World::new();
+    let mut seeded = seed_group("ops-a", GroupType::Public, "A");
+    seeded.notification = "Be kind".into();
+    world.seed(vec![seeded]);
+    let group = |name: &str| {
+        format!(
+            "groups:\n  - id: ops-a\n    type: Public\n    name: {name}\n    notification: Be kind\n    mute_all: false\n"
+        )
+    };
+    world.write("base/g.yaml", &group("A"));
+    world.write("groups/g.yaml", &group("A2"));
+    world.edit("ops-a", |g| {
+        g.notification = "edited by hand".into();
+        g.mute_all = true;
+    });
+
+    let text = world.timctl(&["plan", "groups", "--baseline", "base"]);
+    text.code(0);
+    let out = &text.stdout;
+    let drift_at = out
+        .find("\nDrift (live already differed from the baseline):\n")
+        .unwrap_or_else(|| panic!("a drift section: {out}"));
+    let (this_change, drift) = out.split_at(drift_at);
+    let this_change = &this_change[this_change.find("\nThis change:\n").expect("this change")..];
+    assert!(this_change.contains("~ update ops-a"), "{out}");
+    assert!(this_change.contains(r#"name: "A" -> "A2""#), "{out}");
+    assert!(!this_change.contains("notification"), "{out}");
+    assert!(!this_change.contains("mute_all"), "{out}");
+    assert!(drift.contains("~ update ops-a"), "{out}");
+    assert!(
+        drift.contains(r#"notification: "edited by hand" -> "Be kind""#),
+        "{out}"
+    );
+    assert!(drift.contains("mute_all: true -> false"), "{out}");
+    assert!(!drift.contains("name:"), "{out}");
+    assert!(out.contains("Plan: 0 to create, 1 to update, 0 owner transfers, 0 to destroy."));
+    assert!(out.contains("The apply will make 1 API call."), "{out}");
+
+    let md = world.timctl(&[
+        "plan",
+        "groups",
+        "--baseline",
+        "base",
+        "--format",
+        "markdown",
+    ]);
+    md.code(0);
+    let out = &md.stdout;
+    let drift_at = out
+        .find("### Drift (live already differed from the baseline)\n")
+        .unwrap_or_else(|| panic!("a drift section: {out}"));
+    let (this_change, drift) = out.split_at(drift_at);
+    let this_change = &this_change[this_change.find("### This change\n").expect("this change")..];
+    assert!(this_change.contains("update ops-a (1 field)"), "{out}");
+    assert!(this_change.contains("+   name: \"A2\""), "{out}");
+    assert!(!this_change.contains("notification"), "{out}");
+    assert!(drift.contains("update ops-a (2 fields)"), "{out}");
+    assert!(drift.contains("+   notification: \"Be kind\""), "{out}");
+    assert!(drift.contains("+   mute_all: false"), "{out}");
+    assert!(!drift.contains("name:"), "{out}");
+    assert!(
+        out.contains("| this change | 0 | 1 | 0 | 0 | 0 | 1 |"),
+        "{out}"
+    );
+    assert!(out.contains("| drift | 0 | 1 | 0 | 0 | 0 | 0 |"), "{out}");
+    assert!(
+        out.contains("| **total** | 0 | 1 | 0 | 0 | 0 | 1 |"),
+        "{out}"
+    );
+
+    let run = world.timctl(&["plan", "groups", "--baseline", "base", "--format", "json"]);
+    run.code(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let changes = json["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "one change for one group: {json}");
+    let change = &changes[0];
+    assert_eq!(change["origin"], "this_change");
+    assert_eq!(
+        change["commands"],
+        serde_json::json!(["modify_group_base_info"])
+    );
+    let origin = |field: &str| change["fields"][field]["origin"].clone();
+    assert_eq!(origin("name"), "this_change", "{json}");
+    assert_eq!(origin("notification"), "drift", "{json}");
+    assert_eq!(origin("mute_all"), "drift", "{json}");
+    assert_eq!(json["summary"]["api_calls"], 1);
+
+    world.clear_log();
+    world.timctl(&["apply", "groups", "--auto-approve"]).code(0);
+    assert_eq!(
+        world.writes(),
+        vec!["modify_group_base_info ops-a".to_owned()]
+    );
+    let live = world.group("ops-a").unwrap();
+    assert_eq!(
+        (
+            live.name.as_str(),
+            live.notification.as_str(),
+            live.mute_all
+        ),
+        ("A2", "Be kind", false)
+    );
+}
+
 #[test]
 fn destroys_are_guarded_by_limits_protect_and_prune_scope() {
     let world = World::new();

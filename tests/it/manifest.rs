@@ -300,6 +300,67 @@ fn validate_refuses_deep_nesting_before_parsing_it() {
     );
 }
 
+/// Values the parser reads as numbers in another base (or as a float, a boolean) get a "quote
+/// it" hint that quotes the text as written, in every place the hint fires; `017`, which YAML
+/// 1.2 reads as the text "017", is no problem at all.
+#[test]
+fn validate_hints_quote_the_value_as_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "g.yaml",
+        "groups:\n  - id: g1\n    type: Public\n    name: 0o17\n    introduction: 0x1F  # hex\n    \
+         notification: 017\n    face_url: 1e3\n    owner: True\n    custom:\n      k: 0o17\n  \
+         - id: 0x1F\n    type: Public\n    name: x\n  \
+         - {id: g3, type: Public, name: 0x1F, introduction: 31}\n\
+         prune:\n  id_prefixes: [ops-, 0o17]\n",
+    );
+    let run = validate_in(root, &["g.yaml"]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr,
+        "g.yaml:4: group \"g1\": field name: expected a string, found integer 15 (quote it: \"0o17\")\n\
+         g.yaml:5: group \"g1\": field introduction: expected a string, found integer 31 (quote it: \"0x1F\")\n\
+         g.yaml:7: group \"g1\": field face_url: expected a string, found number 1000.0 (quote it: \"1e3\")\n\
+         g.yaml:8: group \"g1\": field owner: expected a string, found boolean true (quote it: \"True\")\n\
+         g.yaml:10: group \"g1\": field custom.k: expected a string, found integer 15 (quote it: \"0o17\")\n\
+         g.yaml:11: field groups[1].id: expected a string, found integer 31 (quote it: \"0x1F\")\n\
+         g.yaml:14: group \"g3\": field name: expected a string, found integer 31 (quote it: \"0x1F\")\n\
+         g.yaml:14: group \"g3\": field introduction: expected a string, found integer 31 (quote it: \"31\")\n\
+         g.yaml:16: field prune.id_prefixes[1]: expected a string, found integer 15 (quote it: \"0o17\")\n\
+         error: 9 problems in the manifests\n"
+    );
+}
+
+/// A hint's quoted text, written back, is read as the text the user meant: the plan over HTTP
+/// sets exactly `"0o17"`, `"0x1F"` and `017`.
+#[test]
+fn the_quoted_hint_plans_the_text_as_written() {
+    let world = crate::support::World::new();
+    world.write(
+        "groups/g.yaml",
+        "groups:\n  - id: ops-a\n    type: Public\n    name: \"0o17\"\n    \
+         introduction: \"0x1F\"\n    notification: 017\n",
+    );
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has("name: \"0o17\"")
+        .stdout_has("introduction: \"0x1F\"")
+        .stdout_has("notification: \"017\"");
+    world.timctl(&["apply", "groups", "--auto-approve"]).code(0);
+    let live = world.group("ops-a").expect("created");
+    assert_eq!(
+        (
+            live.name.as_str(),
+            live.introduction.as_str(),
+            live.notification.as_str()
+        ),
+        ("0o17", "0x1F", "017")
+    );
+}
+
 #[test]
 fn validate_reports_numbers_out_of_range_as_field_problems_and_checks_the_rest() {
     let dir = tempfile::tempdir().expect("tempdir");
