@@ -1,12 +1,12 @@
-//! Command-line arguments (clap) and their resolution into settings.
+//! Command-line arguments (clap): what the user typed, and nothing else.
 //!
-//! Raw arguments live here as clap structs, mirroring ripgrep's low/high split: the structs
-//! below are what the user typed; [`crate::settings`] turns them, the `TIM_*` variables and an
-//! optional `timctl.yaml` into one resolved `Settings`. [`crate::run`] executes a command and
-//! maps its error to an exit code in one place.
+//! Mirroring ripgrep's low/high split, the structs below only take the shape of the command
+//! line. Connection flags leave here as raw [`crate::settings::Flags`], which
+//! [`crate::settings`] resolves with the `TIM_*` variables and an optional `timctl.yaml`;
+//! `commands` runs a command and maps its outcome to an exit code in one place. This
+//! module depends on neither.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -105,6 +105,22 @@ pub struct ScopeArgs {
     /// Plan a type change as destroy + create (members and history are lost).
     #[arg(long)]
     pub allow_replace: bool,
+}
+
+impl ConnectionArgs {
+    /// The flags as typed, for [`crate::settings`] to resolve.
+    pub fn flags(&self) -> crate::settings::Flags {
+        crate::settings::Flags {
+            sdkappid: self.sdkappid.clone(),
+            admin: self.admin.clone(),
+            secret_key_file: self.secret_key_file.clone(),
+            region: self.region.clone(),
+            endpoint: self.endpoint.clone(),
+            rate: self.rate.clone(),
+            timeout: self.timeout.clone(),
+            config: self.config.clone(),
+        }
+    }
 }
 
 impl ScopeArgs {
@@ -422,21 +438,4 @@ pub struct ValidateArgs {
     /// present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-}
-
-/// Parses the command line and runs it. Every usage error exits 1, like every other error
-/// (clap's own convention is 2, which timctl keeps for "changes present"); `--help` and
-/// `--version` exit 0.
-pub fn main() -> ExitCode {
-    match Cli::try_parse() {
-        Ok(cli) => crate::run::run(cli),
-        Err(error) => {
-            let _ = error.print();
-            if error.use_stderr() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-    }
 }

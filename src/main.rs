@@ -1,5 +1,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    timctl::cli::main()
+    timctl::commands::main()
 }

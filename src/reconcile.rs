@@ -16,9 +16,10 @@ use rand::RngExt;
 
 use crate::apply::{self, ApplyOptions, Outcome};
 use crate::cli::ReconcileArgs;
+use crate::interrupt::{self, Interrupt, cancel_on_signal};
 use crate::live::Connection;
+use crate::pipeline;
 use crate::plan;
-use crate::run::{self, cancel_on_signal};
 use crate::settings::{ProcessEnv, Settings};
 
 /// What one run did, for its log record.
@@ -32,8 +33,11 @@ struct RunRecord {
 }
 
 pub async fn run(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
-    let settings =
-        Settings::resolve_with_interval(&args.connection, args.interval.as_deref(), &ProcessEnv)?;
+    let settings = Settings::resolve_with_interval(
+        &args.connection.flags(),
+        args.interval.as_deref(),
+        &ProcessEnv,
+    )?;
     let connection = Connection::open(&settings).await?;
     let interrupt = cancel_on_signal();
     let stop = interrupt.cancel.clone();
@@ -57,7 +61,7 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
             break;
         }
         let pause = jittered(settings.interval);
-        let mut watch = Box::pin(run::shutdown_signal());
+        let mut watch = Box::pin(interrupt::shutdown_signal());
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
             _ = &mut watch => break,
@@ -82,10 +86,10 @@ async fn run_once(
     args: &ReconcileArgs,
     settings: &Settings,
     connection: &Connection,
-    interrupt: &run::Interrupt,
+    interrupt: &Interrupt,
 ) -> RunRecord {
     let mut record = RunRecord::default();
-    let desired = match run::load(&args.paths, settings, &[]) {
+    let desired = match pipeline::load(&args.paths, settings, &[]) {
         Ok(desired) => desired,
         Err(error) => {
             record.error = Some(format!("{error:#}"));
@@ -93,7 +97,7 @@ async fn run_once(
         }
     };
     let options = args.scope.options();
-    let plan = match run::plan_against(connection, &desired, None, &options).await {
+    let plan = match pipeline::plan_against(connection, &desired, None, &options).await {
         Ok(plan) => plan,
         Err(error) => {
             record.error = Some(format!("{error:#}"));
@@ -126,7 +130,7 @@ async fn run_once(
     record.failed = report.count(|o| matches!(o, Outcome::Failed { .. } | Outcome::Partial { .. }));
     record.skipped = report.count(|o| matches!(o, Outcome::Skipped { .. }));
     if !report.unmet.is_empty() || report.verify_error.is_some() {
-        record.error = Some(run::summary(&report, true));
+        record.error = Some(crate::render::apply_summary(&report, true));
     }
     record
 }

@@ -1,8 +1,8 @@
 //! Resolved settings: flags beat `TIM_*` variables, which beat `timctl.yaml`; with no SDKAppID
 //! anywhere and no other connection setting either, the built-in emulator.
 //!
-//! Raw values come in from three places: [`ConnectionArgs`] (what the user typed; clap only
-//! parses the shape), the environment ([`Env`], so tests can pass their own) and the settings
+//! Raw values come in from three places: [`Flags`] (what the user typed, unparsed; the CLI
+//! fills it, and this module knows nothing of clap), the environment ([`Env`], so tests can pass their own) and the settings
 //! file. Every value is parsed here, once, and a bad one is named by where it came from
 //! (`TIM_RATE: "fast" is not …`, `timctl.yaml: rate: …`), so a typo in a CI variable is never a
 //! mystery. An empty (or all-blank) variable counts as unset: that is what an unset GitHub
@@ -26,7 +26,6 @@ use serde::Deserialize;
 use serde_yaml::Value;
 
 use crate::api::{Credentials, Endpoint, EndpointError, Region};
-use crate::cli::ConnectionArgs;
 use crate::manifest::Limits;
 
 /// Where the embedded emulator keeps its state, relative to the working directory.
@@ -65,6 +64,21 @@ pub enum Target {
     },
     /// No connection setting anywhere: the built-in emulator with state in a local file.
     Embedded { state: PathBuf },
+}
+
+/// The connection flags as typed, before any parsing; `None` is "not given". `timctl.yaml`
+/// paths are relative to that file; `secret_key_file` and `config` as typed, to the current
+/// directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub sdkappid: Option<String>,
+    pub admin: Option<String>,
+    pub secret_key_file: Option<PathBuf>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub rate: Option<String>,
+    pub timeout: Option<String>,
+    pub config: Option<PathBuf>,
 }
 
 /// Everything a command needs to reach the service and validate manifests.
@@ -366,7 +380,7 @@ struct Tuning {
 }
 
 fn tuning(
-    args: &ConnectionArgs,
+    args: &Flags,
     interval_flag: Option<&str>,
     env: &dyn Env,
     config: &Config,
@@ -416,13 +430,13 @@ fn tuning(
 
 impl Settings {
     /// Resolves the flags, the environment and the settings file.
-    pub fn resolve(args: &ConnectionArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
+    pub fn resolve(args: &Flags, env: &dyn Env) -> Result<Settings, SettingsError> {
         Settings::resolve_with_interval(args, None, env)
     }
 
     /// [`Settings::resolve`], with `reconcile --interval` as typed.
     pub fn resolve_with_interval(
-        args: &ConnectionArgs,
+        args: &Flags,
         interval: Option<&str>,
         env: &dyn Env,
     ) -> Result<Settings, SettingsError> {
@@ -444,7 +458,7 @@ impl Settings {
     }
 }
 
-fn target(args: &ConnectionArgs, env: &dyn Env, config: &Config) -> Result<Target, SettingsError> {
+fn target(args: &Flags, env: &dyn Env, config: &Config) -> Result<Target, SettingsError> {
     let file = &config.file;
     let sdkappid = text_setting(
         &args.sdkappid,

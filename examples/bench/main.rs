@@ -276,7 +276,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     }
     rows.push(row.with_floor(floor));
     if report.failed() {
-        problems.push(timctl::run::summary(&report, true));
+        problems.push(timctl::render::apply_summary(&report, true));
     }
 
     drop(plan);

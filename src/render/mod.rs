@@ -16,6 +16,7 @@
 
 mod json;
 mod markdown;
+mod summary;
 mod text;
 
 #[cfg(test)]
@@ -33,6 +34,7 @@ use crate::plan::{
 
 pub use json::{FORMAT_VERSION, json};
 pub use markdown::{MARKDOWN_MAX_CHARS, markdown};
+pub use summary::apply_summary;
 pub use text::{TextOptions, text};
 
 /// The views `timctl plan --format` offers.

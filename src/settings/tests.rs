@@ -32,14 +32,14 @@ fn config_file(text: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
-fn args_with(config: &Path) -> ConnectionArgs {
-    ConnectionArgs {
+fn args_with(config: &Path) -> Flags {
+    Flags {
         config: Some(config.to_owned()),
-        ..ConnectionArgs::default()
+        ..Flags::default()
     }
 }
 
-fn resolve(args: &ConnectionArgs, pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+fn resolve(args: &Flags, pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
     Settings::resolve(args, &env(pairs))
 }
 
@@ -60,7 +60,7 @@ fn nothing_configured_means_the_embedded_emulator() {
 #[test]
 fn a_region_with_a_key_signs_as_the_default_admin() {
     let (_dir, path) = config_file("");
-    let args = ConnectionArgs {
+    let args = Flags {
         sdkappid: Some("1400000000".into()),
         region: Some("singapore".into()),
         ..args_with(&path)
@@ -104,7 +104,7 @@ fn the_config_file_supplies_what_flags_leave_out_with_paths_relative_to_it() {
 #[test]
 fn a_usersig_is_used_when_no_key_is_given() {
     let (_dir, path) = config_file("");
-    let args = ConnectionArgs {
+    let args = Flags {
         sdkappid: Some("7".into()),
         ..args_with(&path)
     };
@@ -127,30 +127,30 @@ fn any_connection_setting_without_an_sdkappid_is_refused_by_name() {
     let (dir, empty) = config_file("");
     let key = dir.path().join("key.txt");
     std::fs::write(&key, "k").unwrap();
-    let flag_cases: Vec<(ConnectionArgs, &str)> = vec![
+    let flag_cases: Vec<(Flags, &str)> = vec![
         (
-            ConnectionArgs {
+            Flags {
                 admin: Some("ops".into()),
                 ..args_with(&empty)
             },
             "--admin",
         ),
         (
-            ConnectionArgs {
+            Flags {
                 region: Some("singapore".into()),
                 ..args_with(&empty)
             },
             "--region",
         ),
         (
-            ConnectionArgs {
+            Flags {
                 endpoint: Some("http://127.0.0.1:9".into()),
                 ..args_with(&empty)
             },
             "--endpoint",
         ),
         (
-            ConnectionArgs {
+            Flags {
                 secret_key_file: Some(key.clone()),
                 ..args_with(&empty)
             },
@@ -244,7 +244,7 @@ fn empty_variables_count_as_unset() {
 #[test]
 fn every_setting_resolves_from_each_source_and_flags_win() {
     struct Case {
-        flag: fn(&mut ConnectionArgs, &str),
+        flag: fn(&mut Flags, &str),
         var: &'static str,
         key: &'static str,
         /// Values for the flag, the variable and the file, all valid and all different.
@@ -336,7 +336,7 @@ fn every_setting_resolves_from_each_source_and_flags_win() {
         let mut env_pairs = base.clone();
         env_pairs.push((case.var, env_value));
 
-        let expect = |args: &ConnectionArgs, pairs: &[(&str, &str)], value: &str| {
+        let expect = |args: &Flags, pairs: &[(&str, &str)], value: &str| {
             let mut only = args_with(&empty);
             (case.flag)(&mut only, value);
             let reference = resolve(&only, &base).unwrap();
@@ -365,7 +365,7 @@ fn the_key_file_flag_beats_the_key_variable_which_beats_the_file() {
         } => k,
         other => panic!("{other:?}"),
     };
-    let with_flag = ConnectionArgs {
+    let with_flag = Flags {
         secret_key_file: Some(flag_key),
         ..args_with(&path)
     };
@@ -387,7 +387,7 @@ fn the_key_file_flag_beats_the_key_variable_which_beats_the_file() {
 fn region_and_endpoint_at_one_level_conflict_and_across_levels_the_higher_wins() {
     let (_dir, path) = config_file("sdkappid: 1\nregion: seoul\n");
     let pairs = [("TIM_SECRET_KEY", "k")];
-    let args = ConnectionArgs {
+    let args = Flags {
         region: Some("tokyo".into()),
         endpoint: Some("http://127.0.0.1:9".into()),
         ..args_with(&path)
@@ -398,7 +398,7 @@ fn region_and_endpoint_at_one_level_conflict_and_across_levels_the_higher_wins()
             .contains("--region and --endpoint are both given"),
         "{err}"
     );
-    let args = ConnectionArgs {
+    let args = Flags {
         region: Some("tokyo".into()),
         ..args_with(&path)
     };
@@ -496,7 +496,7 @@ fn invalid_values_are_named_by_where_they_came_from() {
 #[test]
 fn secrets_are_redacted_in_debug_output() {
     let (_dir, path) = config_file("");
-    let args = ConnectionArgs {
+    let args = Flags {
         sdkappid: Some("7".into()),
         ..args_with(&path)
     };
@@ -517,7 +517,7 @@ fn a_fifo_as_settings_or_key_file_is_refused_without_blocking() {
     let err = resolve(&args_with(&fifo), &[]).unwrap_err();
     assert!(matches!(err, SettingsError::NotAFile { .. }), "{err}");
     let (_d, path) = config_file("sdkappid: 1\n");
-    let args = ConnectionArgs {
+    let args = Flags {
         secret_key_file: Some(fifo),
         ..args_with(&path)
     };

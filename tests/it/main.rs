@@ -7,6 +7,7 @@ mod faults;
 mod fuzz;
 mod gitops;
 mod hostile;
+mod layout;
 mod manifest;
 mod pacing;
 mod property;

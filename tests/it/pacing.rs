@@ -72,7 +72,11 @@ async fn concurrent_reads_and_writes_are_never_rate_limited() {
         apply::apply(&client, &plan, &options),
     );
     assert!(read.unwrap().groups.is_empty());
-    assert!(!report.failed(), "{}", timctl::run::summary(&report, true));
+    assert!(
+        !report.failed(),
+        "{}",
+        timctl::render::apply_summary(&report, true)
+    );
 
     let log = emulator.request_log();
     let refused: Vec<_> = log

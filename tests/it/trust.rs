@@ -195,7 +195,7 @@ fn a_change_without_a_guard_is_never_written() {
         .rt
         .block_on(timctl::apply::apply(&client, &plan, &options));
     assert!(report.failed());
-    let text = timctl::run::summary(&report, false);
+    let text = timctl::render::apply_summary(&report, false);
     assert!(text.contains("holds no guard for this group"), "{text}");
     assert!(world.group("ops-a").is_some());
 }

@@ -1,0 +1,93 @@
+//! The one pipeline that `plan`, `apply` and `reconcile` share: load the manifests (every
+//! problem at once, before any network call) → connect → read the live groups → plan.
+//!
+//! Settings come in resolved; what to do with the plan (render, save, apply) is the caller's.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::live::{self, Connection};
+use crate::manifest;
+use crate::model::Desired;
+use crate::plan::{self, Plan, PlanOptions};
+use crate::settings::Settings;
+
+/// Loads manifests with the limits the settings allow; every problem is reported at once. A
+/// prune whose manifest set the paths do not hold whole is refused (`excluded`: directories
+/// that are not part of any set, the baseline).
+pub fn load(
+    paths: &[PathBuf],
+    settings: &Settings,
+    excluded: &[PathBuf],
+) -> anyhow::Result<Desired> {
+    let manifests = manifest::load_manifests(paths, &settings.limits)
+        .map_err(|errors| anyhow::anyhow!("{errors}"))?;
+    manifest::prune_scope::check(&manifests.prune_files, &manifests.files, excluded)?;
+    Ok(manifests.desired)
+}
+
+/// Everything `plan` and `apply` compute before they differ.
+pub struct Planned {
+    pub connection: Connection,
+    pub plan: Plan,
+    /// The key a saved plan is sealed with (the app's secret key), when there is one.
+    pub seal_key: Option<String>,
+}
+
+/// The whole pipeline: loads the manifests (and the baseline), connects, reads, plans.
+pub async fn plan(
+    paths: &[PathBuf],
+    baseline: Option<&Path>,
+    options: &PlanOptions,
+    settings: &Settings,
+) -> anyhow::Result<Planned> {
+    // Manifests are loaded and validated before anything touches the network.
+    let excluded: Vec<PathBuf> = baseline.map(Path::to_owned).into_iter().collect();
+    let desired = load(paths, settings, &excluded)?;
+    // The baseline only labels changes; its prune destroys nothing, so it is not checked.
+    let baseline = baseline
+        .map(|dir| {
+            manifest::load(&[dir.to_owned()], &settings.limits)
+                .map_err(|errors| anyhow::anyhow!("{errors}"))
+                .context("cannot load the --baseline manifests")
+        })
+        .transpose()?;
+    let connection = Connection::open(settings).await?;
+    let mut plan = plan_against(&connection, &desired, baseline.as_ref(), options).await?;
+    plan.target = Some(connection.target.clone());
+    Ok(Planned {
+        connection,
+        plan,
+        seal_key: live::seal_key(settings),
+    })
+}
+
+/// Reads the live state and plans; with a baseline, labels each change.
+pub async fn plan_against(
+    connection: &Connection,
+    desired: &Desired,
+    baseline: Option<&Desired>,
+    options: &PlanOptions,
+) -> anyhow::Result<Plan> {
+    let progress = std::io::stderr().is_terminal();
+    let actual =
+        live::read_actual(&connection.client, desired, baseline, options, progress).await?;
+    let mut plan =
+        plan::plan(desired, &actual, options).map_err(|errors| anyhow::anyhow!("{errors}"))?;
+    if let Some(baseline) = baseline {
+        let lenient = PlanOptions {
+            allow_replace: true,
+            ..options.clone()
+        };
+        match plan::plan(baseline, &actual, &lenient) {
+            Ok(base_plan) => plan.label_origins(&base_plan),
+            Err(errors) => {
+                tracing::warn!(%errors, "the baseline manifests do not plan; every change is labelled \"this change\"");
+                plan.label_origins(&Plan::default());
+            }
+        }
+    }
+    Ok(plan)
+}
