@@ -11,6 +11,10 @@
 //!   still sending its headers), so idle sockets can never starve real calls; when every open
 //!   connection is busy, the new one is refused. A call under way is never cut.
 //!
+//! - **A body deadline.** The body must arrive within the same time once the headers are in;
+//!   a client that trickles it gets 60002 in the envelope (the body "cannot be read") instead
+//!   of holding a connection busy forever, out of reach of the cap.
+//!
 //! Running out of file descriptors (`EMFILE`) is treated like the cap: the oldest idle
 //! connection is closed and accepting goes on.
 
@@ -20,8 +24,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use axum::Router;
-use hyper::body::Incoming;
+use axum::body::Bytes;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::{Service, service_fn};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -168,9 +176,10 @@ pub(crate) async fn serve(
         let per_call = {
             let service = service.clone();
             let slot = Arc::clone(&slot);
+            let deadline = limits.header_read_timeout;
             service_fn(move |request: hyper::Request<Incoming>| {
                 let busy = Busy::enter(&slot);
-                let call = service.call(request);
+                let call = service.call(request.map(|body| Deadline::new(body, deadline)));
                 async move {
                     let response = call.await;
                     drop(busy);
@@ -205,6 +214,48 @@ pub(crate) async fn serve(
     let _ = stopping.send(true);
     while connections.join_next().await.is_some() {}
     Ok(())
+}
+
+/// A request body that fails when it has not fully arrived by its deadline.
+struct Deadline {
+    inner: Incoming,
+    expires: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Deadline {
+    fn new(inner: Incoming, within: Duration) -> Deadline {
+        Deadline {
+            inner,
+            expires: Box::pin(tokio::time::sleep(within)),
+        }
+    }
+}
+
+impl Body for Deadline {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|result| result.map_err(Into::into)));
+        }
+        if this.expires.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err("the request body did not arrive in time".into())));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// `EMFILE`/`ENFILE`: the process or the system has no file descriptor left.

@@ -235,3 +235,48 @@ async fn answers_carry_the_headers_of_the_documentation_sample() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_body_gets_60002_in_time() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tim = super::client::Tim::with(timctl::emulator::Config {
+        connections: timctl::emulator::ConnectionLimits {
+            max_connections: 1024,
+            header_read_timeout: Duration::from_millis(500),
+        },
+        ..super::client::config()
+    })
+    .await;
+    let query = tim.query("administrator");
+    let mut slow = tokio::net::TcpStream::connect(tim.emu.addr())
+        .await
+        .unwrap();
+    slow.write_all(
+        format!(
+            "POST /v4/group_open_http_svc/import_group?{query} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{{\"GroupId\""
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match slow.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    answer.extend_from_slice(&buf[..n]);
+                    if answer.windows(9).any(|w| w == b"ErrorCode") {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no answer while the body trickles");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.contains("\"ErrorCode\":60002"), "{text}");
+    assert!(tim.emu.groups().is_empty());
+}
