@@ -12,6 +12,7 @@ pub mod emulator;
 pub mod export;
 pub mod live;
 pub mod manifest;
+pub mod metrics;
 pub mod model;
 pub mod plan;
 pub mod reconcile;

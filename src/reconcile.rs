@@ -3,8 +3,10 @@
 //!
 //! Each run re-reads the manifests (a GitOps sync may have changed them), plans against the
 //! live state, and applies with the same destroy limits as `apply`. Each run ends with exactly
-//! one structured log record (`timctl::reconcile`, info level; `--log-format json` for
-//! machines). Between runs it sleeps for the interval plus or minus 10% jitter, so that many
+//! one structured log record (`timctl::reconcile`; `--log-format json` for machines): info
+//! level, or error when the run failed; it names each drifted group, what the change does and
+//! the fields it changes (`drift`), and the groups it changed (`changed`). With
+//! `--metrics-listen` each run is also counted (see [`crate::metrics`]). Between runs it sleeps for the interval plus or minus 10% jitter, so that many
 //! replicas do not hit the API in step. SIGTERM or Ctrl-C stops it cleanly: during a sleep at
 //! once, during an apply after the calls in flight (no new change starts).
 
@@ -17,7 +19,8 @@ use rand::RngExt;
 use crate::apply::{self, ApplyOptions, Outcome};
 use crate::cli::ReconcileArgs;
 use crate::live::Connection;
-use crate::plan;
+use crate::metrics::{self, Metrics, Pass};
+use crate::plan::{self, Action, Change};
 use crate::run::{self, cancel_on_signal};
 use crate::settings::{ProcessEnv, Settings};
 
@@ -29,30 +32,69 @@ struct RunRecord {
     failed: usize,
     skipped: usize,
     error: Option<String>,
+    /// Each planned change as `ID ACTION [FIELDS]`; `None` when the run did not get to a plan.
+    drift: Option<Vec<String>>,
+    /// How many groups `drift` names.
+    groups: usize,
+    /// The groups whose changes were applied.
+    changed: Vec<String>,
+}
+
+/// Emits the run's record at `$level`.
+macro_rules! run_record {
+    ($level:ident, $args:expr, $record:expr, $started:expr) => {
+        tracing::$level!(
+            target: "timctl::reconcile",
+            dry_run = $args.dry_run,
+            changes = $record.changes,
+            applied = $record.applied,
+            failed = $record.failed,
+            skipped = $record.skipped,
+            drift = $record.drift.as_deref().unwrap_or_default().join("; "),
+            changed = $record.changed.join(", "),
+            error = $record.error.as_deref().unwrap_or(""),
+            seconds = $started.elapsed().as_secs_f64(),
+            "reconcile run finished"
+        )
+    };
 }
 
 pub async fn run(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
     let settings =
         Settings::resolve_with_interval(&args.connection, args.interval.as_deref(), &ProcessEnv)?;
+    let metrics = match &args.metrics_listen {
+        Some(addr) => {
+            let metrics = Metrics::new(settings.interval);
+            let bound = metrics::serve(addr, metrics.clone()).await?;
+            eprintln!("metrics listening on http://{bound}");
+            Some(metrics)
+        }
+        None => None,
+    };
     let connection = Connection::open(&settings).await?;
     let interrupt = cancel_on_signal();
     let stop = interrupt.cancel.clone();
     let mut last_failed;
+    let mut last_drift;
     loop {
         let started = Instant::now();
         let record = run_once(&args, &settings, &connection, &interrupt).await;
         last_failed = record.error.is_some() || record.failed > 0;
-        tracing::info!(
-            target: "timctl::reconcile",
-            dry_run = args.dry_run,
-            changes = record.changes,
-            applied = record.applied,
-            failed = record.failed,
-            skipped = record.skipped,
-            error = record.error.as_deref().unwrap_or(""),
-            seconds = started.elapsed().as_secs_f64(),
-            "reconcile run finished"
-        );
+        last_drift = record.changes > 0;
+        if last_failed {
+            run_record!(error, args, record, started);
+        } else {
+            run_record!(info, args, record, started);
+        }
+        if let Some(metrics) = &metrics {
+            metrics.record(&Pass {
+                ok: !last_failed,
+                drifted_groups: record.drift.as_ref().map(|_| record.groups),
+                applied: record.applied,
+                failed: record.failed,
+                duration: started.elapsed(),
+            });
+        }
         if args.once || stop.load(Ordering::SeqCst) {
             break;
         }
@@ -67,6 +109,8 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
     connection.close().await;
     Ok(if last_failed && args.once {
         ExitCode::FAILURE
+    } else if last_drift && args.detailed_exitcode {
+        ExitCode::from(run::EXIT_CHANGES)
     } else {
         ExitCode::SUCCESS
     })
@@ -101,6 +145,13 @@ async fn run_once(
         }
     };
     record.changes = plan.changes.len();
+    record.drift = Some(plan.changes.iter().map(describe).collect());
+    record.groups = plan
+        .changes
+        .iter()
+        .map(|c| &c.id)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     if args.dry_run || plan.is_empty() {
         return record;
     }
@@ -125,10 +176,34 @@ async fn run_once(
     record.applied = report.count(|o| matches!(o, Outcome::Applied));
     record.failed = report.count(|o| matches!(o, Outcome::Failed { .. } | Outcome::Partial { .. }));
     record.skipped = report.count(|o| matches!(o, Outcome::Skipped { .. }));
+    record.changed = report
+        .results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Applied))
+        .map(|r| r.id.to_string())
+        .collect();
+    record.changed.sort();
+    record.changed.dedup();
     if !report.unmet.is_empty() || report.verify_error.is_some() {
         record.error = Some(run::summary(&report, true));
     }
     record
+}
+
+/// A change for the run's record: `ops-a update name, custom.team`, `ops-b create`.
+fn describe(change: &Change) -> String {
+    let fields = match &change.action {
+        Action::Update(update) => update.field_names(),
+        Action::Replace(_) => vec!["type".to_owned()],
+        // "owner" is the verb and the field.
+        Action::Create(_) | Action::Transfer(_) | Action::Destroy(_) => Vec::new(),
+    };
+    let mut text = format!("{} {}", change.id, apply::label(&change.action));
+    if !fields.is_empty() {
+        text.push(' ');
+        text.push_str(&fields.join(", "));
+    }
+    text
 }
 
 /// The interval plus or minus up to 10%.

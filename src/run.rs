@@ -27,7 +27,7 @@ use crate::saved::SavedPlan;
 use crate::settings::{self, ProcessEnv, Settings};
 
 /// Exit code for "changes present" with `--detailed-exitcode`.
-const EXIT_CHANGES: u8 = 2;
+pub const EXIT_CHANGES: u8 = 2;
 
 /// Exit code of a run stopped by a second interrupt (128 + SIGINT).
 pub const EXIT_ABORTED: i32 = 130;
