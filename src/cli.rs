@@ -265,6 +265,13 @@ pub struct ReconcileArgs {
     /// Run once and exit (for cron-style schedulers).
     #[arg(long)]
     pub once: bool,
+    /// With --once: exit 2 when the run found drift (0: none, 1: error).
+    #[arg(long, requires = "once")]
+    pub detailed_exitcode: bool,
+    /// Serve Prometheus metrics at /metrics and probes at /healthz and /readyz, e.g.
+    /// 0.0.0.0:9100.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
     #[command(flatten)]
     pub destroy: DestroyArgs,
     #[command(flatten)]

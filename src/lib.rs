@@ -14,6 +14,7 @@ pub mod export;
 pub mod interrupt;
 pub mod live;
 pub mod manifest;
+pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod plan;

@@ -3,24 +3,26 @@
 //!
 //! Each run re-reads the manifests (a GitOps sync may have changed them), plans against the
 //! live state, and applies with the same destroy limits as `apply`. Each run ends with exactly
-//! one structured log record (`timctl::reconcile`, info level; `--log-format json` for
-//! machines). Between runs it sleeps for the interval plus or minus 10% jitter, so that many
+//! one structured log record (`timctl::reconcile`; `--log-format json` for machines): info
+//! level, or error when the run failed; it names each drifted group, what the change does and
+//! the fields it changes (`drift`), and the groups it changed (`changed`). With
+//! `--metrics-listen` each run is also counted (see [`crate::metrics`]). Between runs it sleeps for the interval plus or minus 10% jitter, so that many
 //! replicas do not hit the API in step. SIGTERM or Ctrl-C stops it cleanly: during a sleep at
 //! once, during an apply after the calls in flight (no new change starts).
 
-use std::process::ExitCode;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rand::RngExt;
 
 use crate::apply::{self, ApplyOptions, Outcome};
-use crate::cli::ReconcileArgs;
 use crate::interrupt::{self, Interrupt, cancel_on_signal};
 use crate::live::Connection;
+use crate::metrics::{self, Metrics, Pass};
 use crate::pipeline;
-use crate::plan;
-use crate::settings::{ProcessEnv, Settings};
+use crate::plan::{self, Action, Change, PlanOptions, SafetyLimits};
+use crate::settings::{Flags, ProcessEnv, Settings};
 
 /// What one run did, for its log record.
 #[derive(Debug, Default)]
@@ -30,33 +32,96 @@ struct RunRecord {
     failed: usize,
     skipped: usize,
     error: Option<String>,
+    /// Each planned change as `ID ACTION [FIELDS]`; `None` when the run did not get to a plan.
+    drift: Option<Vec<String>>,
+    /// How many groups `drift` names.
+    groups: usize,
+    /// The groups whose changes were applied.
+    changed: Vec<String>,
 }
 
-pub async fn run(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
-    let settings = Settings::resolve_with_interval(
-        &args.connection.flags(),
-        args.interval.as_deref(),
-        &ProcessEnv,
-    )?;
+/// Emits the run's record at `$level`.
+macro_rules! run_record {
+    ($level:ident, $args:expr, $record:expr, $started:expr) => {
+        tracing::$level!(
+            target: "timctl::reconcile",
+            dry_run = $args.dry_run,
+            changes = $record.changes,
+            applied = $record.applied,
+            failed = $record.failed,
+            skipped = $record.skipped,
+            drift = $record.drift.as_deref().unwrap_or_default().join("; "),
+            changed = $record.changed.join(", "),
+            error = $record.error.as_deref().unwrap_or(""),
+            seconds = $started.elapsed().as_secs_f64(),
+            "reconcile run finished"
+        )
+    };
+}
+
+/// What a reconcile loop is asked to do (the `reconcile` command fills it from its flags).
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub paths: Vec<PathBuf>,
+    /// Connection flags as typed, and `--interval` as typed.
+    pub flags: Flags,
+    pub interval: Option<String>,
+    /// Only plan and log.
+    pub dry_run: bool,
+    /// One run, then return.
+    pub once: bool,
+    pub metrics_listen: Option<String>,
+    pub plan: PlanOptions,
+    /// Skip the destroy limits.
+    pub force: bool,
+    pub limits: SafetyLimits,
+}
+
+/// How the loop ended, for the command to turn into an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Finished {
+    /// The last run failed (an error, or a change that failed).
+    pub failed: bool,
+    /// The last run found changes to make (drift).
+    pub drift: bool,
+}
+
+pub async fn run(args: Options) -> anyhow::Result<Finished> {
+    let settings =
+        Settings::resolve_with_interval(&args.flags, args.interval.as_deref(), &ProcessEnv)?;
+    let metrics = match &args.metrics_listen {
+        Some(addr) => {
+            let metrics = Metrics::new(settings.interval);
+            let bound = metrics::serve(addr, metrics.clone()).await?;
+            eprintln!("metrics listening on http://{bound}");
+            Some(metrics)
+        }
+        None => None,
+    };
     let connection = Connection::open(&settings).await?;
     let interrupt = cancel_on_signal();
     let stop = interrupt.cancel.clone();
     let mut last_failed;
+    let mut last_drift;
     loop {
         let started = Instant::now();
         let record = run_once(&args, &settings, &connection, &interrupt).await;
         last_failed = record.error.is_some() || record.failed > 0;
-        tracing::info!(
-            target: "timctl::reconcile",
-            dry_run = args.dry_run,
-            changes = record.changes,
-            applied = record.applied,
-            failed = record.failed,
-            skipped = record.skipped,
-            error = record.error.as_deref().unwrap_or(""),
-            seconds = started.elapsed().as_secs_f64(),
-            "reconcile run finished"
-        );
+        last_drift = record.changes > 0;
+        if last_failed {
+            run_record!(error, args, record, started);
+        } else {
+            run_record!(info, args, record, started);
+        }
+        if let Some(metrics) = &metrics {
+            metrics.record(&Pass {
+                ok: !last_failed,
+                drifted_groups: record.drift.as_ref().map(|_| record.groups),
+                applied: record.applied,
+                failed: record.failed,
+                duration: started.elapsed(),
+            });
+        }
         if args.once || stop.load(Ordering::SeqCst) {
             break;
         }
@@ -69,10 +134,9 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
         }
     }
     connection.close().await;
-    Ok(if last_failed && args.once {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    Ok(Finished {
+        failed: last_failed,
+        drift: last_drift,
     })
 }
 
@@ -83,7 +147,7 @@ async fn wait_for(flag: &std::sync::atomic::AtomicBool) {
 }
 
 async fn run_once(
-    args: &ReconcileArgs,
+    args: &Options,
     settings: &Settings,
     connection: &Connection,
     interrupt: &Interrupt,
@@ -96,7 +160,7 @@ async fn run_once(
             return record;
         }
     };
-    let options = args.scope.options();
+    let options = args.plan.clone();
     let plan = match pipeline::plan_against(connection, &desired, None, &options).await {
         Ok(plan) => plan,
         Err(error) => {
@@ -105,14 +169,21 @@ async fn run_once(
         }
     };
     record.changes = plan.changes.len();
+    record.drift = Some(plan.changes.iter().map(describe).collect());
+    record.groups = plan
+        .changes
+        .iter()
+        .map(|c| &c.id)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     if args.dry_run || plan.is_empty() {
         return record;
     }
     let safe = plan::check_protected(&plan).and_then(|()| {
-        if args.destroy.force {
+        if args.force {
             Ok(())
         } else {
-            plan::check_limits(&plan, args.destroy.limits())
+            plan::check_limits(&plan, args.limits)
         }
     });
     if let Err(error) = safe {
@@ -129,10 +200,34 @@ async fn run_once(
     record.applied = report.count(|o| matches!(o, Outcome::Applied));
     record.failed = report.count(|o| matches!(o, Outcome::Failed { .. } | Outcome::Partial { .. }));
     record.skipped = report.count(|o| matches!(o, Outcome::Skipped { .. }));
+    record.changed = report
+        .results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Applied))
+        .map(|r| r.id.to_string())
+        .collect();
+    record.changed.sort();
+    record.changed.dedup();
     if !report.unmet.is_empty() || report.verify_error.is_some() {
         record.error = Some(crate::render::apply_summary(&report, true));
     }
     record
+}
+
+/// A change for the run's record: `ops-a update name, custom.team`, `ops-b create`.
+fn describe(change: &Change) -> String {
+    let fields = match &change.action {
+        Action::Update(update) => update.field_names(),
+        Action::Replace(_) => vec!["type".to_owned()],
+        // "owner" is the verb and the field.
+        Action::Create(_) | Action::Transfer(_) | Action::Destroy(_) => Vec::new(),
+    };
+    let mut text = format!("{} {}", change.id, apply::label(&change.action));
+    if !fields.is_empty() {
+        text.push(' ');
+        text.push_str(&fields.join(", "));
+    }
+    text
 }
 
 /// The interval plus or minus up to 10%.

@@ -325,6 +325,36 @@ impl Update {
             && custom.is_empty()
     }
 
+    /// The changed fields by their manifest names, a custom key as `custom.KEY`: what the
+    /// reconcile record names.
+    pub fn field_names(&self) -> Vec<String> {
+        let Update {
+            name,
+            introduction,
+            notification,
+            face_url,
+            max_members,
+            apply_join,
+            mute_all,
+            custom,
+        } = self;
+        let mut names: Vec<String> = [
+            name.is_some().then_some("name"),
+            introduction.is_some().then_some("introduction"),
+            notification.is_some().then_some("notification"),
+            face_url.is_some().then_some("face_url"),
+            max_members.is_some().then_some("max_members"),
+            apply_join.is_some().then_some("apply_join"),
+            mute_all.is_some().then_some("mute_all"),
+        ]
+        .into_iter()
+        .flatten()
+        .map(str::to_owned)
+        .collect();
+        names.extend(custom.iter().map(|c| format!("custom.{}", c.key)));
+        names
+    }
+
     /// The origins of the changed fields, each once, "this change" first. An unlabelled field
     /// counts as "this change".
     pub fn origins(&self) -> Vec<Origin> {

@@ -120,6 +120,23 @@ fn the_top_level_modules_import_each_other_without_a_circle() {
 }
 
 #[test]
+fn only_the_commands_know_the_command_line() {
+    let graph = imports();
+    let users: Vec<&String> = graph
+        .iter()
+        .filter(|(module, edges)| edges.contains("cli") && *module != "commands")
+        .map(|(module, _)| module)
+        .collect();
+    assert!(users.is_empty(), "these modules import cli: {users:?}");
+    assert!(
+        !graph["settings"].contains("cli") && !graph["settings"].contains("commands"),
+        "settings resolves raw values and knows nothing of clap"
+    );
+    let settings = code(&std::fs::read_to_string(src().join("settings.rs")).unwrap());
+    assert!(!settings.contains("clap"), "settings.rs uses clap");
+}
+
+#[test]
 fn the_emulator_never_imports_the_client() {
     let graph = imports();
     for client in ["api", "model", "plan", "live", "apply"] {

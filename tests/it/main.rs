@@ -1,5 +1,6 @@
 //! The one integration-test binary; each module is a self-contained area.
 
+mod controller;
 mod crash;
 mod e2e;
 mod emulator;
