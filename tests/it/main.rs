@@ -10,6 +10,7 @@ mod hostile;
 mod manifest;
 mod pacing;
 mod property;
+mod recipe;
 mod secrets;
 mod support;
 mod trust;
