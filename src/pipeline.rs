@@ -47,8 +47,20 @@ pub async fn plan(
     let excluded: Vec<PathBuf> = baseline.map(Path::to_owned).into_iter().collect();
     let desired = load(paths, settings, &excluded)?;
     // The baseline only labels changes; its prune destroys nothing, so it is not checked.
+    // A baseline that does not exist (the base branch of the pull request that adds the
+    // manifests' directory) declares nothing: every change is "this change". Any other
+    // problem with it (unreadable, not a manifest) is still an error.
     let baseline = baseline
         .map(|dir| {
+            let missing = std::fs::symlink_metadata(dir)
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+            if missing {
+                eprintln!(
+                    "Note: the --baseline {} does not exist; planning against an empty baseline (every change is \"this change\").",
+                    dir.display()
+                );
+                return Ok(Desired::default());
+            }
             manifest::load(&[dir.to_owned()], &settings.limits)
                 .map_err(|errors| anyhow::anyhow!("{errors}"))
                 .context("cannot load the --baseline manifests")

@@ -1,7 +1,7 @@
 //! The pull-request view of a plan: what CI posts as a comment so that reviewers see the
 //! consequences of a manifest change before they merge it.
 //!
-//! Layout: a title, a summary table (split into "this change" and "drift" rows when the plan
+//! Layout: a hidden marker line ([`MARKDOWN_MARKER`]), a title, a summary table (split into "this change" and "drift" rows when the plan
 //! was labelled with `--baseline`; an update with fields of both kinds counts in both rows,
 //! its one API call under "this change"), callouts for what cannot be undone (destroys and replaces
 //! with their member counts) and for owner transfers, the warnings, then one collapsible
@@ -35,10 +35,15 @@ use crate::plan::{
 /// The default size cap: room under GitHub's comment limit for a bot's own wrapper text.
 pub const MARKDOWN_MAX_CHARS: usize = 60_000;
 
+/// The hidden first line of every markdown plan (an HTML comment GitHub does not show): CI
+/// finds the comment it posted before by this marker and edits it in place, so a pull request
+/// carries one plan comment however often it is pushed (see `examples/github/timctl.yml`).
+pub const MARKDOWN_MARKER: &str = "<!-- timctl-plan -->";
+
 /// Renders the plan as a pull-request comment of at most `max_chars` characters (see the
 /// module's guarantees for the one exception).
 pub fn markdown(plan: &Plan, max_chars: usize) -> String {
-    let mut head = String::from("## timctl plan\n\n");
+    let mut head = format!("{MARKDOWN_MARKER}\n## timctl plan\n\n");
     match &plan.target {
         Some(target) if target.builtin_emulator => {
             let _ = writeln!(

@@ -33,7 +33,7 @@ use crate::plan::{
 };
 
 pub use json::{FORMAT_VERSION, json};
-pub use markdown::{MARKDOWN_MAX_CHARS, markdown};
+pub use markdown::{MARKDOWN_MARKER, MARKDOWN_MAX_CHARS, markdown};
 pub use summary::apply_summary;
 pub use text::{TextOptions, text};
 

@@ -278,8 +278,24 @@ fn markdown_with_origins_has_two_sections() {
 fn markdown_of_an_empty_plan() {
     assert_eq!(
         markdown(&Plan::default(), MARKDOWN_MAX_CHARS),
-        "## timctl plan\n\nNo changes. Live groups match the manifests.\n"
+        "<!-- timctl-plan -->\n## timctl plan\n\nNo changes. Live groups match the manifests.\n"
     );
+}
+
+/// CI finds its earlier comment by the marker: it is the first line of every markdown plan,
+/// empty or not, and survives truncation (it is part of the head).
+#[test]
+fn markdown_starts_with_the_hidden_comment_marker() {
+    assert_eq!(MARKDOWN_MARKER, "<!-- timctl-plan -->");
+    let plan = rich_plan();
+    for out in [
+        markdown(&Plan::default(), MARKDOWN_MAX_CHARS),
+        markdown(&plan, MARKDOWN_MAX_CHARS),
+        markdown(&plan, 10),
+    ] {
+        assert_eq!(out.lines().next(), Some(MARKDOWN_MARKER), "{out}");
+        assert_eq!(out.matches(MARKDOWN_MARKER).count(), 1, "{out}");
+    }
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod layout;
 mod manifest;
 mod pacing;
 mod property;
+mod recipe;
 mod secrets;
 mod support;
 mod trust;
