@@ -271,8 +271,18 @@ async fn apply_command(args: ApplyArgs, verbose: u8) -> anyhow::Result<ExitCode>
             (connection, plan)
         }
     };
-    print(&render::text(&plan, &text_options()))?;
+    // With --format json, stdout holds only the outcome document.
+    let json = args.format == render::ApplyFormat::Json;
+    let shown = render::text(&plan, &text_options());
+    if json {
+        eprint!("{shown}");
+    } else {
+        print(&shown)?;
+    }
     if plan.is_empty() {
+        if json {
+            print(&render::outcome(&plan, &Report::default()))?;
+        }
         connection.close().await;
         return Ok(ExitCode::SUCCESS);
     }
@@ -301,7 +311,12 @@ async fn apply_command(args: ApplyArgs, verbose: u8) -> anyhow::Result<ExitCode>
         in_flight: interrupt.in_flight.clone(),
     };
     let report = apply::apply(&connection.client, &plan, &options).await;
-    print(&summary(&report, verbose > 0))?;
+    if json {
+        eprintln!("{}", summary(&report, verbose > 0));
+        print(&render::outcome(&plan, &report))?;
+    } else {
+        print(&summary(&report, verbose > 0))?;
+    }
     connection.close().await;
     Ok(if report.failed() {
         ExitCode::FAILURE

@@ -9,8 +9,9 @@ use std::fmt::Write as _;
 use similar::ChangeTag;
 
 use super::{
-    DELETED, NO_CHANGES, NONE, Row, RowValue, Tone, api_calls_sentence, headline, marker, rows,
-    sections, summary_counts, tone, warning_message,
+    DELETED, Loses, LosesWhy, NO_CHANGES, NONE, Row, RowValue, Tone, api_calls_sentence, headline,
+    losses, losses_sentence, marker, plural, quote, rows, sections, show_id, summary_counts, tone,
+    warning_message,
 };
 use crate::plan::{Change, Plan};
 
@@ -46,6 +47,7 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
             block(&mut out, &change, paint);
         }
     }
+    destroy_caution(&mut out, plan, paint);
     if !plan.warnings.is_empty() {
         out.push('\n');
         for warning in &plan.warnings {
@@ -66,6 +68,46 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
         api_calls_sentence(&summary)
     );
     out
+}
+
+/// What cannot be undone, as the markdown's callout says it: the sentence, then one line per
+/// destroy or replace with its type, its members and why.
+fn destroy_caution(out: &mut String, plan: &Plan, paint: Paint) {
+    let (rows, members) = losses(plan);
+    if rows.is_empty() {
+        return;
+    }
+    let (sentence, why) = losses_sentence(rows.len(), members);
+    let _ = writeln!(
+        out,
+        "\n{} {} {why}",
+        paint.tone(Tone::Remove, "Caution:"),
+        paint.bold(&sentence)
+    );
+    for Loses {
+        change,
+        kind,
+        types,
+        member_num,
+        why,
+    } in rows
+    {
+        let types = match types {
+            (actual, Some(desired)) => format!("{actual} -> {desired}"),
+            (actual, None) => actual.to_string(),
+        };
+        let why = match why {
+            LosesWhy::Absent => "ensure: absent".to_owned(),
+            LosesWhy::Pruned(prefix) => format!("pruned: prefix {}", quote(prefix)),
+            LosesWhy::TypeChange => "type change (--allow-replace)".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  - {}: {kind} ({types}, {}), {why}",
+            show_id(&change.id),
+            plural(member_num, "member", "members")
+        );
+    }
 }
 
 fn block(out: &mut String, change: &Change, paint: Paint) {
@@ -121,9 +163,6 @@ fn block(out: &mut String, change: &Change, paint: Paint) {
                         None => body,
                     };
                     let _ = writeln!(out, "        {body}");
-                    if line.no_newline {
-                        let _ = writeln!(out, "        \\ No newline at end");
-                    }
                 }
             }
         }
