@@ -9,6 +9,7 @@ mod gitops;
 mod hostile;
 mod manifest;
 mod pacing;
+mod plans;
 mod property;
 mod secrets;
 mod support;
