@@ -268,3 +268,183 @@ fn a_multi_line_field_without_a_final_newline_has_no_marker_line() {
         assert!(!run.stdout.contains("No newline"), "{}", run.stdout);
     }
 }
+
+/// The JSON Schema of the plan, beside the page.
+const PLAN_SCHEMA: &str = include_str!("../../schema/plan.schema.json");
+
+/// Checks `value` against `schema`, the subset of JSON Schema `plan.schema.json` uses, and
+/// strictly: an object key the schema does not name is an error unless the schema says
+/// `additionalProperties`, so a key timctl prints is never left undocumented. A keyword the
+/// checker does not know is an error too, so it never passes a value by skipping a rule.
+fn check(
+    root: &serde_json::Value,
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    at: &str,
+) -> Vec<String> {
+    use serde_json::Value;
+    let mut errors = Vec::new();
+    let Value::Object(rules) = schema else {
+        return vec![format!("{at}: the schema is not an object")];
+    };
+    for (keyword, rule) in rules {
+        match keyword.as_str() {
+            "$schema" | "title" | "description" | "$defs" => {}
+            "$ref" => {
+                let name = rule.as_str().unwrap().strip_prefix("#/$defs/").unwrap();
+                errors.extend(check(root, &root["$defs"][name], value, at));
+            }
+            "type" => {
+                let types: Vec<&str> = match rule {
+                    Value::String(t) => vec![t.as_str()],
+                    Value::Array(ts) => ts.iter().map(|t| t.as_str().unwrap()).collect(),
+                    _ => panic!("{at}: bad type rule"),
+                };
+                let is = |t: &str| match t {
+                    "null" => value.is_null(),
+                    "boolean" => value.is_boolean(),
+                    "integer" => value.is_i64() || value.is_u64(),
+                    "string" => value.is_string(),
+                    "array" => value.is_array(),
+                    "object" => value.is_object(),
+                    other => panic!("{at}: unknown type {other}"),
+                };
+                if !types.iter().any(|t| is(t)) {
+                    errors.push(format!("{at}: {value} is not {types:?}"));
+                }
+            }
+            "const" if value != rule => errors.push(format!("{at}: {value} is not {rule}")),
+            "const" => {}
+            "enum" if !rule.as_array().unwrap().contains(value) => {
+                errors.push(format!("{at}: {value} is not one of {rule}"))
+            }
+            "enum" => {}
+            "minimum" => {
+                if value.as_f64().is_some_and(|n| n < rule.as_f64().unwrap()) {
+                    errors.push(format!("{at}: {value} is below {rule}"));
+                }
+            }
+            "minItems" => {
+                if value
+                    .as_array()
+                    .is_some_and(|a| (a.len() as u64) < rule.as_u64().unwrap())
+                {
+                    errors.push(format!("{at}: fewer than {rule} items"));
+                }
+            }
+            "oneOf" => {
+                let matching = rule
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|branch| check(root, branch, value, at).is_empty())
+                    .count();
+                if matching != 1 {
+                    errors.push(format!(
+                        "{at}: {value} matches {matching} branches of oneOf"
+                    ));
+                }
+            }
+            "required" => {
+                if let Value::Object(object) = value {
+                    for key in rule.as_array().unwrap() {
+                        if !object.contains_key(key.as_str().unwrap()) {
+                            errors.push(format!("{at}: {key} is missing"));
+                        }
+                    }
+                }
+            }
+            "items" => {
+                for (i, item) in value.as_array().into_iter().flatten().enumerate() {
+                    errors.extend(check(root, rule, item, &format!("{at}[{i}]")));
+                }
+            }
+            "properties" | "additionalProperties" => {}
+            other => panic!("{at}: the checker does not know the keyword {other}"),
+        }
+    }
+    if let Value::Object(object) = value {
+        let properties = rules.get("properties").and_then(Value::as_object);
+        for (key, item) in object {
+            let at = format!("{at}.{key}");
+            match (
+                properties.and_then(|p| p.get(key)),
+                rules.get("additionalProperties"),
+            ) {
+                (Some(rule), _) => errors.extend(check(root, rule, item, &at)),
+                (None, Some(rule)) => errors.extend(check(root, rule, item, &at)),
+                (None, None) if rules.contains_key("type") => {
+                    errors.push(format!("{at}: the schema does not document this key"))
+                }
+                (None, None) => {}
+            }
+        }
+    }
+    errors
+}
+
+fn assert_valid(doc: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(PLAN_SCHEMA).unwrap();
+    let errors = check(&schema, &schema, doc, "$");
+    assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+}
+
+/// Real `plan --format json` output of every kind of change, reason and warning validates
+/// against `schema/plan.schema.json`, and the checker refuses a key the schema leaves out.
+#[test]
+fn plan_json_output_validates_against_the_documented_schema() {
+    let world = example_world();
+    let mut replaced = seed_group("ty-a", GroupType::Public, "Ty");
+    replaced.owner = Some("alice".into());
+    replaced.max_members = Some(5000);
+    world.seed(vec![
+        replaced,
+        seed_group("gone-x", GroupType::Public, "Gone"),
+    ]);
+    world.write(
+        "groups/more.yaml",
+        "prune: {id_prefixes: [gone-]}\ngroups:\n  - id: ty-a\n    type: AVChatRoom\n    name: Ty\n  - id: av-new\n    type: AVChatRoom\n    name: Live\n    owner: alice\n",
+    );
+    world.write(
+        "groups/g.yaml",
+        &world.read("groups/g.yaml").replacen(
+            "groups:\n",
+            "prune: {id_prefixes: [gone-]}\ngroups:\n",
+            1,
+        ),
+    );
+    let run = world.timctl(&["plan", "groups", "--format", "json", "--allow-replace"]);
+    run.code(0);
+    let doc = json(&run);
+    for action in ["create", "replace", "update", "transfer", "destroy"] {
+        assert!(
+            doc["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["action"] == action),
+            "no {action} in {doc:#}"
+        );
+    }
+    assert!(
+        doc["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["reason"]["kind"] == "pruned")
+    );
+    assert_eq!(doc["warnings"].as_array().unwrap().len(), 3, "{doc:#}");
+    assert_valid(&doc);
+    assert_valid(&serde_json::from_str(&example("### Example: a plan against a region")).unwrap());
+
+    let schema: serde_json::Value = serde_json::from_str(PLAN_SCHEMA).unwrap();
+    let mut undocumented = doc.clone();
+    undocumented["changes"][0]["surprise"] = true.into();
+    assert_eq!(
+        check(&schema, &schema, &undocumented, "$"),
+        ["$.changes[0].surprise: the schema does not document this key"]
+    );
+    let mut wrong = doc;
+    wrong["target"]["sdkappid"] = "1400000000".into();
+    assert!(!check(&schema, &schema, &wrong, "$").is_empty());
+}
