@@ -11,7 +11,8 @@
 //!   not compile until every view shows it.
 //! - Visibility: user strings are shown with Rust-style escaping (`"a\0b"`), so control
 //!   characters, trailing spaces and newlines are visible and can never drive the terminal or
-//!   break the markup around them.
+//!   break the markup around them. In a line diff, a final newline that only one side has is
+//!   shown as `\n` on that side's last line, not as a marker line of its own.
 //! - Determinism: the output depends only on the plan.
 
 mod json;

@@ -1,8 +1,9 @@
 //! The terminal view of a plan: terraform-like blocks a person reads before typing "yes".
 //!
 //! One block per change, a sign and a headline (`+ create`, `~ update`, `~ owner`, `- destroy`,
-//! `-/+ replace`), one line per field, multi-line texts as a line diff; then the warnings, the
-//! totals and the number of API calls. Colour is ANSI and only when the caller asks for it.
+//! `-/+ replace`), one line per field, multi-line texts as a line diff; then what cannot be
+//! undone (every destroy and replace with its members, as the markdown's caution callout says
+//! it), the warnings, the totals and the number of API calls. Colour is ANSI and only when the caller asks for it.
 
 use std::fmt::Write as _;
 
