@@ -167,6 +167,10 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
+    /// Output format [default: text]; json prints one document of every change's outcome on
+    /// stdout, and the plan and summary on stderr.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::render::ApplyFormat,
     #[command(flatten)]
     pub destroy: DestroyArgs,
     #[command(flatten)]

@@ -64,6 +64,8 @@ impl Connection {
                         sdkappid: *sdkappid,
                         endpoint: endpoint.to_string(),
                         builtin_emulator: false,
+                        region: endpoint.region().map(|r| r.as_str().to_owned()),
+                        url: Some(endpoint.base_url()),
                     },
                     embedded: None,
                 })
@@ -110,6 +112,8 @@ impl Connection {
                         sdkappid,
                         endpoint: format!("state in {}", state.display()),
                         builtin_emulator: true,
+                        region: None,
+                        url: None,
                     },
                     embedded: Some(emulator),
                 })

@@ -197,11 +197,36 @@ impl Default for Endpoint {
     }
 }
 
+impl Endpoint {
+    /// The region, when the endpoint was given as one.
+    pub fn region(&self) -> Option<Region> {
+        match self {
+            Endpoint::Region(region) => Some(*region),
+            Endpoint::Url(_) => None,
+        }
+    }
+
+    /// The base URL the requests go to, without any user name or password a proxy URL holds.
+    pub fn base_url(&self) -> String {
+        match self {
+            Endpoint::Region(region) => format!("https://{}", region.host()),
+            Endpoint::Url(url) => {
+                let mut shown = url.clone();
+                let _ = shown.set_username("");
+                let _ = shown.set_password(None);
+                shown.to_string()
+            }
+        }
+    }
+}
+
+/// `singapore (https://adminapisgp.im.qcloud.com)`, or the base URL; never a user name or
+/// password in it, since plans and pull-request comments show it.
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Endpoint::Region(region) => write!(f, "{region} (https://{})", region.host()),
-            Endpoint::Url(url) => f.write_str(url.as_str()),
+            Endpoint::Region(region) => write!(f, "{region} ({})", self.base_url()),
+            Endpoint::Url(_) => f.write_str(&self.base_url()),
         }
     }
 }

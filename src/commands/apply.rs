@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 
 use super::{print, saved_when, text_options};
-use crate::apply::{self, ApplyOptions};
+use crate::apply::{self, ApplyOptions, Report};
 use crate::cli::ApplyArgs;
 use crate::interrupt::cancel_on_signal;
 use crate::live::{self, Connection};
@@ -61,8 +61,18 @@ pub async fn run(args: ApplyArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             (connection, plan)
         }
     };
-    print(&render::text(&plan, &text_options()))?;
+    // With --format json, stdout holds only the outcome document.
+    let json = args.format == render::ApplyFormat::Json;
+    let shown = render::text(&plan, &text_options());
+    if json {
+        eprint!("{shown}");
+    } else {
+        print(&shown)?;
+    }
     if plan.is_empty() {
+        if json {
+            print(&render::outcome(&plan, &Report::default()))?;
+        }
         connection.close().await;
         return Ok(ExitCode::SUCCESS);
     }
@@ -91,7 +101,12 @@ pub async fn run(args: ApplyArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         in_flight: interrupt.in_flight.clone(),
     };
     let report = apply::apply(&connection.client, &plan, &options).await;
-    print(&render::apply_summary(&report, verbose > 0))?;
+    if json {
+        eprintln!("{}", render::apply_summary(&report, verbose > 0));
+        print(&render::outcome(&plan, &report))?;
+    } else {
+        print(&render::apply_summary(&report, verbose > 0))?;
+    }
     connection.close().await;
     Ok(if report.failed() {
         ExitCode::FAILURE

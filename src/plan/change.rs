@@ -39,6 +39,13 @@ pub struct PlanTarget {
     pub endpoint: String,
     /// The built-in emulator that runs when no Tencent Cloud app is configured.
     pub builtin_emulator: bool,
+    /// The region name (`singapore`), when the endpoint was given as a region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The base URL the requests went to; `None` for the built-in emulator, whose loopback
+    /// port changes from run to run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 impl fmt::Display for PlanTarget {

@@ -3,151 +3,12 @@
 //!
 //! Programs depend on this document, so it is built from its own structs instead of
 //! serializing the planner's types: those may change, this format changes only with
-//! `format_version`. (The saved plan of `plan --out`, which `apply` reads back, is a different
+//! [`FORMAT_VERSION`]. (The saved plan of `plan --out`, which `apply` reads back, is a different
 //! file with its own rules.)
 //!
-//! # Format, version 1
-//!
-//! One JSON object, pretty-printed with two-space indentation and ending with a newline. Keys
-//! are snake_case and always present unless said otherwise; key order is fixed. Strings may
-//! hold any character (JSON escapes control characters: `"a\u0000b"`). `actual` is the live
-//! value the plan read, `desired` the value the manifests ask for; either is `null` when there
-//! is none.
-//!
-//! Adding a key is not a version change, so readers must ignore keys they do not know;
-//! removing a key or changing its meaning raises `format_version`.
-//!
-//! ## Top level
-//! - `format_version` (integer): `1`.
-//! - `target` (object or null): what the plan was made against: `sdkappid` (integer),
-//!   `endpoint` (string: the region and its domain, the base URL, or for the built-in emulator
-//!   where its state is kept) and `builtin_emulator` (boolean: `true` when no Tencent Cloud
-//!   app was configured and the plan was made against the emulator that timctl runs itself).
-//!   `null` only for plans made by programs that set no target.
-//! - `summary` (object): totals, see below.
-//! - `changes` (array of objects): every change, in apply order: creates and replaces, then
-//!   updates, then owner transfers, then destroys; by group id within each phase. Empty when
-//!   the live groups match the manifests.
-//! - `warnings` (array of objects): what a reader should know that does not stop the plan.
-//!
-//! ## `summary`
-//! - `create`, `replace`, `update`, `transfer`, `destroy` (integers): the number of changes
-//!   with that `action`.
-//! - `destroyed_members` (integer): members of the destroyed and replaced groups, together.
-//! - `api_calls` (integer): the write calls the apply will make, that is the total length of
-//!   every change's `commands` (reads and read-backs are not counted).
-//!
-//! ## A change
-//! - `id` (string): the GroupId.
-//! - `action` (string): `create`, `replace` (destroy, then make again with another type),
-//!   `update` (profile fields), `transfer` (owner) or `destroy`.
-//! - `origin` (string or null): with `plan --baseline`, `this_change` when the manifests under
-//!   review cause the change, `drift` when the live group already differed from the baseline;
-//!   `null` without `--baseline`. An `update` is labelled field by field (see `fields`): it is
-//!   `drift` only when every field is, and `this_change` when any field is, even if others
-//!   are drift. It is still one change and one `modify_group_base_info` call.
-//! - `commands` (array of strings): the REST API commands the apply calls for this change, in
-//!   order: `import_group`, or `create_group` for an AVChatRoom, followed by
-//!   `modify_group_base_info` when a new group must start muted (`create`); `destroy_group`
-//!   then the same (`replace`); `modify_group_base_info` (`update`); `change_group_owner`
-//!   (`transfer`); `destroy_group` (`destroy`).
-//! - `member_num` (integer or null): how many members the group has now, for `destroy` and
-//!   `replace` (all are lost, with the message history); `null` for other actions.
-//! - `reason` (object or null): why a `destroy` happens: `{"kind": "absent"}` when the manifest
-//!   says `ensure: absent`, `{"kind": "pruned", "prefix": "ops-"}` when no manifest declares the
-//!   group and its id is under that prune prefix; `null` for other actions.
-//! - `fields` (object): the profile fields the change sets, each as
-//!   `{"actual": …, "desired": …, "origin": …}`; fields the change does not touch are absent.
-//!   `origin` (string or null) is the field's own label, with the values of the change's
-//!   `origin`: for an `update`, `this_change` when the baseline does not ask for this value,
-//!   `drift` when it already did, so one update can hold both; for every other action, the
-//!   change's `origin`. (Added in version 1: readers of the change's `origin` alone read a
-//!   split update as `this_change`.)
-//!   - `create`: every field the manifest writes, with `actual` null.
-//!   - `replace`: `type` with both values; every field the manifest writes with `actual` null,
-//!     since the group is made anew; every field carried over from the live group (see
-//!     `carried`) with `actual` equal to `desired`.
-//!   - `update`: the fields that change. `actual` is null when the service did not report the
-//!     field.
-//!   - `transfer`: `owner`; `actual` is null for a group that has no owner.
-//!   - `destroy`: `type`, with `desired` null.
-//!
-//!   The keys are the manifest's, with these value types: `type` (string: `Private`, `Public`,
-//!   `ChatRoom`, `AVChatRoom`, `Community`), `name`, `owner`, `introduction`, `notification`,
-//!   `face_url` (strings), `max_members` (integer), `apply_join` (string: `FreeAccess`,
-//!   `NeedPermission`, `DisableApply`), `mute_all` (boolean), `create_time` (integer, Unix
-//!   seconds; only when a group is made).
-//! - `custom` (object): the AppDefinedData keys the change sets, each as
-//!   `{"actual": string or null, "desired": string or null, "origin": string or null}`:
-//!   `actual` null adds the key, `desired` null deletes it (the apply sends it with an empty
-//!   value); `origin` as in `fields`. `{}` when none.
-//! - `carried` (array of strings; only for `replace`): the fields the manifest leaves unmanaged
-//!   whose live value the new group is made with, by manifest name (`owner`, `introduction`,
-//!   `notification`, `face_url`, `max_members`, `apply_join`, `mute_all`, `custom` for the
-//!   whole live map, `create_time`), in that order. A value a new group gets anyway (an empty
-//!   text, no custom keys, not muted) is not listed.
-//! - `lost` (array of objects; only for `replace`): what the replace does not carry over, each
-//!   as `{"field": …, "actual": …, "reason": string}`: always `members` (`actual`: the member
-//!   count) and `history` (`actual` null), then every live value the new type refuses:
-//!   `max_members` (above the new type's cap, or an AVChatRoom, which has none), `apply_join`
-//!   (a Private, ChatRoom or AVChatRoom group, whose join option its type fixes),
-//!   `create_time` (an AVChatRoom, made with `create_group`). `reason` is English for people.
-//!
-//! ## A warning
-//! - `kind` (string): `created_not_imported` (an AVChatRoom cannot be imported, so it is made
-//!   with `create_group`: no `create_time`, creation callbacks fire) or `replace_loses_history`
-//!   (a replace loses the group's members and message history).
-//! - `id` (string): the group it is about.
-//! - `message` (string): the same in English for people; its wording may change.
-//!
-//! ## Example
-//!
-//! ```json
-//! {
-//!   "format_version": 1,
-//!   "target": {
-//!     "sdkappid": 1400000000,
-//!     "endpoint": "singapore (https://adminapisgp.im.qcloud.com)",
-//!     "builtin_emulator": false
-//!   },
-//!   "summary": {
-//!     "create": 0,
-//!     "replace": 0,
-//!     "update": 1,
-//!     "transfer": 0,
-//!     "destroy": 0,
-//!     "destroyed_members": 0,
-//!     "api_calls": 1
-//!   },
-//!   "changes": [
-//!     {
-//!       "id": "eng-announce",
-//!       "action": "update",
-//!       "origin": null,
-//!       "commands": [
-//!         "modify_group_base_info"
-//!       ],
-//!       "member_num": null,
-//!       "reason": null,
-//!       "fields": {
-//!         "name": {
-//!           "actual": "Ops",
-//!           "desired": "Operations",
-//!           "origin": null
-//!         }
-//!       },
-//!       "custom": {
-//!         "legacy": {
-//!           "actual": "1",
-//!           "desired": null,
-//!           "origin": null
-//!         }
-//!       }
-//!     }
-//!   ],
-//!   "warnings": []
-//! }
-//! ```
+//! The format (version 1) is documented, key by key and with examples, in
+//! `schema/plan-json.md` at the top of the repository; a test checks that its examples are
+//! what [`json`] and the binary print. A key added here is added there in the same change.
 
 use std::collections::BTreeMap;
 
@@ -157,7 +18,7 @@ use super::warning_message;
 use crate::model::{CompactString, Group};
 use crate::plan::{
     Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Field, Loss, Origin, Plan,
-    Replace, Summary, Transfer, Update, Warning,
+    PlanTarget, Replace, Summary, Transfer, Update, Warning,
 };
 
 /// The version of the document [`json`] writes; see the module documentation.
@@ -167,11 +28,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub fn json(plan: &Plan) -> String {
     let document = Document {
         format_version: FORMAT_VERSION,
-        target: plan.target.as_ref().map(|t| TargetView {
-            sdkappid: t.sdkappid,
-            endpoint: &t.endpoint,
-            builtin_emulator: t.builtin_emulator,
-        }),
+        target: plan.target.as_ref().map(TargetView::of),
         summary: summary(&plan.summary()),
         changes: plan.changes.iter().map(change).collect(),
         warnings: plan.warnings.iter().map(warning).collect(),
@@ -190,11 +47,44 @@ struct Document<'a> {
     warnings: Vec<WarningView<'a>>,
 }
 
+/// Where the plan was made; the apply outcome names it the same way.
 #[derive(Serialize)]
-struct TargetView<'a> {
+pub(super) struct TargetView<'a> {
     sdkappid: u64,
     endpoint: &'a str,
     builtin_emulator: bool,
+    region: Option<&'a str>,
+    url: Option<&'a str>,
+}
+
+impl TargetView<'_> {
+    pub(super) fn of(target: &PlanTarget) -> TargetView<'_> {
+        let PlanTarget {
+            sdkappid,
+            endpoint,
+            builtin_emulator,
+            region,
+            url,
+        } = target;
+        TargetView {
+            sdkappid: *sdkappid,
+            endpoint,
+            builtin_emulator: *builtin_emulator,
+            region: region.as_deref(),
+            url: url.as_deref(),
+        }
+    }
+}
+
+/// The `action` of a change: `create`, `replace`, `update`, `transfer`, `destroy`.
+pub(super) fn action_name(action: &Action) -> &'static str {
+    match action {
+        Action::Create(_) => "create",
+        Action::Replace(_) => "replace",
+        Action::Update(_) => "update",
+        Action::Transfer(_) => "transfer",
+        Action::Destroy(_) => "destroy",
+    }
 }
 
 #[derive(Serialize)]
@@ -363,7 +253,7 @@ fn change(change: &Change) -> ChangeView<'_> {
     let Change { id, action, origin } = change;
     let mut view = ChangeView {
         id: id.as_str(),
-        action: "",
+        action: action_name(action),
         origin: origin.map(origin_name),
         commands: action.commands(),
         member_num: None,
@@ -375,7 +265,6 @@ fn change(change: &Change) -> ChangeView<'_> {
     };
     match action {
         Action::Create(Create { desired }) => {
-            view.action = "create";
             (view.fields, view.custom) = made(desired);
         }
         Action::Replace(Replace {
@@ -385,7 +274,6 @@ fn change(change: &Change) -> ChangeView<'_> {
             carried,
             lost,
         }) => {
-            view.action = "replace";
             view.member_num = Some(*member_num);
             (view.fields, view.custom) = made(desired);
             view.fields.group_type = Some(Pair::change(
@@ -398,13 +286,11 @@ fn change(change: &Change) -> ChangeView<'_> {
             view.lost = Some(lost_view(*member_num, desired, lost));
         }
         Action::Update(update) => {
-            view.action = "update";
             // Each field carries its own label.
             (view.fields, view.custom) = updated(update);
             return view;
         }
         Action::Transfer(Transfer { actual, desired }) => {
-            view.action = "transfer";
             view.fields.owner = Some(Pair::change(actual.as_deref(), Some(desired), None));
         }
         Action::Destroy(Destroy {
@@ -412,7 +298,6 @@ fn change(change: &Change) -> ChangeView<'_> {
             member_num,
             reason,
         }) => {
-            view.action = "destroy";
             view.member_num = Some(*member_num);
             view.reason = Some(match reason {
                 DestroyReason::Absent => ReasonView::Absent,

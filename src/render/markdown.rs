@@ -24,13 +24,11 @@ use std::fmt::Write as _;
 use similar::ChangeTag;
 
 use super::{
-    NO_CHANGES, NONE, Row, RowValue, headline, is_split, marker, plural, quote, rows, sections,
-    show_id, summary_of, type_name, warning_message,
+    Loses, LosesWhy, NO_CHANGES, NONE, Row, RowValue, headline, is_split, losses, losses_sentence,
+    marker, plural, quote, rows, sections, show_id, summary_of, warning_message,
 };
 use crate::model::GroupId;
-use crate::plan::{
-    Action, Change, Destroy, DestroyReason, Origin, Plan, Replace, Summary, Transfer,
-};
+use crate::plan::{Action, Change, Origin, Plan, Summary, Transfer};
 
 /// The default size cap: room under GitHub's comment limit for a bot's own wrapper text.
 pub const MARKDOWN_MAX_CHARS: usize = 60_000;
@@ -173,51 +171,34 @@ fn summary_row(out: &mut String, label: Option<&str>, summary: &Summary) {
 
 /// Everything that cannot be undone, with the members it affects, above the fold.
 fn destroy_callout(out: &mut String, plan: &Plan) {
-    let mut rows = Vec::new();
-    for change in &plan.changes {
-        let id = cell(&code(&show_id(&change.id)));
-        match &change.action {
-            Action::Destroy(Destroy {
-                group_type,
-                member_num,
-                reason,
-            }) => {
-                let why = match reason {
-                    DestroyReason::Absent => "`ensure: absent`".to_owned(),
-                    DestroyReason::Pruned { prefix } => {
-                        format!("pruned: prefix {}", cell(&code(&quote(prefix))))
-                    }
-                };
-                rows.push((*member_num, format!("| {id} | destroy | {group_type} | {member_num} | {why} |")));
-            }
-            Action::Replace(Replace {
-                actual_type,
-                member_num,
-                desired,
-                carried: _,
-                lost: _,
-            }) => rows.push((
-                *member_num,
-                format!(
-                    "| {id} | replace | {actual_type} → {} | {member_num} | type change (`--allow-replace`) |",
-                    type_name(desired)
-                ),
-            )),
-            Action::Create(_) | Action::Update(_) | Action::Transfer(_) => {}
-        }
-    }
+    let (rows, members) = losses(plan);
     if rows.is_empty() {
         return;
     }
-    let members: u64 = rows.iter().map(|(members, _)| u64::from(*members)).sum();
+    let (sentence, why) = losses_sentence(rows.len(), members);
     let _ = write!(
         out,
-        "> [!CAUTION]\n> **This plan destroys {} holding {} in total.** Disbanding a group notifies every member and loses its message history.\n>\n> | Group | Change | Type | Members | Why |\n> |---|---|---|---:|---|\n",
-        plural(rows.len() as u64, "group", "groups"),
-        plural(members, "member", "members"),
+        "> [!CAUTION]\n> **{sentence}** {why}\n>\n> | Group | Change | Type | Members | Why |\n> |---|---|---|---:|---|\n",
     );
-    for (_, row) in rows {
-        let _ = writeln!(out, "> {row}");
+    for Loses {
+        change,
+        kind,
+        types,
+        member_num,
+        why,
+    } in rows
+    {
+        let id = cell(&code(&show_id(&change.id)));
+        let types = match types {
+            (actual, Some(desired)) => format!("{actual} → {desired}"),
+            (actual, None) => actual.to_string(),
+        };
+        let why = match why {
+            LosesWhy::Absent => "`ensure: absent`".to_owned(),
+            LosesWhy::Pruned(prefix) => format!("pruned: prefix {}", cell(&code(&quote(prefix)))),
+            LosesWhy::TypeChange => "type change (`--allow-replace`)".to_owned(),
+        };
+        let _ = writeln!(out, "> | {id} | {kind} | {types} | {member_num} | {why} |");
     }
     out.push('\n');
 }
@@ -331,9 +312,6 @@ fn diff_body(out: &mut String, change: &Change) {
                         ChangeTag::Insert => '+',
                     };
                     let _ = writeln!(out, "{sign}     {}", line.text);
-                    if line.no_newline {
-                        out.push_str("\\ No newline at end\n");
-                    }
                 }
             }
         }

@@ -11,11 +11,13 @@
 //!   not compile until every view shows it.
 //! - Visibility: user strings are shown with Rust-style escaping (`"a\0b"`), so control
 //!   characters, trailing spaces and newlines are visible and can never drive the terminal or
-//!   break the markup around them.
+//!   break the markup around them. In a line diff, a final newline that only one side has is
+//!   shown as `\n` on that side's last line, not as a marker line of its own.
 //! - Determinism: the output depends only on the plan.
 
 mod json;
 mod markdown;
+mod outcome;
 mod summary;
 mod text;
 
@@ -24,9 +26,9 @@ mod tests;
 
 use std::borrow::Cow;
 
-use similar::{ChangeTag, TextDiff};
+use similar::{Algorithm, ChangeTag, capture_diff_slices};
 
-use crate::model::{CompactString, Group, GroupId};
+use crate::model::{CompactString, Group, GroupId, GroupType};
 use crate::plan::{
     Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Field, Loss, Origin, Plan,
     Replace, Summary, Transfer, Update, Warning,
@@ -34,6 +36,7 @@ use crate::plan::{
 
 pub use json::{FORMAT_VERSION, json};
 pub use markdown::{MARKDOWN_MARKER, MARKDOWN_MAX_CHARS, markdown};
+pub use outcome::{ApplyFormat, outcome};
 pub use summary::apply_summary;
 pub use text::{TextOptions, text};
 
@@ -271,6 +274,76 @@ fn warning_message(warning: &Warning) -> String {
     }
 }
 
+/// A change that cannot be undone: a destroy, or the destroy half of a replace. Text and
+/// markdown both list them above the totals, with the members each one disbands.
+struct Loses<'a> {
+    change: &'a Change,
+    /// `destroy` or `replace`.
+    kind: &'static str,
+    /// The group's type, or `Public -> ChatRoom` for a replace (the arrow is the renderer's).
+    types: (GroupType, Option<&'static str>),
+    member_num: u32,
+    why: LosesWhy<'a>,
+}
+
+enum LosesWhy<'a> {
+    Absent,
+    Pruned(&'a str),
+    TypeChange,
+}
+
+/// Every destroy and replace of the plan, in plan order, and the members they disband.
+fn losses(plan: &Plan) -> (Vec<Loses<'_>>, u64) {
+    let mut rows = Vec::new();
+    for change in &plan.changes {
+        match &change.action {
+            Action::Destroy(Destroy {
+                group_type,
+                member_num,
+                reason,
+            }) => rows.push(Loses {
+                change,
+                kind: "destroy",
+                types: (*group_type, None),
+                member_num: *member_num,
+                why: match reason {
+                    DestroyReason::Absent => LosesWhy::Absent,
+                    DestroyReason::Pruned { prefix } => LosesWhy::Pruned(prefix),
+                },
+            }),
+            Action::Replace(Replace {
+                actual_type,
+                member_num,
+                desired,
+                carried: _,
+                lost: _,
+            }) => rows.push(Loses {
+                change,
+                kind: "replace",
+                types: (*actual_type, Some(type_name(desired))),
+                member_num: *member_num,
+                why: LosesWhy::TypeChange,
+            }),
+            Action::Create(_) | Action::Update(_) | Action::Transfer(_) => {}
+        }
+    }
+    let members = rows.iter().map(|row| u64::from(row.member_num)).sum();
+    (rows, members)
+}
+
+/// The sentence above the list of destroys: `This plan destroys 2 groups holding 13 members
+/// in total.`, then why that matters.
+fn losses_sentence(groups: usize, members: u64) -> (String, &'static str) {
+    (
+        format!(
+            "This plan destroys {} holding {} in total.",
+            plural(groups as u64, "group", "groups"),
+            plural(members, "member", "members"),
+        ),
+        "Disbanding a group notifies every member and loses its message history.",
+    )
+}
+
 /// What an absent actual value is called.
 const NONE: &str = "(none)";
 /// What a custom key that is deleted becomes.
@@ -304,30 +377,52 @@ enum RowValue {
 /// One line of a multi-line field's diff.
 struct DiffLine {
     tag: ChangeTag,
-    /// The line without its terminator, control characters escaped.
+    /// The line without its terminator, control characters escaped; `\n` at its end when it
+    /// is the last line of a text that ends with a newline while the other text does not.
     text: String,
-    /// The text ends on this line without a newline while the other side's text ends with one.
-    no_newline: bool,
 }
+
+/// What a final newline is shown as when only one side of a diff ends with one.
+const FINAL_NEWLINE: &str = "\\n";
 
 /// A text that reads as several lines: it holds a newline before its last character.
 fn is_multi_line(s: &str) -> bool {
     s.strip_suffix('\n').unwrap_or(s).contains('\n')
 }
 
+/// A line-by-line diff. When exactly one side ends with a newline, its last line is a line of
+/// its own kind (shown with a visible `\n`), so the change of ending shows as that line
+/// changing, and no side needs a "no newline at end" marker line.
 fn line_diff(actual: &str, desired: &str) -> Vec<DiffLine> {
     let ending_matters = !actual.is_empty()
         && !desired.is_empty()
         && actual.ends_with('\n') != desired.ends_with('\n');
-    TextDiff::from_lines(actual, desired)
-        .iter_all_changes()
+    let lines = |s: &str| -> Vec<(String, bool)> {
+        let mut lines: Vec<(String, bool)> = s
+            .split_inclusive('\n')
+            .map(|line| (line.strip_suffix('\n').unwrap_or(line).to_owned(), false))
+            .collect();
+        if ending_matters
+            && s.ends_with('\n')
+            && let Some(last) = lines.last_mut()
+        {
+            last.1 = true;
+        }
+        lines
+    };
+    let (old, new) = (lines(actual), lines(desired));
+    capture_diff_slices(Algorithm::default(), &old, &new)
+        .iter()
+        .flat_map(|op| op.iter_changes(&old, &new))
         .map(|change| {
-            let value = change.value();
-            let line = value.strip_suffix('\n').unwrap_or(value);
+            let (line, final_newline) = change.value();
+            let mut text = escape_line(&line);
+            if final_newline {
+                text.push_str(FINAL_NEWLINE);
+            }
             DiffLine {
                 tag: change.tag(),
-                text: escape_line(line),
-                no_newline: ending_matters && change.missing_newline(),
+                text,
             }
         })
         .collect()

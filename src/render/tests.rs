@@ -251,11 +251,42 @@ fn a_change_of_line_ending_is_visible() {
         ..Plan::default()
     };
     let out = text(&plan, &PLAIN);
+    // The ending shows on the line itself: no "\ No newline at end" marker line.
     assert!(
-        out.contains("- two\n        \\ No newline at end\n        + two\n"),
+        out.contains("  one\n        - two\n        + two\\n\n"),
         "{out}"
     );
     assert!(out.contains("- b\\u{20}\n        + b\n"), "{out}");
+    let md = markdown(&plan, MARKDOWN_MAX_CHARS);
+    assert!(md.contains("-     two\n+     two\\n\n"), "{md}");
+    for out in [&out, &md] {
+        assert!(!out.contains("No newline"), "{out}");
+    }
+}
+
+/// A final newline on one side only is the last line changing; a shared one is not shown.
+#[test]
+fn a_final_newline_is_shown_only_where_the_endings_differ() {
+    let lines = |actual: &str, desired: &str| -> Vec<String> {
+        line_diff(actual, desired)
+            .into_iter()
+            .map(|line| {
+                let sign = match line.tag {
+                    ChangeTag::Equal => ' ',
+                    ChangeTag::Delete => '-',
+                    ChangeTag::Insert => '+',
+                };
+                format!("{sign}{}", line.text)
+            })
+            .collect()
+    };
+    assert_eq!(lines("a\nb", "a\nc"), [" a", "-b", "+c"]);
+    assert_eq!(lines("a\nb\n", "a\nc\n"), [" a", "-b", "+c"]);
+    assert_eq!(lines("a\nb\n", "a\nb"), [" a", "-b\\n", "+b"]);
+    assert_eq!(lines("a\n", "a\nb"), ["-a\\n", "+a", "+b"]);
+    assert_eq!(lines("", "a\nb\n"), ["+a", "+b"]);
+    // A literal backslash-n in the text stays distinguishable from the shown ending.
+    assert_eq!(lines("a\nb\\n", "a\nb\n"), [" a", "-b\\\\n", "+b\\n"]);
 }
 
 #[test]
@@ -533,16 +564,16 @@ fn json_is_a_versioned_document_with_actual_and_desired() {
 
 #[test]
 fn the_documented_json_example_is_what_json_writes() {
-    let source = include_str!("json.rs");
-    let example: String = source
+    let page = include_str!("../../schema/plan-json.md");
+    let example: String = page
         .lines()
-        .filter_map(|line| line.strip_prefix("//!"))
-        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .skip_while(|line| *line != "### Example: a plan against a region")
         .skip_while(|line| *line != "```json")
         .skip(1)
         .take_while(|line| *line != "```")
         .map(|line| format!("{line}\n"))
         .collect();
+    assert!(!example.is_empty(), "the page has the example");
     let plan = Plan {
         changes: vec![Change {
             id: "eng-announce".into(),
@@ -566,6 +597,8 @@ fn the_documented_json_example_is_what_json_writes() {
             sdkappid: 1400000000,
             endpoint: "singapore (https://adminapisgp.im.qcloud.com)".into(),
             builtin_emulator: false,
+            region: Some("singapore".into()),
+            url: Some("https://adminapisgp.im.qcloud.com".into()),
         }),
         ..Plan::default()
     };
@@ -581,6 +614,8 @@ fn every_view_names_the_target() {
             sdkappid: 1400000000,
             endpoint: "state in .timctl/emulator.json".into(),
             builtin_emulator: true,
+            region: None,
+            url: None,
         }),
         ..Plan::default()
     };
@@ -600,6 +635,8 @@ fn every_view_names_the_target() {
             sdkappid: 1400012345,
             endpoint: "seoul (https://adminapikr.im.qcloud.com)".into(),
             builtin_emulator: false,
+            region: Some("seoul".into()),
+            url: Some("https://adminapikr.im.qcloud.com".into()),
         }),
         ..Plan::default()
     };

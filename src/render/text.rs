@@ -1,16 +1,18 @@
 //! The terminal view of a plan: terraform-like blocks a person reads before typing "yes".
 //!
 //! One block per change, a sign and a headline (`+ create`, `~ update`, `~ owner`, `- destroy`,
-//! `-/+ replace`), one line per field, multi-line texts as a line diff; then the warnings, the
-//! totals and the number of API calls. Colour is ANSI and only when the caller asks for it.
+//! `-/+ replace`), one line per field, multi-line texts as a line diff; then what cannot be
+//! undone (every destroy and replace with its members, as the markdown's caution callout says
+//! it), the warnings, the totals and the number of API calls. Colour is ANSI and only when the caller asks for it.
 
 use std::fmt::Write as _;
 
 use similar::ChangeTag;
 
 use super::{
-    DELETED, NO_CHANGES, NONE, Row, RowValue, Tone, api_calls_sentence, headline, marker, rows,
-    sections, summary_counts, tone, warning_message,
+    DELETED, Loses, LosesWhy, NO_CHANGES, NONE, Row, RowValue, Tone, api_calls_sentence, headline,
+    losses, losses_sentence, marker, plural, quote, rows, sections, show_id, summary_counts, tone,
+    warning_message,
 };
 use crate::plan::{Change, Plan};
 
@@ -46,6 +48,7 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
             block(&mut out, &change, paint);
         }
     }
+    destroy_caution(&mut out, plan, paint);
     if !plan.warnings.is_empty() {
         out.push('\n');
         for warning in &plan.warnings {
@@ -66,6 +69,46 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
         api_calls_sentence(&summary)
     );
     out
+}
+
+/// What cannot be undone, as the markdown's callout says it: the sentence, then one line per
+/// destroy or replace with its type, its members and why.
+fn destroy_caution(out: &mut String, plan: &Plan, paint: Paint) {
+    let (rows, members) = losses(plan);
+    if rows.is_empty() {
+        return;
+    }
+    let (sentence, why) = losses_sentence(rows.len(), members);
+    let _ = writeln!(
+        out,
+        "\n{} {} {why}",
+        paint.tone(Tone::Remove, "Caution:"),
+        paint.bold(&sentence)
+    );
+    for Loses {
+        change,
+        kind,
+        types,
+        member_num,
+        why,
+    } in rows
+    {
+        let types = match types {
+            (actual, Some(desired)) => format!("{actual} -> {desired}"),
+            (actual, None) => actual.to_string(),
+        };
+        let why = match why {
+            LosesWhy::Absent => "ensure: absent".to_owned(),
+            LosesWhy::Pruned(prefix) => format!("pruned: prefix {}", quote(prefix)),
+            LosesWhy::TypeChange => "type change (--allow-replace)".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  - {}: {kind} ({types}, {}), {why}",
+            show_id(&change.id),
+            plural(member_num, "member", "members")
+        );
+    }
 }
 
 fn block(out: &mut String, change: &Change, paint: Paint) {
@@ -121,9 +164,6 @@ fn block(out: &mut String, change: &Change, paint: Paint) {
                         None => body,
                     };
                     let _ = writeln!(out, "        {body}");
-                    if line.no_newline {
-                        let _ = writeln!(out, "        \\ No newline at end");
-                    }
                 }
             }
         }

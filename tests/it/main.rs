@@ -11,6 +11,7 @@ mod hostile;
 mod layout;
 mod manifest;
 mod pacing;
+mod plans;
 mod property;
 mod recipe;
 mod secrets;
