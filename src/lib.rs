@@ -19,4 +19,5 @@ pub mod render;
 pub mod run;
 pub mod saved;
 pub mod settings;
+pub mod shell;
 pub mod usersig;

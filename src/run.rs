@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, bail};
+use clap::CommandFactory;
 
 use crate::apply::{self, ApplyOptions, InFlight, Outcome, Report};
 use crate::cli::{
@@ -50,8 +51,12 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Prints the error chain once and returns exit code 1.
+/// Prints the error chain once and returns exit code 1; a closed stdout (`timctl plan | head`)
+/// ends quietly with [`crate::shell::EXIT_BROKEN_PIPE`].
 fn fail(error: &anyhow::Error) -> ExitCode {
+    if crate::shell::is_broken_pipe(error) {
+        return ExitCode::from(crate::shell::EXIT_BROKEN_PIPE);
+    }
     eprintln!("error: {error}");
     for cause in error.chain().skip(1) {
         eprintln!("  caused by: {cause}");
@@ -100,6 +105,29 @@ async fn dispatch(command: Command, verbose: u8) -> anyhow::Result<ExitCode> {
             print_usersig(&args)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Completion(args) => {
+            let script =
+                crate::shell::completion(crate::shell::uniform(Cli::command()), args.shell);
+            print(&String::from_utf8_lossy(&script))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man(args) => {
+            match &args.out {
+                Some(dir) => {
+                    let pages =
+                        crate::shell::write_man_pages(crate::shell::uniform(Cli::command()), dir)?;
+                    eprintln!(
+                        "Wrote {} to {}",
+                        count(pages.len(), "man page"),
+                        dir.display()
+                    );
+                }
+                None => print(&String::from_utf8_lossy(&crate::shell::man_page(
+                    crate::shell::uniform(Cli::command()),
+                )?))?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -111,8 +139,21 @@ pub fn load(
     settings: &Settings,
     excluded: &[PathBuf],
 ) -> anyhow::Result<Desired> {
+    load_within(paths, settings, excluded, true)
+}
+
+/// [`load`]; unless `allow_empty`, paths that hold no manifest file are an error.
+fn load_within(
+    paths: &[PathBuf],
+    settings: &Settings,
+    excluded: &[PathBuf],
+    allow_empty: bool,
+) -> anyhow::Result<Desired> {
     let manifests = manifest::load_manifests(paths, &settings.limits)
         .map_err(|errors| anyhow::anyhow!("{errors}"))?;
+    if !allow_empty {
+        no_manifest(paths, &manifests.files)?;
+    }
     manifest::prune_scope::check(&manifests.prune_files, &manifests.files, excluded)?;
     Ok(manifests.desired)
 }
@@ -130,11 +171,12 @@ async fn make_plan(
     baseline: Option<&Path>,
     options: &PlanOptions,
     connection_args: &ConnectionArgs,
+    allow_empty: bool,
 ) -> anyhow::Result<Planned> {
     let settings = Settings::resolve(connection_args, &ProcessEnv)?;
     // Manifests are loaded and validated before anything touches the network.
     let excluded: Vec<PathBuf> = baseline.map(Path::to_owned).into_iter().collect();
-    let desired = load(paths, &settings, &excluded)?;
+    let desired = load_within(paths, &settings, &excluded, allow_empty)?;
     // The baseline only labels changes; its prune destroys nothing, so it is not checked.
     let baseline = baseline
         .map(|dir| {
@@ -163,6 +205,9 @@ pub async fn plan_against(
     let progress = std::io::stderr().is_terminal();
     let actual =
         live::read_actual(&connection.client, desired, baseline, options, progress).await?;
+    for warning in plan::unmatched_scope(options, desired, &actual) {
+        eprintln!("warning: {warning}");
+    }
     let mut plan =
         plan::plan(desired, &actual, options).map_err(|errors| anyhow::anyhow!("{errors}"))?;
     if let Some(baseline) = baseline {
@@ -208,6 +253,7 @@ async fn plan_command(args: PlanArgs) -> anyhow::Result<ExitCode> {
         args.baseline.as_deref(),
         &options,
         &args.connection,
+        args.allow_empty,
     )
     .await?;
     let rendered = match args.format {
@@ -267,7 +313,7 @@ async fn apply_command(args: ApplyArgs, verbose: u8) -> anyhow::Result<ExitCode>
             let options = args.scope.options();
             let Planned {
                 connection, plan, ..
-            } = make_plan(&args.paths, None, &options, &args.connection).await?;
+            } = make_plan(&args.paths, None, &options, &args.connection, true).await?;
             (connection, plan)
         }
     };
@@ -342,6 +388,12 @@ fn validate_command(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     let limits = settings::limits_from(args.config.as_deref(), &ProcessEnv)?;
     match manifest::load_manifests(&args.paths, &limits) {
         Ok(m) => {
+            if !args.allow_empty
+                && let Err(empty) = no_manifest(&args.paths, &m.files)
+            {
+                eprintln!("error: {empty}");
+                return Ok(ExitCode::FAILURE);
+            }
             if let Err(partial) = manifest::prune_scope::check(&m.prune_files, &m.files, &[]) {
                 eprintln!("error: {partial}");
                 return Ok(ExitCode::FAILURE);
@@ -357,6 +409,18 @@ fn validate_command(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// An error when `paths` held no manifest file: a mistyped or unmounted directory must not
+/// plan (or validate) as "nothing declared".
+fn no_manifest(paths: &[PathBuf], files: &[PathBuf]) -> anyhow::Result<()> {
+    if files.is_empty() {
+        bail!(
+            "no manifest file (*.yaml, *.yml) in {}; pass --allow-empty if that is intended",
+            shown_paths(paths)
+        );
+    }
+    Ok(())
 }
 
 fn shown_paths(paths: &[std::path::PathBuf]) -> String {

@@ -11,5 +11,6 @@ mod manifest;
 mod pacing;
 mod property;
 mod secrets;
+mod shell;
 mod support;
 mod trust;
