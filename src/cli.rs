@@ -454,7 +454,7 @@ pub struct ValidateArgs {
 
 /// Parses the command line and runs it. Every usage error exits 1, like every other error
 /// (clap's own convention is 2, which timctl keeps for "changes present"); `--help` and
-/// `--version` exit 0.
+/// `--version` exit 0, or 141 when their stdout is closed, as every command does.
 pub fn main() -> ExitCode {
     let parsed = crate::shell::uniform(Cli::command())
         .try_get_matches()
@@ -462,7 +462,12 @@ pub fn main() -> ExitCode {
     match parsed {
         Ok(cli) => crate::run::run(cli),
         Err(error) => {
-            let _ = error.print();
+            if error
+                .print()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::from(crate::shell::EXIT_BROKEN_PIPE);
+            }
             if error.use_stderr() {
                 ExitCode::FAILURE
             } else {

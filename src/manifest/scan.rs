@@ -519,6 +519,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn byte_order_marks_go_where_a_document_starts_and_stay_elsewhere() {
+        let bom = '\u{feff}';
+        let text =
+            format!("{bom}a: 1\n{bom}---\n{bom}b: 2\n{bom}c: 3\n---\r\n{bom}d: \"{bom}x\"\n");
+        assert_eq!(
+            without_boms(&text),
+            format!("a: 1\n---\nb: 2\n{bom}c: 3\n---\r\nd: \"{bom}x\"\n")
+        );
+        assert!(matches!(
+            without_boms("a: 1\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        // `---x` is not a marker: the line after it keeps its BOM.
+        let text = format!("---x\n{bom}a: 1\n");
+        assert_eq!(without_boms(&text), text);
+    }
+
+    #[test]
     fn tags_the_parser_would_drop_are_listed_with_their_lines() {
         let text = "\
 %TAG !e! tag:example.com,2000:

@@ -115,7 +115,12 @@ fn with_closed_stdout(world: &World, args: &[&str]) -> (Option<i32>, String) {
 fn a_closed_pipe_ends_quietly_with_status_141() {
     let world = World::new();
     let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/groups");
-    for args in [vec!["plan", examples], vec!["schema"], vec!["man"]] {
+    for args in [
+        vec!["plan", examples],
+        vec!["schema"],
+        vec!["man"],
+        vec!["--help"],
+    ] {
         let (code, stderr) = with_closed_stdout(&world, &args);
         assert_eq!(code, Some(141), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
