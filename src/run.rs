@@ -106,25 +106,13 @@ async fn dispatch(command: Command, verbose: u8) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Completion(args) => {
-            let script =
-                crate::shell::completion(crate::shell::uniform(Cli::command()), args.shell);
-            print(&String::from_utf8_lossy(&script))?;
+            print(&crate::shell::completion(Cli::command(), args.shell))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Man(args) => {
             match &args.out {
-                Some(dir) => {
-                    let pages =
-                        crate::shell::write_man_pages(crate::shell::uniform(Cli::command()), dir)?;
-                    eprintln!(
-                        "Wrote {} to {}",
-                        count(pages.len(), "man page"),
-                        dir.display()
-                    );
-                }
-                None => print(&String::from_utf8_lossy(&crate::shell::man_page(
-                    crate::shell::uniform(Cli::command()),
-                )?))?,
+                Some(dir) => crate::shell::write_man_pages(Cli::command(), dir)?,
+                None => print(&crate::shell::man_page(Cli::command())?)?,
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -101,30 +101,33 @@ fn uniform_text(text: &str, clap_default: bool) -> String {
     body
 }
 
-/// The completion script for `shell`, for the command tree `command`.
-pub fn completion(mut command: clap::Command, shell: clap_complete::Shell) -> Vec<u8> {
+/// The completion script for `shell`, for the command tree `command` (made [`uniform`]).
+pub fn completion(command: clap::Command, shell: clap_complete::Shell) -> String {
+    let mut command = uniform(command);
     let name = command.get_name().to_owned();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, name, &mut out);
-    out
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The man page of the whole command (roff), listing its subcommands.
-pub fn man_page(command: clap::Command) -> anyhow::Result<Vec<u8>> {
+pub fn man_page(command: clap::Command) -> anyhow::Result<String> {
     let mut out = Vec::new();
-    clap_mangen::Man::new(command)
+    clap_mangen::Man::new(uniform(command))
         .render(&mut out)
         .context("cannot render the man page")?;
-    Ok(out)
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Writes `timctl.1` and one `timctl-<subcommand>.1` per subcommand into `dir` (created if
-/// missing); returns the files written, in order.
-pub fn write_man_pages(command: clap::Command, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// missing), and says so on stderr.
+pub fn write_man_pages(command: clap::Command, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let command = uniform(command);
     let mut written = Vec::new();
     write_page(&command, command.get_name(), dir, &mut written)?;
-    Ok(written)
+    eprintln!("Wrote {} man pages to {}", written.len(), dir.display());
+    Ok(())
 }
 
 fn write_page(
