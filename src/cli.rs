@@ -54,6 +54,27 @@ pub enum Command {
     Emulator(EmulatorArgs),
     /// Print a UserSig for calling the REST API by hand, from the same settings as plan.
     Usersig(UsersigArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completion(CompletionArgs),
+    /// Print the man page, or write one page per command into a directory.
+    Man(ManArgs),
+}
+
+/// `timctl completion`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `timctl man`.
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write timctl.1 and one timctl-COMMAND.1 per command into this directory instead of
+    /// printing the one page of timctl.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// How to reach the TIM REST API. Every flag has an environment variable, and a key in
@@ -143,9 +164,13 @@ pub struct PlanArgs {
     /// Output format [default: text].
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Save the plan to this file for `timctl apply FILE`.
-    #[arg(long)]
+    /// Also write the plan to this file, for `timctl apply FILE` (the plan is printed as
+    /// well).
+    #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Succeed when the paths hold no manifest file.
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Exit 2 when there are changes (0: none, 1: error).
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -231,7 +256,7 @@ pub struct ExportArgs {
     /// Write one manifest per group into this directory instead of printing one document.
     /// Only files an earlier export wrote (its first line starts "# Written by `timctl
     /// export`") are overwritten.
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// With --out: also overwrite files export did not write, and remove the files of groups
     /// that no longer exist (only files export wrote).
@@ -445,8 +470,11 @@ pub struct ValidateArgs {
     /// Manifest files or directories (walked for *.yaml and *.yml).
     #[arg(default_value = "groups")]
     pub paths: Vec<PathBuf>,
-    /// Settings file, for its `limits` [env: TIMCTL_CONFIG] [default: timctl.yaml, if
-    /// present].
+    /// Settings file, for its `limits`. [env: TIMCTL_CONFIG] [default: timctl.yaml, if
+    /// present]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Succeed when the paths hold no manifest file.
+    #[arg(long)]
+    pub allow_empty: bool,
 }

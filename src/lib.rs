@@ -22,4 +22,5 @@ pub mod reconcile;
 pub mod render;
 pub mod saved;
 pub mod settings;
+pub mod shell;
 pub mod usersig;

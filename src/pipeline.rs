@@ -22,10 +22,36 @@ pub fn load(
     settings: &Settings,
     excluded: &[PathBuf],
 ) -> anyhow::Result<Desired> {
+    load_within(paths, settings, excluded, true)
+}
+
+/// [`load`]; unless `allow_empty`, paths that hold no manifest file are an error.
+pub fn load_within(
+    paths: &[PathBuf],
+    settings: &Settings,
+    excluded: &[PathBuf],
+    allow_empty: bool,
+) -> anyhow::Result<Desired> {
     let manifests = manifest::load_manifests(paths, &settings.limits)
         .map_err(|errors| anyhow::anyhow!("{errors}"))?;
+    if !allow_empty {
+        no_manifest(paths, &manifests.files)?;
+    }
     manifest::prune_scope::check(&manifests.prune_files, &manifests.files, excluded)?;
     Ok(manifests.desired)
+}
+
+/// An error when `paths` held no manifest file: a mistyped or unmounted directory must not
+/// plan (or validate) as "nothing declared".
+pub fn no_manifest(paths: &[PathBuf], files: &[PathBuf]) -> anyhow::Result<()> {
+    if files.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        anyhow::bail!(
+            "no manifest file (*.yaml, *.yml) in {}; pass --allow-empty if that is intended",
+            shown.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Everything `plan` and `apply` compute before they differ.
@@ -42,10 +68,11 @@ pub async fn plan(
     baseline: Option<&Path>,
     options: &PlanOptions,
     settings: &Settings,
+    allow_empty: bool,
 ) -> anyhow::Result<Planned> {
     // Manifests are loaded and validated before anything touches the network.
     let excluded: Vec<PathBuf> = baseline.map(Path::to_owned).into_iter().collect();
-    let desired = load(paths, settings, &excluded)?;
+    let desired = load_within(paths, settings, &excluded, allow_empty)?;
     // The baseline only labels changes; its prune destroys nothing, so it is not checked.
     // A baseline that does not exist (the base branch of the pull request that adds the
     // manifests' directory) declares nothing: every change is "this change". Any other
@@ -86,6 +113,9 @@ pub async fn plan_against(
     let progress = std::io::stderr().is_terminal();
     let actual =
         live::read_actual(&connection.client, desired, baseline, options, progress).await?;
+    for warning in plan::unmatched_scope(options, desired, &actual) {
+        eprintln!("warning: {warning}");
+    }
     let mut plan =
         plan::plan(desired, &actual, options).map_err(|errors| anyhow::anyhow!("{errors}"))?;
     if let Some(baseline) = baseline {

@@ -56,6 +56,7 @@ pub async fn run(args: ApplyArgs, verbose: u8) -> anyhow::Result<ExitCode> {
                 None,
                 &options,
                 &Settings::resolve(&args.connection.flags(), &ProcessEnv)?,
+                true,
             )
             .await?;
             (connection, plan)

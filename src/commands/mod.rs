@@ -10,14 +10,16 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command, LogFormat};
 use crate::render::TextOptions;
 
 mod apply;
+mod completion;
 mod emulator;
 mod export;
+mod man;
 mod plan;
 mod reconcile;
 mod schema;
@@ -30,12 +32,20 @@ const EXIT_CHANGES: u8 = 2;
 
 /// Parses the command line and runs it. Every usage error exits 1, like every other error
 /// (clap's own convention is 2, which timctl keeps for "changes present"); `--help` and
-/// `--version` exit 0.
+/// `--version` exit 0, or 141 when their stdout is closed, as every command does.
 pub fn main() -> ExitCode {
-    match Cli::try_parse() {
+    let parsed = crate::shell::uniform(Cli::command())
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    match parsed {
         Ok(cli) => run(cli),
         Err(error) => {
-            let _ = error.print();
+            if error
+                .print()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::from(crate::shell::EXIT_BROKEN_PIPE);
+            }
             if error.use_stderr() {
                 ExitCode::FAILURE
             } else {
@@ -64,8 +74,12 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Prints the error chain once and returns exit code 1.
+/// Prints the error chain once and returns exit code 1; a closed stdout (`timctl plan | head`)
+/// ends quietly with [`crate::shell::EXIT_BROKEN_PIPE`].
 fn fail(error: &anyhow::Error) -> ExitCode {
+    if crate::shell::is_broken_pipe(error) {
+        return ExitCode::from(crate::shell::EXIT_BROKEN_PIPE);
+    }
     eprintln!("error: {error}");
     for cause in error.chain().skip(1) {
         eprintln!("  caused by: {cause}");
@@ -105,6 +119,8 @@ async fn dispatch(command: Command, verbose: u8) -> anyhow::Result<ExitCode> {
         Command::Schema => schema::run(),
         Command::Emulator(args) => emulator::run(&args).await,
         Command::Usersig(args) => usersig::run(&args),
+        Command::Completion(args) => completion::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }
 

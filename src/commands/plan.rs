@@ -23,6 +23,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         args.baseline.as_deref(),
         &options,
         &Settings::resolve(&args.connection.flags(), &ProcessEnv)?,
+        args.allow_empty,
     )
     .await?;
     let rendered = match args.format {

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use super::{count, print};
 use crate::cli::ValidateArgs;
 use crate::manifest;
+use crate::pipeline;
 use crate::settings::{self, ProcessEnv};
 
 /// Prints `ok: N groups in M files`, or every problem on stderr and exits 1. No network.
@@ -12,6 +13,12 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     let limits = settings::limits_from(args.config.as_deref(), &ProcessEnv)?;
     match manifest::load_manifests(&args.paths, &limits) {
         Ok(m) => {
+            if !args.allow_empty
+                && let Err(empty) = pipeline::no_manifest(&args.paths, &m.files)
+            {
+                eprintln!("error: {empty}");
+                return Ok(ExitCode::FAILURE);
+            }
             if let Err(partial) = manifest::prune_scope::check(&m.prune_files, &m.files, &[]) {
                 eprintln!("error: {partial}");
                 return Ok(ExitCode::FAILURE);

@@ -83,6 +83,7 @@ pub(crate) fn read_file_within(
             return;
         }
     };
+    let text = &*scan::without_boms(text);
     let scanned = match scan::scan(text) {
         Ok(scanned) => scanned,
         Err(deep) => {

@@ -32,7 +32,7 @@ mod problem;
 pub mod prune_scope;
 mod scan;
 mod schema;
-mod suggest;
+pub(crate) mod suggest;
 pub mod validate;
 mod written;
 

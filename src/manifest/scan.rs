@@ -47,6 +47,38 @@ pub(crate) struct Scanned {
     pub tag_directives: Vec<usize>,
 }
 
+/// `text` without its byte order marks (U+FEFF) where a document may start: at the start of
+/// the file, at the start of a `---` or `...` marker line, and at the start of the line after
+/// one (files joined with `cat`, or documents pasted from an editor that writes a BOM). libyaml
+/// takes only the first; elsewhere a BOM would be read as part of a key or refused. Lines keep
+/// their numbers. A BOM anywhere else is left to the parser.
+pub(crate) fn without_boms(text: &str) -> std::borrow::Cow<'_, str> {
+    const BOM: char = '\u{feff}';
+    if !text.contains(BOM) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let is_marker = |line: &str| {
+        let line = line.trim_end_matches(['\r', '\n']);
+        (line.starts_with("---") || line.starts_with("..."))
+            && line[3..]
+                .chars()
+                .next()
+                .is_none_or(|c| c == ' ' || c == '\t')
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut after_marker = true;
+    for line in text.split_inclusive('\n') {
+        let stripped = line.strip_prefix(BOM);
+        let line = match stripped {
+            Some(rest) if after_marker || is_marker(rest) => rest,
+            _ => line,
+        };
+        after_marker = is_marker(line);
+        out.push_str(line);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Scans `text`; `Err` if its nesting is deeper than [`MAX_NESTING`].
 pub(crate) fn scan(text: &str) -> Result<Scanned, TooDeep> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -485,6 +517,24 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
+
+    #[test]
+    fn byte_order_marks_go_where_a_document_starts_and_stay_elsewhere() {
+        let bom = '\u{feff}';
+        let text =
+            format!("{bom}a: 1\n{bom}---\n{bom}b: 2\n{bom}c: 3\n---\r\n{bom}d: \"{bom}x\"\n");
+        assert_eq!(
+            without_boms(&text),
+            format!("a: 1\n---\nb: 2\n{bom}c: 3\n---\r\nd: \"{bom}x\"\n")
+        );
+        assert!(matches!(
+            without_boms("a: 1\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        // `---x` is not a marker: the line after it keeps its BOM.
+        let text = format!("---x\n{bom}a: 1\n");
+        assert_eq!(without_boms(&text), text);
+    }
 
     #[test]
     fn tags_the_parser_would_drop_are_listed_with_their_lines() {

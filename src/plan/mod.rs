@@ -15,6 +15,7 @@
 
 mod change;
 mod safety;
+mod scope;
 
 use std::collections::BTreeSet;
 
@@ -25,6 +26,7 @@ use crate::model::{
 
 pub use change::*;
 pub use safety::*;
+pub use scope::unmatched_scope;
 
 /// Choices the user makes on the command line that change what is planned.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -15,5 +15,6 @@ mod plans;
 mod property;
 mod recipe;
 mod secrets;
+mod shell;
 mod support;
 mod trust;
