@@ -48,7 +48,7 @@ pub enum Format {
     Text,
     /// A pull-request comment: summary table, callouts, a collapsible section per group.
     Markdown,
-    /// A versioned document for programs (see the `render::json` module).
+    /// A versioned document for programs (documented in schema/plan-json.md).
     Json,
 }
 
