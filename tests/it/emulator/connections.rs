@@ -160,17 +160,22 @@ async fn idle_connections_beyond_the_cap_close_the_oldest_and_real_calls_go_on()
     }
 }
 
-#[tokio::test]
-async fn a_client_that_never_finishes_its_headers_is_cut_off() {
-    use tokio::io::AsyncWriteExt;
-    let tim = super::client::Tim::with(timctl::emulator::Config {
+/// An emulator that gives clients half a second for their headers and their body.
+async fn impatient() -> super::client::Tim {
+    super::client::Tim::with(timctl::emulator::Config {
         connections: timctl::emulator::ConnectionLimits {
             max_connections: 1024,
             header_read_timeout: Duration::from_millis(500),
         },
         ..super::client::config()
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    let tim = impatient().await;
     let addr = tim.emu.addr();
     let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
     slow.write_all(b"POST /v4/group_open_http_svc/get_appid_group_list HTTP/1.1\r\nHost: x\r\n")
@@ -239,14 +244,7 @@ async fn answers_carry_the_headers_of_the_documentation_sample() {
 #[tokio::test]
 async fn a_client_that_never_finishes_its_body_gets_60002_in_time() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let tim = super::client::Tim::with(timctl::emulator::Config {
-        connections: timctl::emulator::ConnectionLimits {
-            max_connections: 1024,
-            header_read_timeout: Duration::from_millis(500),
-        },
-        ..super::client::config()
-    })
-    .await;
+    let tim = impatient().await;
     let query = tim.query("administrator");
     let mut slow = tokio::net::TcpStream::connect(tim.emu.addr())
         .await
