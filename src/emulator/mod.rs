@@ -33,7 +33,11 @@
 //!   ([`Config::auto_import_accounts`], logged). The owner is a member (role Owner), except in
 //!   an AVChatRoom.
 //! - `InfoSeq` starts at 1 and grows by one on each call that changes the profile (a no-op
-//!   modify does not count; member changes do not count); `LastInfoTime` is set with it.
+//!   modify does not count; member changes, roles and member profiles do not count);
+//!   `LastInfoTime` is set with it.
+//! - `modify_group_member_info`: the owner's role and `Role: "Owner"` are 10004, a non-member
+//!   target 10004, no cap on admins; `Silence` decides [`LoggedRequest::notice`] (see
+//!   `commands::members`).
 //! - More in the headers of `commands::{groups, reads, members}` and `journal`.
 
 mod app;

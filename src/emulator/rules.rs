@@ -98,6 +98,8 @@ pub const IMPORT_MAX_MEMBERS_DEFAULT: u64 = 2_000;
 pub const MEMBER_CUSTOM_VALUE_MAX: usize = 64;
 pub const MEMBER_CUSTOM_FIELDS_MAX: usize = 5;
 pub const MEMBER_PAGE_MAX: u64 = 6_000;
+/// `NameCard`: "群名片（最大不超过50个字节）" (`群组管理/修改群成员资料.md`).
+pub const NAME_CARD_MAX: usize = 50;
 
 /// The REST API's group types, legacy names (reference §4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -165,6 +167,35 @@ impl GroupType {
             GroupType::AVChatRoom => 0,
             GroupType::Community => 100_000,
         }
+    }
+
+    /// Whether a member may be made `Admin`: the group-system page's member-management table,
+    /// "是否支持设置管理员": Work (Private) 不支持, Public and Meeting (ChatRoom) 支持, AVChatRoom
+    /// 不支持 (`1产品简介/群组系统/群组系统.md`). Community, newer than that table, has admins
+    /// in the newer docs and the modify page lists it as supported.
+    pub fn allows_admins(self) -> bool {
+        matches!(
+            self,
+            GroupType::Public | GroupType::ChatRoom | GroupType::Community
+        )
+    }
+
+    /// Whether members can be muted: "Private 群（同新版本中的 Work（好友工作群））不支持禁言
+    /// 群用户" (`群组管理/修改群成员资料.md`); AVChatRoom keeps no member profiles at all.
+    pub fn allows_member_mute(self) -> bool {
+        !matches!(self, GroupType::Private | GroupType::AVChatRoom)
+    }
+
+    /// Whether adding or removing members sends the group a system notification when not
+    /// `Silence`: the group-system table "是否支持成员变更通知" says Work, Public and AVChatRoom
+    /// yes, Meeting (ChatRoom) no (`群组系统.md`); Community, not in that table, is taken as
+    /// yes. A Private group notifies only once activated by a first message
+    /// (`增加群组成员.md`), and the emulator carries no messages, so its Private groups never do.
+    pub fn notifies_member_changes(self) -> bool {
+        matches!(
+            self,
+            GroupType::Public | GroupType::AVChatRoom | GroupType::Community
+        )
     }
 
     /// Communities join freely; the others default to `NeedPermission` (reference §4.3).
@@ -235,6 +266,46 @@ impl Role {
                     "{field}: {value:?} is not one of Owner, Admin, Member"
                 ))
             })
+    }
+}
+
+/// A member's `MsgFlag`: "AcceptAndNotify 代表接收并提示消息，Discard 代表不接收也不提示消息，
+/// AcceptNotNotify 代表接收消息但不提示" (`群组管理/修改群成员资料.md`); a new member has
+/// `AcceptAndNotify`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MsgFlag {
+    #[default]
+    AcceptAndNotify,
+    AcceptNotNotify,
+    Discard,
+}
+
+impl MsgFlag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MsgFlag::AcceptAndNotify => "AcceptAndNotify",
+            MsgFlag::AcceptNotNotify => "AcceptNotNotify",
+            MsgFlag::Discard => "Discard",
+        }
+    }
+
+    pub fn is_default(&self) -> bool {
+        *self == MsgFlag::AcceptAndNotify
+    }
+
+    pub(crate) fn parse(field: &str, value: &str) -> Result<MsgFlag, Reject> {
+        [
+            MsgFlag::AcceptAndNotify,
+            MsgFlag::AcceptNotNotify,
+            MsgFlag::Discard,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == value)
+        .ok_or_else(|| {
+            Reject::param(format!(
+                "{field}: {value:?} is not one of AcceptAndNotify, AcceptNotNotify, Discard"
+            ))
+        })
     }
 }
 

@@ -234,6 +234,7 @@ impl SeedGroup {
             role: m.role,
             join_time: m.join_time.unwrap_or(create_time),
             custom: BTreeMap::new(),
+            profile: Default::default(),
         });
         new_members(
             self.kind,

@@ -60,6 +60,10 @@ pub struct LoggedRequest {
     pub applied: bool,
     /// The parsed request body (`Null` when it was not JSON).
     pub body: Value,
+    /// The call sent the group a system notification: `add_group_member` or
+    /// `delete_group_member` changed the members without `Silence: 1`, in a type that
+    /// notifies member changes.
+    pub notice: bool,
 }
 
 /// Where acknowledged writes go.
@@ -199,6 +203,7 @@ async fn handle(
         error_code: None,
         applied: false,
         body: Value::Null,
+        notice: false,
     };
     let outcome = shared
         .process(&method, query, &service, &command, bytes, &mut entry)
@@ -323,6 +328,7 @@ impl Shared {
             (done, ticket)
         };
         entry.applied = done.record.is_some();
+        entry.notice = done.notice;
         entry.group_ids.extend(done.created);
         durable(ticket).await.map_err(|reason| {
             Reject::new(
@@ -395,6 +401,7 @@ async fn unknown_path(State(shared): State<Arc<Shared>>, uri: OriginalUri) -> Re
         error_code: Some(codes::BAD_RESOURCE),
         applied: false,
         body: Value::Null,
+        notice: false,
     });
     json_response(error_body(&Reject::new(
         codes::BAD_RESOURCE,

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::rules::{ApplyJoin, GroupType, Role};
+use super::rules::{ApplyJoin, GroupType, MsgFlag, Role};
 
 /// The first `list_seq`; also `Next` values are these, so they need 64 bits.
 pub const FIRST_LIST_SEQ: u64 = 1 << 32;
@@ -49,6 +49,26 @@ pub(crate) struct Member {
     /// `AppMemberDefinedData`, the member's custom fields (absent in older journals).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub custom: BTreeMap<String, String>,
+    /// What `modify_group_member_info` sets besides role and custom fields; every part is
+    /// absent from journals while at its default, so journals of older versions still load.
+    #[serde(flatten)]
+    pub profile: MemberProfile,
+}
+
+/// A member's `MsgFlag`, `NameCard` and mute deadline.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct MemberProfile {
+    #[serde(default, skip_serializing_if = "MsgFlag::is_default")]
+    pub msg_flag: MsgFlag,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name_card: String,
+    /// Unix seconds until which the member is muted; 0 = not muted.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub mute_until: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// One acknowledged change; a journal line.
@@ -100,6 +120,7 @@ pub(crate) fn new_members(
             role: Role::Owner,
             join_time: create_time,
             custom: BTreeMap::new(),
+            profile: Default::default(),
         };
         members.insert(member.account.clone(), member);
     }
@@ -284,6 +305,7 @@ mod tests {
             role: Role::Owner,
             join_time: 1,
             custom: BTreeMap::new(),
+            profile: Default::default(),
         }
     }
 
@@ -315,6 +337,7 @@ mod tests {
                     role: Role::Member,
                     join_time: 2,
                     custom: BTreeMap::from([("seat".to_owned(), "3".to_owned())]),
+                    profile: Default::default(),
                 }],
                 remove: vec![],
             })
@@ -361,6 +384,43 @@ mod tests {
         assert!(plain.get("custom").is_none(), "{plain}");
         let older = r#"{"account": "alice", "role": "Owner", "join_time": 1}"#;
         assert_eq!(serde_json::from_str::<Member>(older).unwrap(), owner());
+    }
+
+    #[test]
+    fn member_profiles_are_journaled_only_when_set_and_older_records_load() {
+        let mut carol = owner();
+        carol.role = Role::Admin;
+        carol.profile = MemberProfile {
+            msg_flag: MsgFlag::Discard,
+            name_card: "C".to_owned(),
+            mute_until: 99,
+        };
+        let record = Record::Update {
+            group: group("a", FIRST_LIST_SEQ),
+            upsert: vec![carol],
+            remove: vec![],
+        };
+        let line = serde_json::to_string(&record).unwrap();
+        assert!(
+            line.contains(r#""msg_flag":"Discard","name_card":"C","mute_until":99"#),
+            "{line}"
+        );
+        assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), record);
+        let plain = serde_json::to_value(owner()).unwrap();
+        for field in ["msg_flag", "name_card", "mute_until"] {
+            assert!(plain.get(field).is_none(), "{plain}");
+        }
+        let older = r#"{"op": "update", "group": GROUP,
+            "upsert": [{"account": "alice", "role": "Owner", "join_time": 1}]}"#
+            .replace(
+                "GROUP",
+                &serde_json::to_string(&group("a", FIRST_LIST_SEQ)).unwrap(),
+            );
+        let Record::Update { upsert, .. } = serde_json::from_str::<Record>(&older).unwrap() else {
+            panic!("an update")
+        };
+        assert_eq!(upsert, [owner()]);
+        assert_eq!(upsert[0].profile, MemberProfile::default());
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub enum Command {
     AddGroupMember,
     DeleteGroupMember,
     GetGroupMemberInfo,
+    ModifyGroupMemberInfo,
     AccountImport,
     MultiaccountImport,
     AccountCheck,
@@ -40,7 +41,7 @@ pub const GROUP_SERVICE: &str = "group_open_http_svc";
 pub const ACCOUNT_SERVICE: &str = "im_open_login_svc";
 
 impl Command {
-    pub const ALL: [Command; 15] = [
+    pub const ALL: [Command; 16] = [
         Command::ImportGroup,
         Command::CreateGroup,
         Command::ModifyGroupBaseInfo,
@@ -52,6 +53,7 @@ impl Command {
         Command::AddGroupMember,
         Command::DeleteGroupMember,
         Command::GetGroupMemberInfo,
+        Command::ModifyGroupMemberInfo,
         Command::AccountImport,
         Command::MultiaccountImport,
         Command::AccountCheck,
@@ -72,6 +74,7 @@ impl Command {
             Command::AddGroupMember => "add_group_member",
             Command::DeleteGroupMember => "delete_group_member",
             Command::GetGroupMemberInfo => "get_group_member_info",
+            Command::ModifyGroupMemberInfo => "modify_group_member_info",
             Command::AccountImport => "account_import",
             Command::MultiaccountImport => "multiaccount_import",
             Command::AccountCheck => "account_check",
@@ -100,7 +103,8 @@ impl Command {
         Command::named(name).filter(|c| c.service() == service)
     }
 
-    /// The documented frequency limit: 200/s for the group commands and account_import, 1/s
+    /// The documented frequency limit: 200/s for the group commands (modify_group_member_info:
+    /// "200次/秒", `群组管理/修改群成员资料.md`) and account_import, 1/s
     /// for the app's group list, 100/s for multiaccount_import, account_check and
     /// account_delete (their pages under `账号管理/`).
     pub fn calls_per_second(self) -> f64 {

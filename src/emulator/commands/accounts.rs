@@ -105,6 +105,7 @@ pub(super) fn import(body: &Body, store: &mut Store) -> Result<Done, Reject> {
         body: ok_body(&Empty {}),
         record,
         created: None,
+        notice: false,
     })
 }
 
@@ -126,6 +127,7 @@ pub(super) fn import_many(body: &Body, store: &mut Store) -> Result<Done, Reject
         body: ok_body(&ImportedAccounts { fail_accounts }),
         record,
         created: None,
+        notice: false,
     })
 }
 
@@ -195,5 +197,6 @@ pub(super) fn delete(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, 
         body: ok_body(&AccountResults { result_item }),
         record,
         created: None,
+        notice: false,
     })
 }

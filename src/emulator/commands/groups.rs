@@ -137,6 +137,7 @@ pub(super) fn new_group(
         }),
         record: Some(record),
         created: assigned.then_some(id),
+        notice: false,
     })
 }
 
@@ -176,6 +177,7 @@ fn initial_members(body: &Body, kind: GroupType, now: u64) -> Result<Vec<Member>
                 role,
                 join_time: now,
                 custom,
+                profile: Default::default(),
             })
         })
         .collect()
@@ -255,6 +257,7 @@ pub(super) fn modify(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, 
         body: ok_body(&Empty {}),
         record,
         created: None,
+        notice: false,
     })
 }
 
@@ -312,6 +315,7 @@ pub(super) fn change_owner(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<
         body: ok_body(&Empty {}),
         record,
         created: None,
+        notice: false,
     })
 }
 
@@ -324,6 +328,7 @@ pub(super) fn destroy(body: &Body, store: &mut Store) -> Result<Done, Reject> {
         body: ok_body(&Empty {}),
         record: Some(record),
         created: None,
+        notice: false,
     })
 }
 

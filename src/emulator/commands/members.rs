@@ -1,12 +1,17 @@
 //! The member commands: `get_role_in_group`, `add_group_member`, `delete_group_member`,
-//! `get_group_member_info`.
+//! `get_group_member_info`, `modify_group_member_info`.
 //!
 //! Members exist because `change_group_owner` needs the new owner to be one and `MemberNum` is
 //! reported; the emulator keeps account, role and join time, nothing per-message. A member
 //! added must be an imported account (10019 otherwise, as `增加群组成员.md` lists it).
 //!
 //! Choices where the reference is unsure:
-//! - Member changes do not touch `InfoSeq` (they are not profile changes).
+//! - Member changes (adds, removals, roles, member profiles) do not touch `InfoSeq` or
+//!   `LastInfoTime`: "群资料的每次变都会增加该值" (`群组系统.md`) is about the group's base
+//!   fields, and the member profile is a table of its own there. `MemberNum` follows the list.
+//! - `Silence`: an add or delete that changes the members without `Silence: 1` notifies the
+//!   group (the request log's `notice`) when its type notifies member changes
+//!   ([`rules::GroupType::notifies_member_changes`]).
 //! - Deleting the owner is 10004 naming `MemberToDel_Account` (transfer ownership first);
 //!   deleting a non-member is silently fine.
 //! - An add that would exceed `MaxMemberNum` is refused whole with 10014.
@@ -20,10 +25,11 @@
 //!   member reads; `AppDefinedDataFilter_GroupMember` selects their keys.
 
 use super::super::app::with_imports;
-use super::super::rules::{self, Reject, Role, codes};
+use super::super::rules::{self, MsgFlag, Reject, Role, codes};
 use super::super::store::{Entry, Member, Record, Store};
 use super::super::wire::{
-    AddResult, AddedMembers, Body, Empty, MemberItem, MemberPage, RoleItem, RoleList, ok_body,
+    AddResult, AddedMembers, Body, Empty, KeyValue, MemberItem, MemberPage, RoleItem, RoleList,
+    ok_body,
 };
 use super::{Ctx, Done, check_count, check_silence, custom_list, named_group};
 
@@ -93,18 +99,21 @@ impl<'a> MemberFields<'a> {
         }
     }
 
-    pub fn item(&self, member: &Member) -> MemberItem {
+    /// The member as reported at `now`: a mute deadline already past is 0 ("0 表示未禁言").
+    pub fn item(&self, member: &Member, now: u64) -> MemberItem {
+        let mute_until = Some(member.profile.mute_until).filter(|&until| until > now);
+        let mute_until = mute_until.unwrap_or(0);
         let custom = |keys: Option<&[String]>| custom_list(&member.custom, keys);
         MemberItem {
             member_account: member.account.clone(),
             role: self.role.then_some(member.role.as_str()),
             join_time: self.join_time.then_some(member.join_time),
             msg_seq: self.msg_seq.then_some(0),
-            msg_flag: self.msg_flag.then_some("AcceptAndNotify"),
+            msg_flag: self.msg_flag.then_some(member.profile.msg_flag.as_str()),
             last_send_msg_time: self.last_send_msg_time.then_some(0),
-            mute_until: self.mute_until.then_some(0),
-            shut_up_until: self.shut_up_until.then_some(0),
-            name_card: self.name_card.then(String::new),
+            mute_until: self.mute_until.then_some(mute_until),
+            shut_up_until: self.shut_up_until.then_some(mute_until),
+            name_card: self.name_card.then(|| member.profile.name_card.clone()),
             app_member_defined_data: match self.custom {
                 CustomKeys::None => None,
                 CustomKeys::All => Some(custom(None)),
@@ -156,7 +165,7 @@ pub(super) fn add(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, Rej
     let entry = named_group(body, store)?;
     let items = body.member_objects("MemberList", "Member_Account")?;
     check_count("MemberList", items.len(), rules::ADD_MEMBERS_MAX)?;
-    check_silence(body)?;
+    let silent = check_silence(body)?;
     keeps_members(entry, "add_group_member", codes::NOT_ALLOWED)?;
     let mut results = Vec::with_capacity(items.len());
     let mut upsert: Vec<Member> = Vec::new();
@@ -170,6 +179,7 @@ pub(super) fn add(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, Rej
                 role: Role::Member,
                 join_time: ctx.now,
                 custom: Default::default(),
+                profile: Default::default(),
             });
         }
         results.push(AddResult {
@@ -196,12 +206,14 @@ pub(super) fn add(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, Rej
         upsert,
         remove: Vec::new(),
     });
+    let kind = entry.group.kind;
     apply(store, &record)?;
     let record = record.map(|r| with_imports(store, imports, r));
     Ok(Done {
         body: ok_body(&AddedMembers {
             member_list: results,
         }),
+        notice: record.is_some() && !silent && kind.notifies_member_changes(),
         record,
         created: None,
     })
@@ -216,7 +228,7 @@ pub(super) fn delete(body: &Body, store: &mut Store) -> Result<Done, Reject> {
         accounts.len(),
         rules::DELETE_MEMBERS_MAX,
     )?;
-    check_silence(body)?;
+    let silent = check_silence(body)?;
     body.opt::<String>("Reason")?;
     // "AVChatRoom（直播群）不支持删除群成员，对这种类型的群组进行操作时会返回10004错误"
     // (`群组管理/删除群组成员.md`).
@@ -236,6 +248,7 @@ pub(super) fn delete(body: &Body, store: &mut Store) -> Result<Done, Reject> {
         .collect();
     remove.sort();
     remove.dedup();
+    let kind = entry.group.kind;
     let record = (!remove.is_empty()).then(|| Record::Update {
         group: entry.group.clone(),
         upsert: Vec::new(),
@@ -244,13 +257,156 @@ pub(super) fn delete(body: &Body, store: &mut Store) -> Result<Done, Reject> {
     apply(store, &record)?;
     Ok(Done {
         body: ok_body(&Empty {}),
+        notice: record.is_some() && !silent && kind.notifies_member_changes(),
         record,
         created: None,
     })
 }
 
+/// `modify_group_member_info` (`群组管理/修改群成员资料.md`): `Role` (`"Admin"` sets, `"Member"`
+/// revokes the admin role), `MsgFlag`, `NameCard`, `AppMemberDefinedData` and the mute time
+/// (`ShutUpTime` in that page, `MuteTime` in newer ones). The page's codes: 10004 for a bad
+/// parameter, 10007 for what the group type or the role does not allow, 10010/10015 for the
+/// group. A change is journaled as an `Update` of that one member with the profile unchanged:
+/// a member profile is not the group profile, so `InfoSeq` stays ("群资料的每次变都会增加该值",
+/// `群组系统.md`, is about the group's base fields).
+pub(super) fn modify(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, Reject> {
+    let entry = named_group(body, store)?;
+    let account = body.req_account("Member_Account")?;
+    rules::check_account("Member_Account", &account)?;
+    let role = body
+        .opt::<String>("Role")?
+        .map(|role| match role.as_str() {
+            "Admin" => Ok(Role::Admin),
+            "Member" => Ok(Role::Member),
+            "Owner" => Err(Reject::param(
+                "Role: \"Owner\" cannot be set here; ownership moves with change_group_owner",
+            )),
+            other => Err(Reject::param(format!(
+                "Role: {other:?} is not Admin or Member"
+            ))),
+        })
+        .transpose()?;
+    let msg_flag = body
+        .opt::<String>("MsgFlag")?
+        .map(|flag| MsgFlag::parse("MsgFlag", &flag))
+        .transpose()?;
+    let name_card = body.opt::<String>("NameCard")?;
+    if let Some(card) = &name_card {
+        rules::check_len("NameCard", card, rules::NAME_CARD_MAX)?;
+    }
+    let custom = body
+        .opt::<Vec<KeyValue>>("AppMemberDefinedData")?
+        .unwrap_or_default();
+    let mute = mute_time(body)?;
+    // "AVChatRoom（直播群）不存储群成员资料，所以不能修改成员资料 … 修改普通成员资料时会返回
+    // 10007错误" (`群组管理/修改群成员资料.md`): the emulator keeps no AVChatRoom members at
+    // all, so every one is refused so.
+    keeps_members(entry, "modify_group_member_info", codes::NOT_ALLOWED)?;
+    let group = &entry.group;
+    // The page names no code for a target outside the group; 10004 naming the field, as
+    // change_group_owner answers for a new owner who is not a member.
+    let Some(old) = entry.members.get(&account) else {
+        return Err(Reject::param(format!(
+            "Member_Account {account:?} is not a member of group {:?}",
+            group.id
+        )));
+    };
+    let mut member = old.clone();
+    if let Some(role) = role {
+        // Only the owner role outranks the admin one and it moves only with change_group_owner
+        // ("群主 … 转让群组", `群组系统.md`); the page names no code, so 10004 naming the field.
+        if old.role == Role::Owner {
+            return Err(Reject::param(format!(
+                "Role: {account:?} owns group {:?}; the owner's role changes only with change_group_owner",
+                group.id
+            )));
+        }
+        // "是否支持设置管理员": Work (Private) and AVChatRoom 不支持 (`群组系统.md`); 10007 is the
+        // page's "操作权限不足".
+        if role == Role::Admin && !group.kind.allows_admins() {
+            return Err(Reject::new(
+                codes::NOT_ALLOWED,
+                format!(
+                    "Role: a {} group has no admins; {account:?} cannot be made Admin in group {:?}",
+                    group.kind.as_str(),
+                    group.id
+                ),
+            ));
+        }
+        member.role = role;
+    }
+    if let Some(flag) = msg_flag {
+        member.profile.msg_flag = flag;
+    }
+    if let Some(card) = name_card {
+        member.profile.name_card = card;
+    }
+    for kv in custom {
+        rules::check_custom_key("AppMemberDefinedData", &kv.key)?;
+        rules::check_len(
+            &format!("AppMemberDefinedData value of key {:?}", kv.key),
+            &kv.value,
+            rules::MEMBER_CUSTOM_VALUE_MAX,
+        )?;
+        if kv.value.is_empty() {
+            member.custom.remove(&kv.key);
+        } else {
+            member.custom.insert(kv.key, kv.value);
+        }
+    }
+    if member.custom.len() > rules::MEMBER_CUSTOM_FIELDS_MAX {
+        return Err(Reject::param(format!(
+            "AppMemberDefinedData: a member holds at most {} custom fields, not {}",
+            rules::MEMBER_CUSTOM_FIELDS_MAX,
+            member.custom.len()
+        )));
+    }
+    if let Some((field, seconds)) = mute {
+        if !group.kind.allows_member_mute() {
+            return Err(Reject::new(
+                codes::NOT_ALLOWED,
+                format!(
+                    "{field}: members of a {} group cannot be muted (group {:?})",
+                    group.kind.as_str(),
+                    group.id
+                ),
+            ));
+        }
+        member.profile.mute_until = match seconds {
+            0 => 0,
+            seconds => ctx.now.saturating_add(seconds),
+        };
+    }
+    let record = (member != *old).then(|| Record::Update {
+        group: group.clone(),
+        upsert: vec![member],
+        remove: Vec::new(),
+    });
+    apply(store, &record)?;
+    Ok(Done {
+        body: ok_body(&Empty {}),
+        record,
+        created: None,
+        notice: false,
+    })
+}
+
+/// The mute time in seconds (0 unmutes): `ShutUpTime` in `修改群成员资料.md`, `MuteTime` in
+/// newer pages; both given must agree. Returns the field name used, for `ErrorInfo`.
+fn mute_time(body: &Body) -> Result<Option<(&'static str, u64)>, Reject> {
+    match (body.opt::<u64>("MuteTime")?, body.opt::<u64>("ShutUpTime")?) {
+        (Some(a), Some(b)) if a != b => Err(Reject::param(
+            "MuteTime and ShutUpTime (its older name) disagree",
+        )),
+        (Some(a), _) => Ok(Some(("MuteTime", a))),
+        (None, Some(b)) => Ok(Some(("ShutUpTime", b))),
+        (None, None) => Ok(None),
+    }
+}
+
 /// `get_group_member_info`.
-pub(super) fn page(body: &Body, store: &mut Store) -> Result<Done, Reject> {
+pub(super) fn page(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Done, Reject> {
     let entry = named_group(body, store)?;
     keeps_members(entry, "get_group_member_info", codes::NOT_ALLOWED)?;
     let names = body.opt::<Vec<String>>("MemberInfoFilter")?;
@@ -298,7 +454,7 @@ pub(super) fn page(body: &Body, store: &mut Store) -> Result<Done, Reject> {
         .iter()
         .skip(offset as usize)
         .take(limit.min(usize::MAX as u64) as usize)
-        .map(|m| fields.item(m))
+        .map(|m| fields.item(m, ctx.now))
         .collect();
     let end = offset.saturating_add(member_list.len() as u64);
     let next = community.then(|| match end < selected.len() as u64 {

@@ -1,4 +1,4 @@
-//! The commands (eleven of the group service, four of the account service): each validates
+//! The commands (twelve of the group service, four of the account service): each validates
 //! its request against the rules, reads or changes the [`Store`], and returns the response
 //! body plus, for a write, the [`Record`] to journal.
 //!
@@ -33,6 +33,9 @@ pub(crate) struct Done {
     pub record: Option<Record>,
     /// A server-assigned GroupId, for the request log.
     pub created: Option<String>,
+    /// The call sent the group a system notification (a member added or removed without
+    /// `Silence`), for the request log.
+    pub notice: bool,
 }
 
 impl Done {
@@ -41,6 +44,7 @@ impl Done {
             body,
             record: None,
             created: None,
+            notice: false,
         }
     }
 }
@@ -62,7 +66,8 @@ pub(crate) fn run(
         Command::GetRoleInGroup => members::roles(body, store),
         Command::AddGroupMember => members::add(body, store, ctx),
         Command::DeleteGroupMember => members::delete(body, store),
-        Command::GetGroupMemberInfo => members::page(body, store),
+        Command::GetGroupMemberInfo => members::page(body, store, ctx),
+        Command::ModifyGroupMemberInfo => members::modify(body, store, ctx),
         Command::AccountImport => accounts::import(body, store),
         Command::MultiaccountImport => accounts::import_many(body, store),
         Command::AccountCheck => accounts::check(body, store, ctx),
@@ -115,10 +120,11 @@ fn custom_list(custom: &BTreeMap<String, String>, keys: Option<&[String]>) -> Ve
         .collect()
 }
 
-/// `Silence`: 0 or 1 when given.
-fn check_silence(body: &Body) -> Result<(), Reject> {
+/// `Silence`: 0 or 1 when given; whether it is 1 ("静默", no system notification).
+fn check_silence(body: &Body) -> Result<bool, Reject> {
     match body.opt::<u64>("Silence")? {
-        None | Some(0) | Some(1) => Ok(()),
+        None | Some(0) => Ok(false),
+        Some(1) => Ok(true),
         Some(other) => Err(Reject::param(format!(
             "Silence must be 0 or 1, not {other}"
         ))),

@@ -52,7 +52,7 @@ pub(super) fn group_info(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Do
     let group_info = ids
         .into_iter()
         .map(|id| match find_group(store, &id) {
-            Ok(entry) => info_item(entry, filter.as_ref(), ctx.sdkappid),
+            Ok(entry) => info_item(entry, filter.as_ref(), ctx),
             Err(reject) => GroupInfoItem {
                 group_id: id,
                 error_code: reject.code,
@@ -64,7 +64,8 @@ pub(super) fn group_info(body: &Body, store: &mut Store, ctx: &Ctx) -> Result<Do
     Ok(Done::read(ok_body(&GroupInfoList { group_info })))
 }
 
-fn info_item(entry: &Entry, filter: Option<&ResponseFilter>, sdkappid: u64) -> GroupInfoItem {
+fn info_item(entry: &Entry, filter: Option<&ResponseFilter>, ctx: &Ctx) -> GroupInfoItem {
+    let sdkappid = ctx.sdkappid;
     let base = filter.map(|f| f.base.as_deref().unwrap_or_default());
     let want = |field: &str| base.is_none_or(|names| names.iter().any(|n| n == field));
     let g = &entry.group;
@@ -108,8 +109,13 @@ fn info_item(entry: &Entry, filter: Option<&ResponseFilter>, sdkappid: u64) -> G
         mute_all_member: want("MuteAllMember").then_some(switch(g.mute_all)),
         shut_up_all_member: want("ShutUpAllMember").then_some(switch(g.mute_all)),
         app_defined_data: custom,
-        member_list: member_fields
-            .map(|fields| entry.members.values().map(|m| fields.item(m)).collect()),
+        member_list: member_fields.map(|fields| {
+            entry
+                .members
+                .values()
+                .map(|m| fields.item(m, ctx.now))
+                .collect()
+        }),
     }
 }
 

@@ -8,6 +8,7 @@ mod commands;
 mod connections;
 mod faults;
 mod limits;
+mod member_roles;
 mod members;
 mod persistence;
 mod process;

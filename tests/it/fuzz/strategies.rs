@@ -42,6 +42,11 @@ const FIELDS: &[&str] = &[
     "Next",
     "Offset",
     "GroupType",
+    "MsgFlag",
+    "NameCard",
+    "AppMemberDefinedData",
+    "MuteTime",
+    "ShutUpTime",
 ];
 
 fn key() -> impl Strategy<Value = String> {
@@ -171,7 +176,28 @@ fn plausible(field: &'static str) -> BoxedStrategy<Value> {
         ])
         .prop_map(Value::from)
         .boxed(),
-        "Owner_Account" | "NewOwner_Account" => account().boxed(),
+        "Owner_Account" | "NewOwner_Account" | "Member_Account" => account().boxed(),
+        "Role" => prop::sample::select(vec!["Admin", "Member", "Owner", "admin"])
+            .prop_map(Value::from)
+            .boxed(),
+        "MsgFlag" => prop::sample::select(vec![
+            "AcceptAndNotify",
+            "AcceptNotNotify",
+            "Discard",
+            "Mute",
+        ])
+        .prop_map(Value::from)
+        .boxed(),
+        "AppMemberDefinedData" => prop::collection::vec(
+            (
+                prop::sample::select(vec!["seat", "team", "bad key", ""]),
+                text(),
+            )
+                .prop_map(|(k, v)| serde_json::json!({"Key": k, "Value": v})),
+            0..4,
+        )
+        .prop_map(Value::Array)
+        .boxed(),
         "User_Account" | "MemberToDel_Account" => accounts().boxed(),
         "ApplyJoinOption" => {
             prop::sample::select(vec!["FreeAccess", "NeedPermission", "DisableApply", "Free"])
@@ -241,9 +267,8 @@ fn plausible(field: &'static str) -> BoxedStrategy<Value> {
         "Silence" => prop::sample::select(vec![0u64, 1, 2])
             .prop_map(Value::from)
             .boxed(),
-        "MaxMemberCount" | "MaxMemberNum" | "CreateTime" | "Limit" | "Next" | "Offset" => {
-            number().boxed()
-        }
+        "MaxMemberCount" | "MaxMemberNum" | "CreateTime" | "Limit" | "Next" | "Offset"
+        | "MuteTime" | "ShutUpTime" => number().boxed(),
         _ => text().boxed(),
     }
 }
@@ -308,6 +333,16 @@ fn fields_of(command: &str) -> &'static [&'static str] {
         "get_role_in_group" => &["GroupId", "User_Account"],
         "add_group_member" => &["GroupId", "MemberList", "Silence"],
         "delete_group_member" => &["GroupId", "MemberToDel_Account", "Silence", "Reason"],
+        "modify_group_member_info" => &[
+            "GroupId",
+            "Member_Account",
+            "Role",
+            "MsgFlag",
+            "NameCard",
+            "AppMemberDefinedData",
+            "MuteTime",
+            "ShutUpTime",
+        ],
         "get_group_member_info" => &[
             "GroupId",
             "Limit",
