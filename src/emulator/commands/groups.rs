@@ -164,6 +164,17 @@ fn initial_members(body: &Body, kind: GroupType, now: u64) -> Result<Vec<Member>
             rules::check_account("MemberList.Member_Account", &account)?;
             let role = match item.get("Role") {
                 None | Some(serde_json::Value::Null) => Role::Member,
+                // As modify_group_member_info refuses it: a Work (Private) group has no
+                // admins ("是否支持设置管理员", `群组系统.md`).
+                Some(serde_json::Value::String(role)) if role == "Admin" && !kind.allows_admins() => {
+                    return Err(Reject::new(
+                        codes::NOT_ALLOWED,
+                        format!(
+                            "MemberList.Role: a {} group has no admins; {account:?} cannot be Admin",
+                            kind.as_str()
+                        ),
+                    ));
+                }
                 Some(serde_json::Value::String(role)) if role == "Admin" => Role::Admin,
                 Some(other) => {
                     return Err(Reject::param(format!(

@@ -163,6 +163,17 @@ async fn work_groups_have_no_admins_and_live_rooms_no_member_profiles() {
         "{info}"
     );
     assert_eq!(role(&tim, "work", "bob").await, "Member");
+    // Nor can a Work group be created with one.
+    let info = tim
+        .fails(
+            "create_group",
+            json!({"Type": "Private", "GroupId": "work2", "Name": "w", "Owner_Account": "alice",
+                   "MemberList": [{"Member_Account": "bob", "Role": "Admin"}]}),
+            10007,
+        )
+        .await;
+    assert!(info.contains("MemberList.Role"), "{info}");
+    assert!(tim.emu.group("work2").is_none());
     // Revoking (a no-op here) and the other fields are fine in a Work group.
     tim.ok(
         "modify_group_member_info",
