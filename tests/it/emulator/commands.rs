@@ -60,7 +60,7 @@ async fn create_group_assigns_tgs_ids_and_takes_initial_members() {
         .ok(
             "create_group",
             json!({"Type": "Private", "Name": "team", "Owner_Account": "alice",
-                   "MemberList": [{"Member_Account": "bob"}, {"Member_Account": "carol", "Role": "Admin"}]}),
+                   "MemberList": [{"Member_Account": "bob"}, {"Member_Account": "carol"}]}),
         )
         .await;
     let id = reply["GroupId"].as_str().unwrap().to_owned();
@@ -79,8 +79,26 @@ async fn create_group_assigns_tgs_ids_and_takes_initial_members() {
         json!([
             {"Member_Account": "alice", "Role": "Owner"},
             {"Member_Account": "bob", "Role": "Member"},
-            {"Member_Account": "carol", "Role": "Admin"}
+            {"Member_Account": "carol", "Role": "Member"}
         ])
+    );
+    // An initial Admin, in a type that has admins (a Work group has none).
+    let public = tim
+        .ok(
+            "create_group",
+            json!({"Type": "Public", "Name": "p", "Owner_Account": "alice",
+                   "MemberList": [{"Member_Account": "carol", "Role": "Admin"}]}),
+        )
+        .await;
+    let roles = tim
+        .ok(
+            "get_role_in_group",
+            json!({"GroupId": public["GroupId"], "User_Account": ["carol"]}),
+        )
+        .await;
+    assert_eq!(
+        roles["UserIdList"],
+        json!([{"Member_Account": "carol", "Role": "Admin"}])
     );
 
     let community = tim
