@@ -85,7 +85,9 @@ pub enum JournalError {
         "{path} is read-only; refusing to use the emulator state there (the emulator appends to and compacts it: make it writable or choose another --state file)"
     )]
     ReadOnly { path: PathBuf },
-    #[error("cannot write the emulator state {path}")]
+    #[error(
+        "cannot write the emulator state {path} (the file is left as it was: nothing acknowledged is lost; free the space or fix the cause, then start again)"
+    )]
     Write {
         path: PathBuf,
         #[source]
@@ -309,15 +311,20 @@ fn replay(path: &Path, bytes: &[u8]) -> Result<Store, JournalError> {
 /// old journal survives as `FILE.bak` until the next start-up's compaction.
 fn compact(path: &Path, store: &Store) -> io::Result<()> {
     let tmp = sibling(path, ".tmp");
-    let mut out = io::BufWriter::new(File::create(&tmp)?);
-    out.write_all(HEADER.as_bytes())?;
-    out.write_all(b"\n")?;
-    for record in store.snapshot() {
-        out.write_all(&line_of(&record))?;
+    let written = (|| {
+        let mut out = io::BufWriter::new(File::create(&tmp)?);
+        out.write_all(HEADER.as_bytes())?;
+        out.write_all(b"\n")?;
+        for record in store.snapshot() {
+            out.write_all(&line_of(&record))?;
+        }
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    })();
+    if let Err(error) = written {
+        // A full disk: the half-written copy goes, `FILE` stays as it was.
+        let _ = fs::remove_file(&tmp);
+        return Err(error);
     }
-    let file = out.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    drop(file);
     if path.exists() {
         let bak = sibling(path, ".bak");
         match fs::remove_file(&bak) {

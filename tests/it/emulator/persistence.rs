@@ -337,3 +337,39 @@ async fn a_write_that_does_not_reach_the_disk_is_refused_and_never_served() {
     assert_eq!(ids, ["a"]);
     emu.shutdown().await.unwrap();
 }
+
+/// A full disk at start-up: the compacted copy cannot be written (its path leads to
+/// `/dev/full`, which refuses every write with ENOSPC). Start-up stops, saying the state is
+/// left as it was; the journal is untouched and the half-written copy is gone.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_full_disk_at_start_up_stops_it_and_leaves_the_journal_as_it_was() {
+    let (dir, path) = state_file();
+    let tim = Tim::with(with_state(&path)).await;
+    write_everything(&tim).await;
+    tim.emu.shutdown().await.unwrap();
+    let journal = std::fs::read(&path).unwrap();
+    let tmp = dir.path().join("emulator.json.tmp");
+    std::os::unix::fs::symlink("/dev/full", &tmp).unwrap();
+
+    let Err(error) = Emulator::start(with_state(&path), "127.0.0.1:0").await else {
+        panic!("started although the state could not be written");
+    };
+    let chain = format!("{:#}", anyhow::Error::new(error));
+    assert!(
+        chain.contains("left as it was") && chain.contains("No space left"),
+        "{chain}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), journal);
+    assert!(
+        std::fs::symlink_metadata(&tmp).is_err(),
+        "the half-written copy is left"
+    );
+
+    // With space again, it starts with every acknowledged write.
+    let emu = Emulator::start(with_state(&path), "127.0.0.1:0")
+        .await
+        .unwrap();
+    assert_eq!(emu.groups().len(), 2);
+    emu.shutdown().await.unwrap();
+}
