@@ -9,11 +9,13 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 use timctl::emulator::{DEV_SDKAPPID, DEV_SECRET_KEY};
 use timctl::usersig;
+
+use crate::support::{self, Killed};
 
 const BIN: &str = env!("CARGO_BIN_EXE_timctl");
 const GROUPS: usize = 300;
@@ -29,44 +31,9 @@ fn muted(i: usize) -> bool {
     i.is_multiple_of(5)
 }
 
-/// A child process killed when the test ends, however it ends.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts `timctl emulator` on a free port with this state file; returns it and its URL.
 fn spawn_emulator(state: &Path) -> (Killed, String) {
-    let mut child = Command::new(BIN)
-        .args([
-            "emulator",
-            "--listen",
-            "127.0.0.1:0",
-            "--rate-limit-scale",
-            "0",
-        ])
-        .arg("--state")
-        .arg(state)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("timctl emulator runs");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let child = Killed(child);
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("a first line");
-    let url = first
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_owned();
-    (child, url)
+    support::spawn_emulator(&["--state".as_ref(), state.as_os_str()])
 }
 
 /// `timctl ARGS` against the emulator at `url`. The emulator has no rate limits and the client

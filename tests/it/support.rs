@@ -251,3 +251,45 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A child process killed when the test ends, however it ends.
+pub struct Killed(pub std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the real `timctl emulator` on a free port of 127.0.0.1, rate limits off, with these
+/// extra arguments; returns it (killed when dropped) and its base URL, read from its first
+/// stdout line.
+pub fn spawn_emulator(args: &[&std::ffi::OsStr]) -> (Killed, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_timctl"))
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit-scale",
+            "0",
+        ])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("timctl emulator runs");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let child = Killed(child);
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("a first line");
+    let url = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_owned();
+    (child, url)
+}

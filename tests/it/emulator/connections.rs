@@ -56,29 +56,6 @@ async fn closed_by_server(stream: &mut tokio::net::TcpStream, wait: Duration) ->
 
 use std::time::Duration;
 
-/// A child process killed when the test ends, pass or fail.
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The base URL from `timctl emulator`'s first stdout line.
-fn listening_on(child: &mut std::process::Child) -> String {
-    use std::io::BufRead;
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    line.trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned()
-}
-
 #[tokio::test]
 async fn idle_connections_beyond_the_cap_close_the_oldest_and_real_calls_go_on() {
     const CAP: usize = 1024;
@@ -90,22 +67,13 @@ async fn idle_connections_beyond_the_cap_close_the_oldest_and_real_calls_go_on()
         IDLE + 256
     );
     // The real binary, a process of its own with its own descriptors.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_timctl"))
-        .args([
-            "emulator",
-            "--listen",
-            "127.0.0.1:0",
-            "--rate-limit-scale",
-            "0",
-        ])
-        .args(["--max-connections", &CAP.to_string()])
-        .args(["--header-read-timeout", "5m"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map(Killed)
-        .expect("timctl runs");
-    let url = listening_on(&mut child.0);
+    let cap = CAP.to_string();
+    let (_emulator, url) = crate::support::spawn_emulator(&[
+        "--max-connections".as_ref(),
+        cap.as_ref(),
+        "--header-read-timeout".as_ref(),
+        "5m".as_ref(),
+    ]);
     let addr = url.trim_start_matches("http://").to_owned();
 
     let mut idle = Vec::with_capacity(IDLE);
