@@ -40,11 +40,7 @@ pub fn cancel_on_signal() -> Interrupt {
         } else {
             eprintln!(
                 "timctl: aborted with {} in flight; each may or may not have taken effect, and the next `timctl plan` shows what is left:",
-                if calls.len() == 1 {
-                    "1 call".to_owned()
-                } else {
-                    format!("{} calls", calls.len())
-                }
+                crate::render::plural(calls.len() as u64, "call", "calls")
             );
             for call in calls {
                 eprintln!("  {call}");

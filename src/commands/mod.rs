@@ -143,7 +143,7 @@ pub(crate) fn print(text: &str) -> anyhow::Result<()> {
 
 /// "1 group", "2 groups".
 pub(crate) fn count(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+    crate::render::plural(n as u64, noun, &format!("{noun}s"))
 }
 
 /// "saved 2026-12-01T10:00:00Z".

@@ -84,7 +84,8 @@ fn custom_label(key: &str) -> String {
     }
 }
 
-fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
+/// `1 call`, `2 calls`.
+pub(crate) fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();
     format!("{n} {}", if n == 1 { one } else { many })
 }
