@@ -175,8 +175,13 @@ pub async fn serve(addr: &str, metrics: Arc<Metrics>) -> anyhow::Result<SocketAd
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(metrics);
+    // The emulator's accept loop: a header-read timeout and a connection cap, so idle or slow
+    // clients cannot starve the probes. It serves for the life of the process.
+    let (keep_serving, stop) = tokio::sync::oneshot::channel();
+    let limits = crate::emulator::ConnectionLimits::DEFAULT;
     tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
+        let _keep_serving = keep_serving;
+        if let Err(error) = crate::emulator::listener::serve(listener, app, limits, stop).await {
             tracing::error!(target: "timctl::metrics", %error, "the metrics server stopped");
         }
     });
