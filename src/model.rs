@@ -238,6 +238,38 @@ impl fmt::Display for Source {
     }
 }
 
+/// Who the manifest says belongs to a group and who moderates it (`admins`, `members`,
+/// `members_exclusive`, `members_silent`). `None` = not written, so not managed.
+///
+/// Admins are members: an account in `admins` need not be repeated in `members`. The owner is a
+/// member whatever the lists say, and is never removed or demoted through them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct People {
+    /// Written: exactly these accounts hold the Admin role (the owner, listed here, keeps Owner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admins: Option<BTreeSet<CompactString>>,
+    /// Written: these accounts must be members (added when missing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<BTreeSet<CompactString>>,
+    /// Members that are not listed, not admins and not the owner are removed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive: bool,
+    /// Adds and removals are sent with `Silence: 1` (no group notice).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub silent: bool,
+}
+
+impl People {
+    fn is_default(&self) -> bool {
+        *self == People::default()
+    }
+
+    /// Whether the member list must be read: `admins` or `members` is written.
+    pub fn managed(&self) -> bool {
+        self.admins.is_some() || self.members.is_some()
+    }
+}
+
 /// One group as the manifests declare it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DesiredGroup {
@@ -245,6 +277,8 @@ pub struct DesiredGroup {
     pub ensure: Ensure,
     pub protect: bool,
     pub source: Source,
+    #[serde(default, skip_serializing_if = "People::is_default")]
+    pub people: People,
 }
 
 /// The resolved manifests: every declared group, and the prune scope.
@@ -283,6 +317,10 @@ pub struct ActualGroup {
     /// actual one), from `get_role_in_group`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub roles: BTreeMap<String, Role>,
+    /// Every member and its role, from `get_group_member_info`; read only for groups whose
+    /// manifest writes `admins` or `members`. `None`: not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<BTreeMap<CompactString, Role>>,
 }
 
 /// The live groups that were read: the declared ones that exist, plus (when prune is on or on

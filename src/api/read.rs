@@ -430,6 +430,7 @@ pub(crate) fn actual_group(item: GroupInfo, redactor: &Redactor) -> Result<Actua
         info_seq: item.info_seq.unwrap_or(0),
         member_num: item.member_num.unwrap_or(0),
         roles: BTreeMap::new(),
+        members: None,
     })
 }
 

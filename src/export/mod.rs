@@ -121,6 +121,7 @@ pub(super) mod tests {
                             info_seq: 1,
                             member_num: 1,
                             roles: BTreeMap::new(),
+                            members: None,
                         }),
                     )
                 })

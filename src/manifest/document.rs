@@ -28,7 +28,7 @@ use super::scan::{self, MAX_NESTING};
 use super::suggest::unknown_key;
 use super::validate;
 use super::written::SourceText;
-use crate::model::{DesiredGroup, Ensure, Group, GroupId, Source};
+use crate::model::{CompactString, DesiredGroup, Ensure, Group, GroupId, People, Source};
 
 const TOP_KEYS: &[&str] = &["defaults", "groups", "prune"];
 const PRUNE_KEYS: &[&str] = &["id_prefixes"];
@@ -376,7 +376,18 @@ fn desired_group(id: String, f: Fields, ctx: Ctx<'_>) -> DesiredGroup {
             file: Arc::clone(ctx.file),
             line: ctx.line,
         },
+        people: People {
+            admins: f.admins.map(|w| accounts(w.value)),
+            members: f.members.map(|w| accounts(w.value)),
+            exclusive: f.members_exclusive.is_some_and(|w| w.value),
+            silent: f.members_silent.is_some_and(|w| w.value),
+        },
     }
+}
+
+/// The accounts of an `admins` or `members` list, their lines dropped.
+fn accounts(written: fields::Accounts) -> BTreeSet<CompactString> {
+    written.into_iter().map(|(a, _)| a.into()).collect()
 }
 
 /// `prune: {id_prefixes: [...]}`: every prefix a non-empty string.

@@ -39,6 +39,10 @@ pub(crate) const GROUP_KEYS: &[&str] = &[
     "create_time",
     "ensure",
     "protect",
+    "admins",
+    "members",
+    "members_exclusive",
+    "members_silent",
 ];
 
 /// The keys of a `defaults` block: those of a group but `id`.
@@ -54,6 +58,10 @@ pub(crate) struct Written<T> {
     /// Taken from the file's `defaults` rather than written in the group.
     pub from_defaults: bool,
 }
+
+/// Accounts as written in `admins` or `members`, each with the line of its item where the
+/// parser gives one. Kept as a list, not a set, so that validation can point at a repeat.
+pub(crate) type Accounts = Vec<(String, Option<usize>)>;
 
 /// The fields of a group entry or a `defaults` block, as written; `None` = not written.
 #[derive(Clone, Debug, Default)]
@@ -71,6 +79,10 @@ pub(crate) struct Fields {
     pub create_time: Option<Written<u64>>,
     pub ensure: Option<Written<Ensure>>,
     pub protect: Option<Written<bool>>,
+    pub admins: Option<Written<Accounts>>,
+    pub members: Option<Written<Accounts>>,
+    pub members_exclusive: Option<Written<bool>>,
+    pub members_silent: Option<Written<bool>>,
 }
 
 impl Fields {
@@ -102,6 +114,10 @@ impl Fields {
             create_time: pick(self.create_time, &defaults.create_time),
             ensure: pick(self.ensure, &defaults.ensure),
             protect: pick(self.protect, &defaults.protect),
+            admins: pick(self.admins, &defaults.admins),
+            members: pick(self.members, &defaults.members),
+            members_exclusive: pick(self.members_exclusive, &defaults.members_exclusive),
+            members_silent: pick(self.members_silent, &defaults.members_silent),
         }
     }
 }
@@ -211,6 +227,27 @@ pub(crate) fn read_fields(
             }
             "mute_all" => fields.mute_all = keep(boolean(value), line, &mut report),
             "protect" => fields.protect = keep(boolean(value), line, &mut report),
+            "members_exclusive" => {
+                fields.members_exclusive = keep(boolean(value), line, &mut report);
+            }
+            "members_silent" => fields.members_silent = keep(boolean(value), line, &mut report),
+            "admins" | "members" => {
+                let list_ctx = Ctx {
+                    prefix: format!("{}{key}", ctx.prefix),
+                    line,
+                    ..ctx.clone()
+                };
+                let read = accounts(value, key_pos, &list_ctx, problems).map(|value| Written {
+                    value,
+                    line,
+                    from_defaults: false,
+                });
+                if key == "admins" {
+                    fields.admins = read;
+                } else {
+                    fields.members = read;
+                }
+            }
             "create_time" => {
                 let parsed =
                     whole(value, validate::CREATE_TIME_RANGE).and_then(validate::create_time);
@@ -314,6 +351,53 @@ fn custom(
         }
     }
     (problems.len() == before).then(|| out.into_iter().collect())
+}
+
+/// An `admins` or `members` list: every item a non-empty account id, none repeated. `None`
+/// when it is not a list or any item is wrong (every problem reported, at the item's line).
+fn accounts(
+    value: &Value,
+    pos: Option<&Node>,
+    ctx: &Ctx<'_>,
+    problems: &mut Vec<Problem>,
+) -> Option<Accounts> {
+    let Value::Sequence(items) = value else {
+        let message = expected("a list of account ids", value);
+        problems.push(ctx.problem(None, None, message));
+        return None;
+    };
+    let before = problems.len();
+    let mut out: Accounts = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let line = pos
+            .and_then(|p| p.item(index, items.len()))
+            .map(|n| n.line)
+            .or(ctx.line);
+        let written = || ctx.source.scalar(line, None, item);
+        match text_as_written(item, None, true, written) {
+            Err(message) => problems.push(ctx.problem(line, None, message)),
+            Ok(account) if account.trim() != account => problems.push(ctx.problem(
+                line,
+                None,
+                format!("account {account:?} must not start or end with whitespace"),
+            )),
+            Ok(account) => {
+                if let Some((_, first)) = out.iter().find(|(a, _)| *a == account) {
+                    let at = match first {
+                        Some(l) if *first != line => format!(" (first on line {l})"),
+                        _ => String::new(),
+                    };
+                    problems.push(ctx.problem(
+                        line,
+                        None,
+                        format!("account {account:?} is listed twice{at}"),
+                    ));
+                }
+                out.push((account, line));
+            }
+        }
+    }
+    (problems.len() == before).then_some(out)
 }
 
 /// A string field, with its byte limit and whether it may be empty; `written` is the value as

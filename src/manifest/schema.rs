@@ -100,6 +100,20 @@ struct GroupFields {
     ensure: Option<Ensure>,
     /// `true` makes any destroy of this group a plan error, `--force` or not.
     protect: Option<bool>,
+    /// Exactly these accounts hold the Admin role: an admin not listed is made a Member. Admins
+    /// are members (added when missing). Not for AVChatRoom (no member list) nor Private (Work,
+    /// no Admin role). The owner keeps its Owner role.
+    #[schemars(inner(length(min = 1)), extend("uniqueItems" = true))]
+    admins: Option<Vec<String>>,
+    /// These accounts must be members: those missing are added. Not for AVChatRoom. With
+    /// `members_exclusive`, members not listed (the owner and admins aside) are removed.
+    #[schemars(inner(length(min = 1)), extend("uniqueItems" = true))]
+    members: Option<Vec<String>>,
+    /// `true`: members not listed in `members`, and not the owner or an admin, are removed.
+    /// Default `false` (members are only added). Needs `members`.
+    members_exclusive: Option<bool>,
+    /// `true`: members are added and removed with no group notice (`Silence`).
+    members_silent: Option<bool>,
 }
 
 /// Prune mode settings.

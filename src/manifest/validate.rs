@@ -219,6 +219,7 @@ pub(crate) fn merged(
             ));
         }
     }
+    people(fields, ctx, problems);
     if let (
         Some(Written {
             value: Ensure::Absent,
@@ -239,6 +240,117 @@ pub(crate) fn merged(
                 "ensure: absent destroys this group, but protect: true forbids destroying it; \
                  remove one of the two{}",
                 note(&[("ensure", *ensure_default), ("protect", *protect_default)])
+            ),
+        ));
+    }
+}
+
+/// The rules on `admins`, `members` and their options that involve other fields: an account in
+/// both lists, a type that stores no members (AVChatRoom) or has no Admin role (Private/Work),
+/// more people than `max_members` (or the type's cap), `members_exclusive` with no `members`.
+fn people(fields: &Fields, ctx: &Ctx<'_>, problems: &mut Vec<Problem>) {
+    let line = |w_line: Option<usize>, from_defaults: bool| {
+        if from_defaults { ctx.line } else { w_line }
+    };
+    let kind = fields.group_type.as_ref();
+    for (key, list) in [("admins", &fields.admins), ("members", &fields.members)] {
+        let (Some(list), Some(t)) = (list, kind) else {
+            continue;
+        };
+        let refused = match (t.value, key) {
+            (GroupType::AVChatRoom, _) => Some(
+                "an AVChatRoom group stores no member list, so it has no members or admins to \
+                 manage",
+            ),
+            (GroupType::Private, "admins") if !list.value.is_empty() => {
+                Some("a Private (Work) group has no Admin role")
+            }
+            _ => None,
+        };
+        if let Some(why) = refused {
+            problems.push(ctx.problem(
+                line(list.line, list.from_defaults),
+                Some(key),
+                format!(
+                    "{why}; remove {key}{}",
+                    note(&[("type", t.from_defaults), (key, list.from_defaults)])
+                ),
+            ));
+        }
+    }
+    if let (Some(admins), Some(members)) = (&fields.admins, &fields.members) {
+        for (account, at) in &members.value {
+            if admins.value.iter().any(|(a, _)| a == account) {
+                problems.push(ctx.problem(
+                    line(*at, members.from_defaults),
+                    Some("members"),
+                    format!(
+                        "account {account:?} is listed twice, in admins and in members; admins \
+                 are members, so list it once, in admins{}",
+                        note(&[
+                            ("admins", admins.from_defaults),
+                            ("members", members.from_defaults)
+                        ])
+                    ),
+                ));
+            }
+        }
+    }
+    let mut people: std::collections::BTreeSet<&str> = [&fields.admins, &fields.members]
+        .into_iter()
+        .flatten()
+        .flat_map(|list| list.value.iter().map(|(a, _)| a.as_str()))
+        .collect();
+    if !people.is_empty()
+        && let Some(owner) = &fields.owner
+    {
+        people.insert(owner.value.as_str());
+    }
+    let cap = match (&fields.max_members, kind.and_then(|t| t.value.member_cap())) {
+        (Some(m), _) => Some((m.value, "max_members".to_owned(), m.line, m.from_defaults)),
+        (None, Some(cap)) => kind.map(|t| {
+            (
+                cap,
+                format!("the most a {} group holds", t.value),
+                t.line,
+                t.from_defaults,
+            )
+        }),
+        (None, None) => None,
+    };
+    if let Some((cap, what, _, _)) = cap
+        && people.len() > cap as usize
+    {
+        let (key, list) = match (&fields.members, &fields.admins) {
+            (Some(m), _) => ("members", m),
+            (None, Some(a)) => ("admins", a),
+            (None, None) => unreachable!("people is not empty"),
+        };
+        problems.push(ctx.problem(
+            line(list.line, list.from_defaults),
+            Some(key),
+            format!(
+                "{} people (owner, admins and members), more than {what} ({cap}){}",
+                people.len(),
+                note(&[(key, list.from_defaults)])
+            ),
+        ));
+    }
+    if let Some(Written {
+        value: true,
+        line: at,
+        from_defaults,
+    }) = &fields.members_exclusive
+        && fields.members.is_none()
+    {
+        problems.push(ctx.problem(
+            line(*at, *from_defaults),
+            Some("members_exclusive"),
+            format!(
+                "members_exclusive: true removes the members not listed in members, but members \
+                 is not written; write members (an empty list removes every member but the owner \
+                 and admins){}",
+                note(&[("members_exclusive", *from_defaults)])
             ),
         ));
     }

@@ -11,6 +11,7 @@ fn live(group: Group, member_num: u32) -> ActualGroup {
         info_seq: 7,
         member_num,
         roles: BTreeMap::new(),
+        members: None,
     }
 }
 
@@ -37,6 +38,7 @@ fn declared(group: Group) -> DesiredGroup {
         ensure: Ensure::Present,
         protect: false,
         source: Source::default(),
+        people: Default::default(),
     }
 }
 

@@ -16,6 +16,7 @@ fn live(group: Group, member_num: u32, roles: &[(&str, Role)]) -> ActualGroup {
             .iter()
             .map(|(account, role)| ((*account).to_owned(), *role))
             .collect(),
+        members: None,
     }
 }
 
@@ -25,6 +26,7 @@ fn declared(group: Group, ensure: Ensure) -> DesiredGroup {
         ensure,
         protect: false,
         source: Source::default(),
+        people: Default::default(),
     }
 }
 

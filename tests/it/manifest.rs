@@ -460,3 +460,54 @@ fn validate_refuses_a_small_file_whose_aliases_would_build_millions_of_values() 
          error: 1 problem in the manifests\n"
     );
 }
+
+#[test]
+fn validate_reports_people_problems_with_file_line_group_and_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "groups/people.yaml",
+        "\
+groups:
+  - id: eng
+    type: Public
+    owner: alice
+    max_members: 2
+    admins: [bob]
+    members:
+      - carol
+      - carol
+  - id: live
+    type: AVChatRoom
+    members: [dave]
+  - id: work
+    type: Private
+    admins: [bob]
+",
+    );
+    let validated = validate_in(dir.path(), &["groups"]);
+    assert_eq!(validated.code, Some(1));
+    assert_eq!(
+        validated.stderr,
+        "\
+groups/people.yaml:9: group \"eng\": field members: account \"carol\" is listed twice (first on line 8)
+groups/people.yaml:12: group \"live\": field members: an AVChatRoom group stores no member list, so it has no members or admins to manage; remove members
+groups/people.yaml:15: group \"work\": field admins: a Private (Work) group has no Admin role; remove admins
+error: 3 problems in the manifests
+"
+    );
+    write(
+        dir.path(),
+        "groups/people.yaml",
+        "groups:\n  - id: eng\n    owner: alice\n    max_members: 2\n    admins: [bob]\n    members: [carol]\n",
+    );
+    let validated = validate_in(dir.path(), &["groups"]);
+    assert_eq!(validated.code, Some(1));
+    assert!(
+        validated.stderr.starts_with(
+            "groups/people.yaml:6: group \"eng\": field members: 3 people (owner, admins and members), more than max_members (2)\n"
+        ),
+        "{}",
+        validated.stderr
+    );
+}

@@ -39,6 +39,7 @@ fn declared(id: String) -> DesiredGroup {
         ensure: Ensure::Present,
         protect: false,
         source: Source::default(),
+        people: Default::default(),
     }
 }
 

@@ -222,6 +222,7 @@ fn declared(
         ensure,
         protect: false,
         source: Source::default(),
+        people: Default::default(),
     };
     match wish {
         Wish::Undeclared => None,

@@ -64,6 +64,7 @@ groups:
             file: Path::new("g.yaml").into(),
             line: Some(6),
         },
+        people: Default::default(),
     };
     assert_eq!(group(&desired, "eng-announce"), &expected);
     let old = group(&desired, "old-room");
@@ -86,6 +87,7 @@ fn omitted_fields_stay_unmanaged() {
                 file: Path::new("g.yaml").into(),
                 line: Some(2),
             },
+            people: Default::default(),
         }
     );
 }

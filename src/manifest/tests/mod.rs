@@ -3,6 +3,7 @@
 
 mod fuzz;
 mod loading;
+mod people;
 mod reading;
 mod rules;
 

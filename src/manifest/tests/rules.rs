@@ -36,7 +36,7 @@ prune:
             r#"g.yaml:3: unknown key "group"; did you mean "groups"?"#,
             r#"g.yaml:6: group "x": unknown key "nmae"; did you mean "name"?"#,
             r#"g.yaml:7: group "x": unknown key "MaxMemberCount"; did you mean "max_members"?"#,
-            r#"g.yaml:8: group "x": unknown key "colour"; expected one of id, type, name, owner, introduction, notification, face_url, max_members, apply_join, mute_all, custom, create_time, ensure, protect"#,
+            r#"g.yaml:8: group "x": unknown key "colour"; expected one of id, type, name, owner, introduction, notification, face_url, max_members, apply_join, mute_all, custom, create_time, ensure, protect, admins, members, members_exclusive, members_silent"#,
             r#"g.yaml:9: field prune: missing id_prefixes: the id prefixes under which live groups that no manifest declares are destroyed"#,
             r#"g.yaml:10: field prune: unknown key "id_prefix"; did you mean "id_prefixes"?"#,
         ]
