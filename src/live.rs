@@ -4,7 +4,8 @@
 //! client for the built-in emulator, started in this process on a loopback port with its state
 //! in `.timctl/emulator.json`. [`read_actual`] fetches everything the pure planner needs, and
 //! nothing more, before planning starts: the declared groups, the undeclared ones under prune
-//! prefixes, and the roles of new owners (the transfer precondition).
+//! prefixes, the member lists of groups whose manifest writes `admins` or `members`, and the roles
+//! of new owners (the transfer precondition; taken from the member list when one was read).
 //!
 //! Long reads show a progress bar on stderr when the caller asks (on a terminal); the applier
 //! draws its phases' bars with the same `progress_bar`.
@@ -15,7 +16,7 @@ use anyhow::Context;
 
 use crate::api::{ApiError, Client, ClientConfig, Credentials, Endpoint};
 use crate::emulator::{self, Emulator};
-use crate::model::{Actual, Desired, Ensure, GroupId};
+use crate::model::{Actual, Desired, Ensure, GroupId, GroupType, Role};
 use crate::plan::{PlanOptions, PlanTarget};
 use crate::settings::{Settings, Target};
 
@@ -174,19 +175,28 @@ pub async fn read_actual(
     }
     let ids: Vec<GroupId> = ids.into_iter().collect();
     let mut actual = read_groups(client, &ids, progress.then_some("read")).await?;
+    read_members(client, desired, baseline, options, &mut actual).await?;
 
     let mut wanted: BTreeMap<GroupId, BTreeSet<String>> = BTreeMap::new();
     for manifests in std::iter::once(desired).chain(baseline) {
         for (id, declared) in &manifests.groups {
-            let (Some(owner), Some(live)) = (&declared.group.owner, actual.groups.get(id)) else {
+            let (Some(owner), Some(live)) = (&declared.group.owner, actual.groups.get_mut(id))
+            else {
                 continue;
             };
-            if live.group.owner.as_ref() != Some(owner) {
-                wanted
-                    .entry(id.clone())
-                    .or_default()
-                    .insert(owner.to_string());
+            if live.group.owner.as_ref() == Some(owner) {
+                continue;
             }
+            // A member list already read answers the new owner's role: no second read.
+            if let Some(members) = &live.members {
+                let role = members.get(owner).copied().unwrap_or(Role::NotMember);
+                live.roles.insert(owner.to_string(), role);
+                continue;
+            }
+            wanted
+                .entry(id.clone())
+                .or_default()
+                .insert(owner.to_string());
         }
     }
     for (id, roles) in client.read_roles(&wanted).await? {
@@ -200,6 +210,42 @@ pub async fn read_actual(
         actual.accounts = client.check_accounts(&accounts).await?;
     }
     Ok(actual)
+}
+
+/// Reads the member list of every live group in scope whose manifest (or baseline) writes
+/// `admins` or `members`, once, into [`ActualGroup::members`]. An AVChatRoom keeps no member
+/// list and is not asked (the planner refuses people on one).
+///
+/// [`ActualGroup::members`]: crate::model::ActualGroup::members
+async fn read_members(
+    client: &Client,
+    desired: &Desired,
+    baseline: Option<&Desired>,
+    options: &PlanOptions,
+    actual: &mut Actual,
+) -> Result<(), ApiError> {
+    let managed: BTreeSet<&GroupId> = std::iter::once(desired)
+        .chain(baseline)
+        .flat_map(|manifests| manifests.groups.iter())
+        .filter(|(id, declared)| options.in_scope(id) && declared.people.managed())
+        .map(|(id, _)| id)
+        .collect();
+    let groups: Vec<(GroupId, GroupType)> = managed
+        .into_iter()
+        .filter_map(|id| {
+            let kind = actual.groups.get(id)?.group.group_type?;
+            (kind != GroupType::AVChatRoom).then(|| (id.clone(), kind))
+        })
+        .collect();
+    if groups.is_empty() {
+        return Ok(());
+    }
+    for (id, members) in client.read_members(&groups).await? {
+        if let Some(live) = actual.groups.get_mut(&id) {
+            live.members = Some(members);
+        }
+    }
+    Ok(())
 }
 
 /// The accounts the plan would make owners: the owner of a group to create (or re-create, the

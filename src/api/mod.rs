@@ -20,6 +20,7 @@ pub mod retry;
 pub mod wire;
 
 mod client;
+mod members;
 mod read;
 mod write;
 
@@ -30,6 +31,7 @@ pub use client::{Client, ClientConfig, MAX_BODY};
 pub use credentials::Credentials;
 pub use endpoint::{Endpoint, EndpointError, Region};
 pub use error::{ApiError, code_meaning};
+pub use members::MEMBER_PAGE;
 pub use read::{GROUP_INFO_BATCH, LIST_PAGE, ROLE_BATCH};
 pub use retry::RetryPolicy;
 pub use wire::Command;

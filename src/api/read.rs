@@ -451,7 +451,7 @@ fn parse_switch(text: &str) -> Option<bool> {
     }
 }
 
-fn parse_role(text: &str) -> Option<Role> {
+pub(crate) fn parse_role(text: &str) -> Option<Role> {
     match text {
         "Owner" => Some(Role::Owner),
         "Admin" => Some(Role::Admin),

@@ -25,13 +25,14 @@ pub enum Command {
     GetGroupInfo,
     GetAppidGroupList,
     GetRoleInGroup,
+    GetGroupMemberInfo,
     AddGroupMember,
     /// `im_open_login_svc/account_check`: which accounts are imported.
     AccountCheck,
 }
 
 impl Command {
-    pub const ALL: [Command; 10] = [
+    pub const ALL: [Command; 11] = [
         Command::ImportGroup,
         Command::CreateGroup,
         Command::ModifyGroupBaseInfo,
@@ -40,6 +41,7 @@ impl Command {
         Command::GetGroupInfo,
         Command::GetAppidGroupList,
         Command::GetRoleInGroup,
+        Command::GetGroupMemberInfo,
         Command::AddGroupMember,
         Command::AccountCheck,
     ];
@@ -55,6 +57,7 @@ impl Command {
             Command::GetGroupInfo => "get_group_info",
             Command::GetAppidGroupList => "get_appid_group_list",
             Command::GetRoleInGroup => "get_role_in_group",
+            Command::GetGroupMemberInfo => "get_group_member_info",
             Command::AddGroupMember => "add_group_member",
             Command::AccountCheck => "account_check",
         }
@@ -297,6 +300,56 @@ pub struct UserRole {
     pub role: String,
 }
 
+/// `get_group_member_info`: one page of a group's members, only their roles. A Community pages
+/// with `Next` (no `Offset`), every other type with `Offset`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberInfoRequest {
+    #[serde(rename = "GroupId")]
+    pub group_id: CompactString,
+    /// `["Role"]`: `Member_Account` is always included.
+    #[serde(rename = "MemberInfoFilter")]
+    pub member_info_filter: Vec<&'static str>,
+    #[serde(rename = "Limit")]
+    pub limit: u32,
+    #[serde(rename = "Offset", skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// The newer pages' string cursor: `""` on the first call.
+    #[serde(rename = "Next", skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct MemberInfoResponse {
+    #[serde(rename = "MemberNum", default)]
+    pub member_num: u64,
+    #[serde(rename = "MemberList", default)]
+    pub member_list: Vec<UserRole>,
+    /// Community only: a string in the newer pages, an integer in the older one; empty or 0
+    /// when there is no further page.
+    #[serde(rename = "Next", default)]
+    pub next: Option<Cursor>,
+}
+
+/// A paging cursor typed as a string or as an integer, depending on the page's edition.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Cursor {
+    Text(String),
+    Number(u64),
+}
+
+impl Cursor {
+    /// The cursor to send back, or `None` at the end of the list.
+    pub fn more(&self) -> Option<String> {
+        match self {
+            Cursor::Text(t) if t.is_empty() || t == "0" => None,
+            Cursor::Text(t) => Some(t.clone()),
+            Cursor::Number(0) => None,
+            Cursor::Number(n) => Some(n.to_string()),
+        }
+    }
+}
+
 /// `add_group_member`: at most 300 accounts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AddMemberRequest {
@@ -443,6 +496,42 @@ mod tests {
             to_json(&request),
             json!({"GroupId": "g", "User_Account": ["leckie"]})
         );
+    }
+
+    #[test]
+    fn member_pages_send_offset_or_next_and_read_either_cursor() {
+        let request = MemberInfoRequest {
+            group_id: "g".into(),
+            member_info_filter: vec!["Role"],
+            limit: 200,
+            offset: Some(400),
+            next: None,
+        };
+        assert_eq!(
+            to_json(&request),
+            json!({"GroupId": "g", "MemberInfoFilter": ["Role"], "Limit": 200, "Offset": 400})
+        );
+        let page: MemberInfoResponse = serde_json::from_str(
+            r#"{"ActionStatus":"OK","ErrorCode":0,"MemberNum":2,"Next":"2",
+                "MemberList":[{"Member_Account":"leckie","Role":"Owner"},
+                              {"Member_Account":"peter","Role":"Member"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(page.member_list.len(), 2);
+        assert_eq!(page.next.and_then(|c| c.more()).as_deref(), Some("2"));
+        let old: MemberInfoResponse =
+            serde_json::from_str(r#"{"MemberNum":0,"MemberList":[],"Next":4454685361}"#).unwrap();
+        assert_eq!(
+            old.next.and_then(|c| c.more()).as_deref(),
+            Some("4454685361")
+        );
+        for end in [r#""""#, "0", r#""0""#] {
+            let last: MemberInfoResponse =
+                serde_json::from_str(&format!(r#"{{"MemberNum":0,"Next":{end}}}"#)).unwrap();
+            assert_eq!(last.next.and_then(|c| c.more()), None, "{end}");
+        }
+        assert_eq!(Command::GetGroupMemberInfo.documented_rate(), 200.0);
+        assert!(Command::ALL.contains(&Command::GetGroupMemberInfo));
     }
 
     #[test]

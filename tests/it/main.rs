@@ -10,6 +10,7 @@ mod gitops;
 mod hostile;
 mod layout;
 mod manifest;
+mod members;
 mod pacing;
 mod plans;
 mod property;
