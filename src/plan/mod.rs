@@ -14,6 +14,7 @@
 //! change that the service is known to refuse.
 
 mod change;
+mod members;
 mod safety;
 mod scope;
 
@@ -25,6 +26,7 @@ use crate::model::{
 };
 
 pub use change::*;
+pub use members::{Membership, RoleChange, membership};
 pub use safety::*;
 pub use scope::unmatched_scope;
 
@@ -230,6 +232,19 @@ impl Planner {
         options: &PlanOptions,
     ) {
         let desired = &declared.group;
+        // Fail closed: a plan that ignored declared people would say "No changes" while the
+        // members differ. `members::membership` holds the rules the plan will follow.
+        if declared.ensure == Ensure::Present && declared.people.managed() {
+            let field = match declared.people.admins {
+                Some(_) => "admins",
+                None => "members",
+            };
+            self.errors.push(PlanError::PeopleNotPlanned {
+                at: declared.source.to_string(),
+                id: desired.id.clone(),
+                field,
+            });
+        }
         match (declared.ensure, actual) {
             (Ensure::Absent, None) => {}
             (Ensure::Absent, Some(live)) => {

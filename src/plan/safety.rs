@@ -55,6 +55,15 @@ pub enum PlanError {
         "prune is on (id_prefixes {prefixes:?}) but no manifest declares a group: refusing to plan the destruction of every group under those prefixes"
     )]
     PruneWithoutGroups { prefixes: Vec<String> },
+    #[error(
+        "{at}: group {id:?}: field {field}: members and admins are validated and read but not planned or applied yet in this version: remove {field} to plan this group"
+    )]
+    PeopleNotPlanned {
+        /// Where the group is declared (`file:line`).
+        at: String,
+        id: GroupId,
+        field: &'static str,
+    },
 }
 
 /// Every reason the plan cannot be made.

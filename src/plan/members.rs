@@ -1,0 +1,278 @@
+//! Member changes of one group, computed from the manifest's `admins`/`members` and the member
+//! list read live: pure, like the rest of the planner.
+//!
+//! Not yet part of [`super::Plan`]: the planner refuses groups that declare people (see
+//! `PlanError::PeopleNotPlanned`) until the plan carries these changes and the applier makes
+//! them. This module is the rule book they will follow.
+//!
+//! Guarantees: the owner (live, or the one a transfer makes) is never removed or demoted here
+//! (`change_group_owner` moves ownership first); a new owner who is not yet a member but is
+//! declared in `admins` or `members` is among the adds, so the transfer can follow; roles change
+//! only where `admins` is written; removals happen only with `members_exclusive`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use compact_str::CompactString;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{People, Role};
+
+/// The member changes of one group, each list sorted by account. Applied in this order: adds
+/// (so new admins and a new owner are members), role changes, removals.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// `+ member carol`: `add_group_member`.
+    pub add: Vec<CompactString>,
+    /// `~ role bob: Member -> Admin`: `modify_group_member_info`. An account added in this
+    /// plan shows as `Member -> Admin`.
+    pub roles: Vec<RoleChange>,
+    /// `- member eve`: `delete_group_member`.
+    pub remove: Vec<CompactString>,
+    /// Adds and removals are sent with `Silence: 1`.
+    pub silent: bool,
+}
+
+/// One role change, `(actual, desired)`: Member -> Admin (promote) or Admin -> Member (demote).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleChange {
+    pub account: CompactString,
+    pub actual: Role,
+    pub desired: Role,
+}
+
+impl Membership {
+    pub fn is_empty(&self) -> bool {
+        self.add.is_empty() && self.roles.is_empty() && self.remove.is_empty()
+    }
+
+    /// How many accounts become Admin.
+    pub fn promoted(&self) -> usize {
+        self.roles
+            .iter()
+            .filter(|r| r.desired == Role::Admin)
+            .count()
+    }
+
+    /// How many accounts stop being Admin.
+    pub fn demoted(&self) -> usize {
+        self.roles.len() - self.promoted()
+    }
+}
+
+/// The changes that make `live` (every member and its role) hold the `people` declared.
+/// `owner` is the owner the group will have: the declared one, or the live one when the
+/// manifest leaves it unmanaged; `live_owner` the one it has now.
+pub fn membership(
+    people: &People,
+    owner: Option<&str>,
+    live_owner: Option<&str>,
+    live: &BTreeMap<CompactString, Role>,
+) -> Membership {
+    let owners: BTreeSet<&str> = owner.into_iter().chain(live_owner).collect();
+    let is_owner = |account: &str| owners.contains(account);
+    let declared: BTreeSet<&CompactString> = [&people.admins, &people.members]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
+    let add: Vec<CompactString> = declared
+        .iter()
+        .filter(|a| !live.contains_key(a.as_str()))
+        .map(|a| (*a).clone())
+        .collect();
+    let remove: Vec<CompactString> = match (&people.members, people.exclusive) {
+        (Some(members), true) => live
+            .iter()
+            .filter(|(account, role)| {
+                let kept_as_admin = match &people.admins {
+                    Some(admins) => admins.contains(account.as_str()),
+                    None => **role == Role::Admin,
+                };
+                !members.contains(account.as_str())
+                    && !kept_as_admin
+                    && !is_owner(account)
+                    && **role != Role::Owner
+            })
+            .map(|(account, _)| account.clone())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut roles = Vec::new();
+    if let Some(admins) = &people.admins {
+        let accounts: BTreeSet<&CompactString> = admins.iter().chain(live.keys()).collect();
+        for account in accounts {
+            if is_owner(account) || remove.contains(account) {
+                continue;
+            }
+            let actual = live.get(account).copied().unwrap_or(Role::Member);
+            if actual == Role::Owner {
+                continue;
+            }
+            let desired = if admins.contains(account) {
+                Role::Admin
+            } else {
+                Role::Member
+            };
+            if actual != desired {
+                roles.push(RoleChange {
+                    account: account.clone(),
+                    actual,
+                    desired,
+                });
+            }
+        }
+    }
+    Membership {
+        add,
+        roles,
+        remove,
+        silent: people.silent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(accounts: &[&str]) -> Option<BTreeSet<CompactString>> {
+        Some(accounts.iter().map(|a| CompactString::from(*a)).collect())
+    }
+
+    fn names(accounts: &[&str]) -> Vec<CompactString> {
+        accounts.iter().map(|a| CompactString::from(*a)).collect()
+    }
+
+    /// alice owns it; bob is Admin; carol and eve are members.
+    fn live() -> BTreeMap<CompactString, Role> {
+        [
+            ("alice", Role::Owner),
+            ("bob", Role::Admin),
+            ("carol", Role::Member),
+            ("eve", Role::Member),
+        ]
+        .into_iter()
+        .map(|(a, r)| (CompactString::from(a), r))
+        .collect()
+    }
+
+    fn role(account: &str, actual: Role, desired: Role) -> RoleChange {
+        RoleChange {
+            account: account.into(),
+            actual,
+            desired,
+        }
+    }
+
+    #[test]
+    fn in_sync_is_empty() {
+        let people = People {
+            admins: set(&["bob"]),
+            members: set(&["carol", "eve"]),
+            exclusive: true,
+            silent: false,
+        };
+        let m = membership(&people, Some("alice"), Some("alice"), &live());
+        assert!(m.is_empty(), "{m:?}");
+    }
+
+    #[test]
+    fn members_are_added_and_only_exclusive_removes() {
+        let additive = People {
+            members: set(&["carol", "dave"]),
+            ..People::default()
+        };
+        let m = membership(&additive, Some("alice"), Some("alice"), &live());
+        assert_eq!(
+            (m.add, m.remove, m.roles),
+            (names(&["dave"]), vec![], vec![])
+        );
+
+        let exclusive = People {
+            exclusive: true,
+            silent: true,
+            ..additive
+        };
+        let m = membership(&exclusive, Some("alice"), Some("alice"), &live());
+        // bob stays: admins is unmanaged and he is a live admin; alice stays: the owner.
+        assert_eq!(m.add, names(&["dave"]));
+        assert_eq!(m.remove, names(&["eve"]));
+        assert!(m.roles.is_empty() && m.silent);
+    }
+
+    #[test]
+    fn written_admins_are_exactly_the_admins() {
+        let people = People {
+            admins: set(&["carol", "dave"]),
+            ..People::default()
+        };
+        let m = membership(&people, Some("alice"), Some("alice"), &live());
+        assert_eq!(m.add, names(&["dave"]));
+        assert_eq!(
+            m.roles,
+            [
+                role("bob", Role::Admin, Role::Member),
+                role("carol", Role::Member, Role::Admin),
+                role("dave", Role::Member, Role::Admin),
+            ]
+        );
+        assert_eq!((m.promoted(), m.demoted()), (2, 1));
+        assert!(m.remove.is_empty());
+    }
+
+    #[test]
+    fn an_exclusive_list_removes_an_admin_rather_than_demoting_it() {
+        let people = People {
+            admins: set(&[]),
+            members: set(&["carol", "eve"]),
+            exclusive: true,
+            silent: false,
+        };
+        let m = membership(&people, Some("alice"), Some("alice"), &live());
+        assert_eq!(m.remove, names(&["bob"]));
+        assert!(m.roles.is_empty() && m.add.is_empty());
+    }
+
+    #[test]
+    fn the_owner_is_never_removed_or_demoted() {
+        // The owner listed nowhere, admins empty, exclusive: alice keeps Owner and stays.
+        let people = People {
+            admins: set(&["alice"]),
+            members: set(&[]),
+            exclusive: true,
+            silent: false,
+        };
+        let m = membership(&people, None, Some("alice"), &live());
+        assert_eq!(m.remove, names(&["bob", "carol", "eve"]));
+        assert!(m.roles.is_empty() && m.add.is_empty(), "{m:?}");
+    }
+
+    #[test]
+    fn a_declared_new_owner_who_is_not_a_member_is_added_first_and_kept() {
+        let people = People {
+            members: set(&["carol", "eve", "zed"]),
+            exclusive: true,
+            ..People::default()
+        };
+        let m = membership(&people, Some("zed"), Some("alice"), &live());
+        assert_eq!(m.add, names(&["zed"]));
+        // alice, the owner until the transfer, is not removed by this plan.
+        assert!(m.remove.is_empty(), "{m:?}");
+        // Not declared: not added (the transfer stays a plan error for the planner to report).
+        let undeclared = People {
+            members: set(&["carol"]),
+            ..People::default()
+        };
+        let m = membership(&undeclared, Some("zed"), Some("alice"), &live());
+        assert!(m.add.is_empty());
+    }
+
+    #[test]
+    fn a_new_owner_listed_in_admins_is_neither_promoted_nor_demoted() {
+        let people = People {
+            admins: set(&["bob", "carol"]),
+            ..People::default()
+        };
+        let m = membership(&people, Some("carol"), Some("alice"), &live());
+        assert!(m.roles.is_empty(), "{m:?}");
+    }
+}
