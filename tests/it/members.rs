@@ -190,3 +190,58 @@ fn plan_and_apply_refuse_declared_people_until_they_are_planned_and_write_nothin
         world.writes()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_member_page_is_asked_again_and_no_member_is_lost() {
+    let emulator = Emulator::start(Config::dev(), "127.0.0.1:0").await.unwrap();
+    emulator
+        .seed(vec![seeded("big", emulator::GroupType::Public, 299, 0)])
+        .await
+        .unwrap();
+    emulator.clear_request_log();
+    let command = emulator::Command::GetGroupMemberInfo;
+    emulator.fail_next(command, emulator::Fault::Internal);
+    emulator.fail_next(command, emulator::Fault::BadGateway);
+    let desired = Desired {
+        groups: [declared(
+            "big",
+            "alice",
+            People {
+                members: Some(BTreeSet::new()),
+                ..People::default()
+            },
+        )]
+        .into_iter()
+        .collect(),
+        prune_prefixes: BTreeSet::new(),
+    };
+    let actual = read_actual(
+        &client(&emulator),
+        &desired,
+        None,
+        &PlanOptions::default(),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        actual.groups[&GroupId::from("big")].members,
+        Some(expected(299, 0))
+    );
+    let pages: Vec<(Option<i64>, serde_json::Value)> = emulator
+        .request_log()
+        .into_iter()
+        .filter(|r| r.command == "get_group_member_info")
+        .map(|r| (r.error_code, r.body["Offset"].clone()))
+        .collect();
+    assert_eq!(
+        pages,
+        // Faulted calls are logged without their body.
+        [
+            (Some(10002), serde_json::Value::Null),
+            (None, serde_json::Value::Null),
+            (Some(0), 0.into()),
+            (Some(0), 200.into()),
+        ]
+    );
+}
