@@ -213,7 +213,8 @@ pub async fn read_actual(
 }
 
 /// Reads the member list of every live group in scope whose manifest (or baseline) writes
-/// `admins` or `members`, once, into [`ActualGroup::members`]. An AVChatRoom keeps no member
+/// `admins` or `members` (and is to be kept: not `ensure: absent`), once, into
+/// [`ActualGroup::members`]. An AVChatRoom keeps no member
 /// list and is not asked (the planner refuses people on one).
 ///
 /// [`ActualGroup::members`]: crate::model::ActualGroup::members
@@ -227,7 +228,9 @@ async fn read_members(
     let managed: BTreeSet<&GroupId> = std::iter::once(desired)
         .chain(baseline)
         .flat_map(|manifests| manifests.groups.iter())
-        .filter(|(id, declared)| options.in_scope(id) && declared.people.managed())
+        .filter(|(id, declared)| {
+            options.in_scope(id) && declared.ensure == Ensure::Present && declared.people.managed()
+        })
         .map(|(id, _)| id)
         .collect();
     let groups: Vec<(GroupId, GroupType)> = managed

@@ -85,6 +85,7 @@ async fn member_lists_are_read_whole_only_where_people_are_declared() {
             seeded(community, emulator::GroupType::Community, 250, 1),
             seeded("moved", emulator::GroupType::Public, 2, 0),
             seeded("plain", emulator::GroupType::Public, 5, 0),
+            seeded("gone", emulator::GroupType::Public, 5, 0),
         ])
         .await
         .unwrap();
@@ -107,6 +108,12 @@ async fn member_lists_are_read_whole_only_where_people_are_declared() {
             // A transfer to a member: its role comes from the member list.
             declared("moved", "m001", people.clone()),
             declared("plain", "alice", People::default()),
+            // To be destroyed: its members do not matter.
+            (GroupId::from("gone"), {
+                let (_, mut gone) = declared("gone", "alice", people.clone());
+                gone.ensure = Ensure::Absent;
+                gone
+            }),
         ]
         .into_iter()
         .collect(),
@@ -161,6 +168,8 @@ async fn member_lists_are_read_whole_only_where_people_are_declared() {
     assert!(crowd.iter().all(|b| b.get("Offset").is_none()));
     assert_eq!(of("moved").len(), 1);
     assert!(of("plain").is_empty());
+    assert!(of("gone").is_empty());
+    assert_eq!(members("gone"), None);
     assert!(
         log.iter().all(|r| r.command != "get_role_in_group"),
         "the member list answered the new owner's role"
