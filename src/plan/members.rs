@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{People, Role};
+use crate::model::{GroupType, People, Role};
 
 /// The member changes of one group, each list sorted by account. Applied in this order: adds
 /// (so new admins and a new owner are members), role changes, removals.
@@ -128,6 +128,53 @@ pub fn membership(
         remove,
         silent: people.silent,
     }
+}
+
+/// Why the live group cannot hold the people declared, as `(field, message)`; empty when it
+/// can. For the checks validation could not make because the manifest leaves the type or the
+/// cap to the live group: an AVChatRoom keeps no member list, a Private (Work) group has no
+/// Admin role, and the members after the changes must fit `cap` (the `max_members` the group
+/// will have).
+pub fn refusals(
+    people: &People,
+    live_type: GroupType,
+    cap: Option<u32>,
+    live: Option<&BTreeMap<CompactString, Role>>,
+    changes: &Membership,
+) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let field = if people.admins.is_some() {
+        "admins"
+    } else {
+        "members"
+    };
+    if !people.managed() {
+        return out;
+    }
+    if live_type == GroupType::AVChatRoom {
+        out.push((
+            field,
+            "the live group is an AVChatRoom, which stores no member list".to_owned(),
+        ));
+        return out;
+    }
+    if live_type == GroupType::Private && people.admins.as_ref().is_some_and(|a| !a.is_empty()) {
+        out.push((
+            "admins",
+            "the live group is Private (Work), which has no Admin role".to_owned(),
+        ));
+    }
+    let now = live.map_or(0, BTreeMap::len);
+    let after = (now + changes.add.len()).saturating_sub(changes.remove.len());
+    if let Some(cap) = cap
+        && after > cap as usize
+    {
+        out.push((
+            "members",
+            format!("the group would hold {after} members, more than its max_members ({cap})"),
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -274,5 +321,43 @@ mod tests {
         };
         let m = membership(&people, Some("carol"), Some("alice"), &live());
         assert!(m.roles.is_empty(), "{m:?}");
+    }
+
+    #[test]
+    fn the_live_group_can_refuse_what_validation_could_not_see() {
+        let people = People {
+            admins: set(&["bob"]),
+            members: set(&["carol", "dave", "zed"]),
+            ..People::default()
+        };
+        let live = live();
+        let m = membership(&people, Some("alice"), Some("alice"), &live);
+        let refused = |kind, cap| refusals(&people, kind, cap, Some(&live), &m);
+        assert_eq!(refused(GroupType::Public, Some(6)), []);
+        assert_eq!(
+            refused(GroupType::Public, Some(5)),
+            [(
+                "members",
+                "the group would hold 6 members, more than its max_members (5)".to_owned()
+            )]
+        );
+        assert_eq!(
+            refused(GroupType::Private, None),
+            [(
+                "admins",
+                "the live group is Private (Work), which has no Admin role".to_owned()
+            )]
+        );
+        assert_eq!(
+            refused(GroupType::AVChatRoom, Some(1)),
+            [(
+                "admins",
+                "the live group is an AVChatRoom, which stores no member list".to_owned()
+            )]
+        );
+        assert_eq!(
+            refusals(&People::default(), GroupType::AVChatRoom, None, None, &m),
+            []
+        );
     }
 }

@@ -26,7 +26,7 @@ use crate::model::{
 };
 
 pub use change::*;
-pub use members::{Membership, RoleChange, membership};
+pub use members::{Membership, RoleChange, membership, refusals};
 pub use safety::*;
 pub use scope::unmatched_scope;
 
