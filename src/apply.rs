@@ -37,7 +37,7 @@ use tokio::task::JoinSet;
 
 use crate::api::{ApiError, Client, ModifyFields, fields_set_after_create};
 use crate::live::{self, progress_bar};
-use crate::model::{Actual, CompactString, GroupId};
+use crate::model::{Actual, CompactString, GroupId, GroupType, Role};
 use crate::plan::{self, Action, Change, Guard, Phase, Plan, Update};
 
 /// How an apply runs.
@@ -167,6 +167,7 @@ pub fn label(action: &Action) -> &'static str {
         Action::Create(_) => "create",
         Action::Replace(_) => "replace",
         Action::Update(_) => "update",
+        Action::Members(_) => "members",
         Action::Transfer(_) => "owner",
         Action::Destroy(_) => "destroy",
     }
@@ -179,12 +180,7 @@ pub async fn apply(client: &Client, plan: &Plan, options: &ApplyOptions) -> Repo
     // a change to them failed.
     let mut stopped: BTreeMap<GroupId, Outcome> = BTreeMap::new();
     let mut verified: BTreeSet<GroupId> = BTreeSet::new();
-    for phase in [
-        Phase::Create,
-        Phase::Update,
-        Phase::Transfer,
-        Phase::Destroy,
-    ] {
+    for phase in Phase::ALL {
         let changes: Vec<&Change> = plan
             .changes
             .iter()
@@ -330,12 +326,74 @@ async fn step_call(client: &Client, change: &Change, step: usize) -> Result<(), 
             .modify_group_base_info(id, &modify_fields(update))
             .await
             .map(drop),
-        (Action::Transfer(transfer), _) => client
+        (Action::Members(members), step) => member_step(client, id, members, step).await,
+        (Action::Transfer(transfer), 0) => client
             .change_group_owner(id, &transfer.desired)
             .await
             .map(drop),
+        (Action::Transfer(transfer), step) => match &transfer.after {
+            Some(after) => member_step(client, id, after, step - 1).await,
+            None => Ok(()),
+        },
         (Action::Destroy(_), _) => client.destroy_group(id).await.map(drop),
     }
+}
+
+/// Call number `step` of a member change, as listed by [`plan::Membership::calls`].
+async fn member_step(
+    client: &Client,
+    id: &GroupId,
+    members: &plan::Membership,
+    step: usize,
+) -> Result<(), ApiError> {
+    let accounts =
+        |list: &[CompactString]| -> Vec<String> { list.iter().map(|a| a.to_string()).collect() };
+    match members.calls().get(step) {
+        Some(plan::MemberCall::Add(list)) => {
+            client
+                .add_members(id, &accounts(list), members.silent)
+                .await
+        }
+        Some(plan::MemberCall::Role(change)) => {
+            client
+                .set_member_role(id, &change.account, change.desired)
+                .await
+        }
+        Some(plan::MemberCall::Remove(list)) => {
+            client
+                .delete_group_member(id, &accounts(list), members.silent)
+                .await
+        }
+        None => Ok(()),
+    }
+}
+
+/// The member change a change makes, if any: a `members` change, or a transfer's follow-up.
+fn member_change(action: &Action) -> Option<&plan::Membership> {
+    match action {
+        Action::Members(members) => Some(members),
+        Action::Transfer(transfer) => transfer.after.as_ref(),
+        _ => None,
+    }
+}
+
+/// Every member and its role for each of `ids` that exists in `actual` and keeps members.
+async fn member_lists(
+    client: &Client,
+    actual: &Actual,
+    ids: &[GroupId],
+) -> Result<BTreeMap<GroupId, BTreeMap<CompactString, Role>>, ApiError> {
+    let groups: Vec<(GroupId, GroupType)> = ids
+        .iter()
+        .filter_map(|id| {
+            let kind = actual.groups.get(id)?.group.group_type?;
+            (kind != GroupType::AVChatRoom).then(|| (id.clone(), kind))
+        })
+        .collect();
+    if groups.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    client.read_members(&groups).await
 }
 
 /// Step 0 makes the group; step 1 sets what creation cannot (mute-all, a Community's join
@@ -422,8 +480,40 @@ async fn check_guards(
             return;
         }
     };
+    // Member lists, re-read only for the groups whose saved changes touch members.
+    let with_people: Vec<GroupId> = ids
+        .iter()
+        .filter(|id| {
+            plan.changes
+                .iter()
+                .any(|c| &c.id == *id && member_change(&c.action).is_some())
+        })
+        .cloned()
+        .collect();
+    let members = match member_lists(client, &actual, &with_people).await {
+        Ok(members) => members,
+        Err(error) => {
+            let reason = format!(
+                "could not re-read the member list before writing, so the saved plan cannot be checked against it: {}",
+                error_chain(&error)
+            );
+            for id in &with_people {
+                stopped.insert(
+                    id.clone(),
+                    Outcome::Skipped {
+                        reason: reason.clone(),
+                    },
+                );
+            }
+            BTreeMap::new()
+        }
+    };
     for id in ids {
+        if stopped.contains_key(id) {
+            continue;
+        }
         let live = actual.groups.get(id).map(Box::as_ref);
+        let live_members = members.get(id);
         let changes: Vec<&Change> = plan.changes.iter().filter(|c| &c.id == id).collect();
         let Some(expected) = plan.guards.get(id) else {
             stopped.insert(
@@ -434,14 +524,33 @@ async fn check_guards(
             );
             continue;
         };
-        let found = Guard::of(live);
+        let people = with_people.contains(id);
+        let found = match live {
+            Some(live) if people => Guard::of(Some(&crate::model::ActualGroup {
+                members: live_members.cloned(),
+                ..live.clone()
+            })),
+            live => Guard::of(live),
+        };
+        if people && let Guard::Present { members: None, .. } = expected {
+            stopped.insert(
+                id.clone(),
+                Outcome::Skipped {
+                    reason: "the saved plan changes members but holds no guard of the member list it read, so it cannot be checked against the live group: not applied".to_owned(),
+                },
+            );
+            continue;
+        }
         let destroys = changes
             .iter()
             .any(|c| matches!(c.action, Action::Destroy(_) | Action::Replace(_)));
-        let Some(stale) = staleness(expected, &found, destroys) else {
+        let Some(stale) = staleness(expected, &found, destroys, people) else {
             continue;
         };
-        let outcome = if changes.iter().all(|c| already_applied(c, live)) {
+        let outcome = if changes
+            .iter()
+            .all(|c| already_applied(c, live, live_members))
+        {
             Outcome::AlreadyApplied
         } else {
             Outcome::Skipped {
@@ -455,8 +564,9 @@ async fn check_guards(
 }
 
 /// How the group differs from what the plan read, in plain words; `None` when it does not.
-/// Member counts matter only to a destroy or replace (members do not move `InfoSeq`).
-fn staleness(expected: &Guard, found: &Guard, destroys: bool) -> Option<String> {
+/// Member counts matter only to a destroy or replace (members do not move `InfoSeq`); the
+/// member list only to a change of members (`people`).
+fn staleness(expected: &Guard, found: &Guard, destroys: bool, people: bool) -> Option<String> {
     match (expected, found) {
         (Guard::Absent, Guard::Absent) => None,
         (Guard::Absent, Guard::Present { .. }) => {
@@ -468,12 +578,14 @@ fn staleness(expected: &Guard, found: &Guard, destroys: bool) -> Option<String> 
                 info_seq: seq_a,
                 member_num: members_a,
                 fingerprint: print_a,
+                members: list_a,
                 ..
             },
             Guard::Present {
                 info_seq: seq_b,
                 member_num: members_b,
                 fingerprint: print_b,
+                members: list_b,
                 ..
             },
         ) => {
@@ -496,14 +608,29 @@ fn staleness(expected: &Guard, found: &Guard, destroys: bool) -> Option<String> 
                     "its members changed from {members_a} to {members_b}"
                 ));
             }
+            if people && list_a != list_b {
+                parts.push(
+                    "its members or their roles changed live since the plan read them".to_owned(),
+                );
+            }
             (!parts.is_empty())
                 .then(|| format!("the group changed since the plan ({})", parts.join("; ")))
         }
     }
 }
 
-/// Whether the live group already is as the change would leave it.
-fn already_applied(change: &Change, live: Option<&crate::model::ActualGroup>) -> bool {
+/// Whether the live group already is as the change would leave it (`members`: its member
+/// list, where it was read).
+fn already_applied(
+    change: &Change,
+    live: Option<&crate::model::ActualGroup>,
+    members: Option<&BTreeMap<CompactString, Role>>,
+) -> bool {
+    if let Some(changes) = member_change(&change.action)
+        && !members.is_some_and(|members| changes.holds(members))
+    {
+        return false;
+    }
     let live = live.map(|a| &a.group);
     match (&change.action, live) {
         (Action::Destroy(_), None) => true,
@@ -517,6 +644,7 @@ fn already_applied(change: &Change, live: Option<&crate::model::ActualGroup>) ->
         (Action::Update(update), Some(live)) => {
             plan::unmet_fields(&update.desired_group(&change.id), live).is_empty()
         }
+        (Action::Members(_), Some(_)) => true,
         (Action::Transfer(transfer), Some(live)) => {
             live.owner.as_deref() == Some(transfer.desired.as_str())
         }
@@ -574,10 +702,37 @@ async fn verify(client: &Client, plan: &Plan, report: &mut Report, progress: boo
             return;
         }
     };
+    let with_people: Vec<GroupId> = plan
+        .changes
+        .iter()
+        .filter(|c| {
+            member_change(&c.action).is_some()
+                && applied.contains(&(c.id.clone(), label(&c.action)))
+        })
+        .map(|c| c.id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let members = match member_lists(client, &actual, &with_people).await {
+        Ok(members) => members,
+        Err(error) => {
+            report.verify_error = Some(error_chain(&error));
+            return;
+        }
+    };
     let mut unmet: BTreeMap<GroupId, Vec<&'static str>> = BTreeMap::new();
     for change in &plan.changes {
         if !applied.contains(&(change.id.clone(), label(&change.action))) {
             continue;
+        }
+        if let Some(changes) = member_change(&change.action) {
+            let missing = match members.get(&change.id) {
+                Some(members) => changes.unmet(members),
+                None => vec!["members"],
+            };
+            if !missing.is_empty() {
+                unmet.entry(change.id.clone()).or_default().extend(missing);
+            }
         }
         let live = actual.groups.get(&change.id).map(|a| &a.group);
         let missing: Vec<&'static str> = match (&change.action, live) {
@@ -589,6 +744,7 @@ async fn verify(client: &Client, plan: &Plan, report: &mut Report, progress: boo
             (Action::Update(update), Some(live)) => {
                 plan::unmet_fields(&update.desired_group(&change.id), live)
             }
+            (Action::Members(_), Some(_)) => Vec::new(),
             (Action::Transfer(transfer), Some(live)) => {
                 if live.owner.as_deref() == Some(transfer.desired.as_str()) {
                     Vec::new()
@@ -626,6 +782,7 @@ fn phase_name(phase: Phase) -> &'static str {
     match phase {
         Phase::Create => "create",
         Phase::Update => "update",
+        Phase::Members => "members",
         Phase::Transfer => "transfer",
         Phase::Destroy => "destroy",
     }

@@ -232,6 +232,13 @@ pub struct DestroyArgs {
     /// percent, once more than 10 exist.
     #[arg(long, default_value_t = 30, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_update_percent: u32,
+    /// Most people (all groups together) one apply may remove from groups without --force.
+    #[arg(long, default_value_t = 20, value_name = "PEOPLE")]
+    pub max_remove_members: usize,
+    /// Most promotions to Admin and demotions from it (all groups together) one apply may
+    /// make without --force.
+    #[arg(long, default_value_t = 20, value_name = "PEOPLE")]
+    pub max_role_changes: usize,
 }
 
 impl DestroyArgs {
@@ -240,6 +247,8 @@ impl DestroyArgs {
             max_destroy: self.max_destroy,
             max_destroy_members: self.max_destroy_members,
             max_update_percent: self.max_update_percent,
+            max_remove_members: self.max_remove_members,
+            max_role_changes: self.max_role_changes,
         }
     }
 }

@@ -253,12 +253,33 @@ async fn read_members(
 
 /// The accounts the plan would make owners: the owner of a group to create (or re-create, the
 /// live owner carried over when the manifest leaves owner unmanaged), and the new owner of a
-/// transfer.
+/// transfer; and every declared admin or member who is not a member yet.
 fn accounts_relied_on(
     desired: &Desired,
     actual: &Actual,
     options: &PlanOptions,
 ) -> BTreeSet<String> {
+    let mut accounts = owners_relied_on(desired, actual, options);
+    for (id, declared) in &desired.groups {
+        if !options.in_scope(id) || declared.ensure != Ensure::Present {
+            continue;
+        }
+        let live = actual.groups.get(id).and_then(|live| live.members.as_ref());
+        let people = &declared.people;
+        for account in [&people.admins, &people.members]
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if live.is_none_or(|members| !members.contains_key(account.as_str())) {
+                accounts.insert(account.to_string());
+            }
+        }
+    }
+    accounts
+}
+
+fn owners_relied_on(desired: &Desired, actual: &Actual, options: &PlanOptions) -> BTreeSet<String> {
     desired
         .groups
         .iter()

@@ -219,6 +219,16 @@ fn describe(change: &Change) -> String {
     let fields = match &change.action {
         Action::Update(update) => update.field_names(),
         Action::Replace(_) => vec!["type".to_owned()],
+        Action::Members(members) => {
+            let mut fields = Vec::new();
+            if !members.add.is_empty() || !members.remove.is_empty() {
+                fields.push("members".to_owned());
+            }
+            if !members.roles.is_empty() {
+                fields.push("admins".to_owned());
+            }
+            fields
+        }
         // "owner" is the verb and the field.
         Action::Create(_) | Action::Transfer(_) | Action::Destroy(_) => Vec::new(),
     };

@@ -86,6 +86,13 @@ pub enum ApiError {
         field: &'static str,
         value: Redacted,
     },
+    /// `add_group_member` answered, but did not make the account a member.
+    #[error("add_group_member for group {:?} did not add {account:?}: {why}", group.as_str())]
+    MemberNotAdded {
+        group: GroupId,
+        account: String,
+        why: &'static str,
+    },
     /// A group to create has no type (the manifest checks prevent this).
     #[error("{command} for group {:?} needs a group type", group.as_str())]
     MissingType { command: Command, group: GroupId },
@@ -152,6 +159,7 @@ impl ApiError {
             | ApiError::Unexpected { command, .. }
             | ApiError::MissingType { command, .. }
             | ApiError::GaveUp { command, .. } => Some(*command),
+            ApiError::MemberNotAdded { .. } => Some(Command::AddGroupMember),
             ApiError::InvalidRate { .. } | ApiError::Setup { .. } => None,
         }
     }

@@ -27,12 +27,14 @@ pub enum Command {
     GetRoleInGroup,
     GetGroupMemberInfo,
     AddGroupMember,
+    DeleteGroupMember,
+    ModifyGroupMemberInfo,
     /// `im_open_login_svc/account_check`: which accounts are imported.
     AccountCheck,
 }
 
 impl Command {
-    pub const ALL: [Command; 11] = [
+    pub const ALL: [Command; 13] = [
         Command::ImportGroup,
         Command::CreateGroup,
         Command::ModifyGroupBaseInfo,
@@ -43,6 +45,8 @@ impl Command {
         Command::GetRoleInGroup,
         Command::GetGroupMemberInfo,
         Command::AddGroupMember,
+        Command::DeleteGroupMember,
+        Command::ModifyGroupMemberInfo,
         Command::AccountCheck,
     ];
 
@@ -59,6 +63,8 @@ impl Command {
             Command::GetRoleInGroup => "get_role_in_group",
             Command::GetGroupMemberInfo => "get_group_member_info",
             Command::AddGroupMember => "add_group_member",
+            Command::DeleteGroupMember => "delete_group_member",
+            Command::ModifyGroupMemberInfo => "modify_group_member_info",
             Command::AccountCheck => "account_check",
         }
     }
@@ -350,13 +356,37 @@ impl Cursor {
     }
 }
 
-/// `add_group_member`: at most 300 accounts.
+/// `add_group_member`: at most 300 accounts. `Silence: 1` sends no group notice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AddMemberRequest {
     #[serde(rename = "GroupId")]
     pub group_id: CompactString,
+    #[serde(rename = "Silence", skip_serializing_if = "Option::is_none")]
+    pub silence: Option<u8>,
     #[serde(rename = "MemberList")]
     pub member_list: Vec<MemberAccount>,
+}
+
+/// `delete_group_member`: at most 100 accounts. `Silence: 1` sends no group notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeleteMemberRequest {
+    #[serde(rename = "GroupId")]
+    pub group_id: CompactString,
+    #[serde(rename = "Silence", skip_serializing_if = "Option::is_none")]
+    pub silence: Option<u8>,
+    #[serde(rename = "MemberToDel_Account")]
+    pub member_to_del_account: Vec<String>,
+}
+
+/// `modify_group_member_info`, the role only: `"Admin"` sets it, `"Member"` revokes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModifyMemberRequest {
+    #[serde(rename = "GroupId")]
+    pub group_id: CompactString,
+    #[serde(rename = "Member_Account")]
+    pub member_account: String,
+    #[serde(rename = "Role")]
+    pub role: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -606,11 +636,36 @@ mod tests {
         assert_eq!(
             to_json(&AddMemberRequest {
                 group_id: "g".into(),
+                silence: None,
                 member_list: vec![MemberAccount {
                     member_account: "bob".into()
                 }]
             }),
             json!({"GroupId": "g", "MemberList": [{"Member_Account": "bob"}]})
+        );
+        assert_eq!(
+            to_json(&AddMemberRequest {
+                group_id: "g".into(),
+                silence: Some(1),
+                member_list: Vec::new(),
+            }),
+            json!({"GroupId": "g", "Silence": 1, "MemberList": []})
+        );
+        assert_eq!(
+            to_json(&DeleteMemberRequest {
+                group_id: "g".into(),
+                silence: Some(1),
+                member_to_del_account: vec!["eve".into()],
+            }),
+            json!({"GroupId": "g", "Silence": 1, "MemberToDel_Account": ["eve"]})
+        );
+        assert_eq!(
+            to_json(&ModifyMemberRequest {
+                group_id: "g".into(),
+                member_account: "bob".into(),
+                role: "Admin",
+            }),
+            json!({"GroupId": "g", "Member_Account": "bob", "Role": "Admin"})
         );
         assert_eq!(
             to_json(&GroupListRequest {

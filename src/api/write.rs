@@ -22,8 +22,9 @@ use crate::model::{ApplyJoin, Group, GroupId, Role};
 use super::client::{Called, Client};
 use super::error::{ApiError, ID_IN_USE_CODES, NOT_FOUND_CODES};
 use super::wire::{
-    AddMemberRequest, AddMemberResponse, ChangeOwnerRequest, Command, DestroyRequest, Empty,
-    KeyValue, MemberAccount, ModifyRequest, NewGroupRequest, NewGroupResponse,
+    AddMemberRequest, AddMemberResponse, ChangeOwnerRequest, Command, DeleteMemberRequest,
+    DestroyRequest, Empty, KeyValue, MemberAccount, ModifyMemberRequest, ModifyRequest,
+    NewGroupRequest, NewGroupResponse,
 };
 
 /// Most accounts per `add_group_member` request.
@@ -238,17 +239,20 @@ impl Client {
         }
     }
 
-    /// Adds members (`add_group_member`, 300 per request, in order). Retrying is safe: an
-    /// account added by a lost attempt answers "already a member".
+    /// Adds members (`add_group_member`, 300 per request, in order), with `Silence: 1` when
+    /// `silent`. Retrying is safe: an account added by a lost attempt answers "already a
+    /// member".
     pub async fn add_group_member(
         &self,
         id: &GroupId,
         accounts: &[String],
+        silent: bool,
     ) -> Result<BTreeMap<String, AddResult>, ApiError> {
         let mut results = BTreeMap::new();
         for chunk in accounts.chunks(ADD_MEMBER_BATCH) {
             let request = AddMemberRequest {
                 group_id: id.0.clone(),
+                silence: silent.then_some(1),
                 member_list: chunk
                     .iter()
                     .map(|account| MemberAccount {
@@ -279,6 +283,90 @@ impl Client {
             }
         }
         Ok(results)
+    }
+
+    /// Adds every one of `accounts` or fails: an account the service did not add (result 0)
+    /// or only invited (3, waiting for the invitee) is an error naming it.
+    pub async fn add_members(
+        &self,
+        id: &GroupId,
+        accounts: &[String],
+        silent: bool,
+    ) -> Result<(), ApiError> {
+        let results = self.add_group_member(id, accounts, silent).await?;
+        for account in accounts {
+            let why = match results.get(account) {
+                Some(AddResult::Added | AddResult::AlreadyMember) => continue,
+                Some(AddResult::Failed) => "the service answered Result 0 (not added)",
+                Some(AddResult::Invited) => {
+                    "the service answered Result 3 (invited, waiting for the invitee to confirm)"
+                }
+                None => "the answer does not list the account",
+            };
+            return Err(ApiError::MemberNotAdded {
+                group: id.clone(),
+                account: account.clone(),
+                why,
+            });
+        }
+        Ok(())
+    }
+
+    /// Removes members (`delete_group_member`, at most 100 a call), with `Silence: 1` when
+    /// `silent`. Retrying is safe: removing someone who is not a member is no error.
+    pub async fn delete_group_member(
+        &self,
+        id: &GroupId,
+        accounts: &[String],
+        silent: bool,
+    ) -> Result<(), ApiError> {
+        let request = DeleteMemberRequest {
+            group_id: id.0.clone(),
+            silence: silent.then_some(1),
+            member_to_del_account: accounts.to_vec(),
+        };
+        let called: Called<Empty> = self
+            .call(
+                Command::DeleteGroupMember,
+                std::slice::from_ref(id),
+                &request,
+            )
+            .await;
+        called.result.map(drop)
+    }
+
+    /// Sets one member's role (`modify_group_member_info` with `Role`): Admin or Member.
+    pub async fn set_member_role(
+        &self,
+        id: &GroupId,
+        account: &str,
+        role: Role,
+    ) -> Result<(), ApiError> {
+        let role = match role {
+            Role::Admin => "Admin",
+            Role::Member => "Member",
+            Role::Owner | Role::NotMember => {
+                return Err(ApiError::Unexpected {
+                    command: Command::ModifyGroupMemberInfo,
+                    group: Some(id.clone()),
+                    field: "Role",
+                    value: self.redactor().text(&format!("{role:?}")),
+                });
+            }
+        };
+        let request = ModifyMemberRequest {
+            group_id: id.0.clone(),
+            member_account: account.to_owned(),
+            role,
+        };
+        let called: Called<Empty> = self
+            .call(
+                Command::ModifyGroupMemberInfo,
+                std::slice::from_ref(id),
+                &request,
+            )
+            .await;
+        called.result.map(drop)
     }
 }
 

@@ -8,7 +8,9 @@ use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::model::{ActualGroup, ApplyJoin, Group, GroupId, GroupType};
+use crate::model::{ActualGroup, ApplyJoin, Group, GroupId, GroupType, Role};
+
+use super::members::Membership;
 
 /// A computed plan: the changes in apply order, what each touched group looked like when it was
 /// read, and warnings for the reader.
@@ -80,6 +82,9 @@ pub enum Action {
     Create(Create),
     Replace(Replace),
     Update(Update),
+    /// Member adds, role changes and removals (`admins`, `members`). Runs after creates, so a
+    /// new group has its owner, and before transfers, so a new owner is a member first.
+    Members(Membership),
     Transfer(Transfer),
     Destroy(Destroy),
 }
@@ -90,8 +95,19 @@ pub enum Action {
 pub enum Phase {
     Create,
     Update,
+    Members,
     Transfer,
     Destroy,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 5] = [
+        Phase::Create,
+        Phase::Update,
+        Phase::Members,
+        Phase::Transfer,
+        Phase::Destroy,
+    ];
 }
 
 impl Action {
@@ -99,6 +115,7 @@ impl Action {
         match self {
             Action::Create(_) | Action::Replace(_) => Phase::Create,
             Action::Update(_) => Phase::Update,
+            Action::Members(_) => Phase::Members,
             Action::Transfer(_) => Phase::Transfer,
             Action::Destroy(_) => Phase::Destroy,
         }
@@ -114,10 +131,19 @@ impl Action {
                 commands
             }
             Action::Update(_) => vec!["modify_group_base_info"],
-            Action::Transfer(_) => vec!["change_group_owner"],
+            Action::Members(members) => member_commands(members),
+            Action::Transfer(transfer) => {
+                let mut commands = vec!["change_group_owner"];
+                commands.extend(transfer.after.iter().flat_map(member_commands));
+                commands
+            }
             Action::Destroy(_) => vec!["destroy_group"],
         }
     }
+}
+
+fn member_commands(members: &Membership) -> Vec<&'static str> {
+    members.calls().iter().map(|call| call.command()).collect()
 }
 
 fn create_commands(desired: &Group) -> Vec<&'static str> {
@@ -491,6 +517,11 @@ impl Update {
 pub struct Transfer {
     pub actual: Option<CompactString>,
     pub desired: CompactString,
+    /// What the old owner, an ordinary member once the transfer is made, needs where the
+    /// manifest manages people: promoted (listed in `admins`) or removed (an exclusive member
+    /// list leaves it out). Made right after `change_group_owner`, as part of this change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Membership>,
 }
 
 /// A group to disband.
@@ -534,6 +565,10 @@ pub enum Guard {
         /// A short digest per field (`name`, `custom.team`, …), only to say which fields
         /// changed when the fingerprint differs.
         fields: BTreeMap<String, String>,
+        /// SHA-256 over the member list and roles, where the plan read it (the manifest
+        /// manages people): a saved plan's member changes are made only while it is equal.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        members: Option<String>,
     },
 }
 
@@ -546,6 +581,7 @@ impl Guard {
                 member_num: actual.member_num,
                 fingerprint: fingerprint(&actual.group),
                 fields: field_digests(&actual.group),
+                members: actual.members.as_ref().map(member_fingerprint),
             },
         }
     }
@@ -570,6 +606,12 @@ impl Guard {
 /// SHA-256 over the canonical JSON of a profile: equal fingerprints, equal fields.
 pub fn fingerprint(group: &Group) -> String {
     let json = serde_json::to_vec(group).expect("a profile serializes");
+    hex(&Sha256::digest(json))
+}
+
+/// SHA-256 over every member and its role, in account order.
+pub fn member_fingerprint(members: &BTreeMap<CompactString, Role>) -> String {
+    let json = serde_json::to_vec(members).expect("a member list serializes");
     hex(&Sha256::digest(json))
 }
 
@@ -655,6 +697,40 @@ pub struct Summary {
     pub destroyed_members: u64,
     /// API calls the apply will make, read-backs not counted.
     pub api_calls: usize,
+    /// Groups whose members or admins change.
+    pub members: usize,
+    /// The people those changes affect, all groups together.
+    pub people: PeopleCounts,
+}
+
+/// How many people a plan's member changes touch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeopleCounts {
+    pub added: usize,
+    pub removed: usize,
+    pub promoted: usize,
+    pub demoted: usize,
+    /// Members who get a group notice of an add or a removal (`members_silent` off).
+    pub notified: u64,
+}
+
+impl PeopleCounts {
+    fn count(&mut self, members: &Membership) {
+        self.added += members.add.len();
+        self.removed += members.remove.len();
+        self.promoted += members.promoted();
+        self.demoted += members.demoted();
+        self.notified += u64::from(members.notify);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.added + self.removed + self.promoted + self.demoted == 0
+    }
+
+    /// Role changes, promotions and demotions together.
+    pub fn role_changes(&self) -> usize {
+        self.promoted + self.demoted
+    }
 }
 
 impl Plan {
@@ -673,7 +749,16 @@ impl Plan {
                     summary.destroyed_members += u64::from(replace.member_num);
                 }
                 Action::Update(_) => summary.update += 1,
-                Action::Transfer(_) => summary.transfer += 1,
+                Action::Members(members) => {
+                    summary.members += 1;
+                    summary.people.count(members);
+                }
+                Action::Transfer(transfer) => {
+                    summary.transfer += 1;
+                    if let Some(after) = &transfer.after {
+                        summary.people.count(after);
+                    }
+                }
                 Action::Destroy(destroy) => {
                     summary.destroy += 1;
                     summary.destroyed_members += u64::from(destroy.member_num);

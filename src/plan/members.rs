@@ -1,9 +1,9 @@
 //! Member changes of one group, computed from the manifest's `admins`/`members` and the member
 //! list read live: pure, like the rest of the planner.
 //!
-//! Not yet part of [`super::Plan`]: the planner refuses groups that declare people (see
-//! `PlanError::PeopleNotPlanned`) until the plan carries these changes and the applier makes
-//! them. This module is the rule book they will follow.
+//! The plan carries the result as [`super::Action::Members`] (adds, role changes, removals of
+//! one group, in the phase between updates and ownership transfers), and, for the owner a
+//! transfer leaves behind, as the transfer's follow-up ([`super::Transfer::after`]).
 //!
 //! Guarantees: the owner (live, or the one a transfer makes) is never removed or demoted here
 //! (`change_group_owner` moves ownership first); a new owner who is not yet a member but is
@@ -30,6 +30,36 @@ pub struct Membership {
     pub remove: Vec<CompactString>,
     /// Adds and removals are sent with `Silence: 1`.
     pub silent: bool,
+    /// How many members get a group notice from these adds and removals: everyone in the
+    /// group once the adds are made, when anything is added or removed without `Silence`.
+    #[serde(default)]
+    pub notify: u32,
+}
+
+/// Most accounts per `add_group_member` call (reference §3.8).
+pub const ADD_PER_CALL: usize = 300;
+/// Most accounts per `delete_group_member` call (`群组管理/删除群组成员.md`: "一次最多删除100个").
+pub const REMOVE_PER_CALL: usize = 100;
+
+/// One API call of a [`Membership`], in apply order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberCall<'a> {
+    /// `add_group_member` with up to [`ADD_PER_CALL`] accounts.
+    Add(&'a [CompactString]),
+    /// `modify_group_member_info` with one account's `Role`.
+    Role(&'a RoleChange),
+    /// `delete_group_member` with up to [`REMOVE_PER_CALL`] accounts.
+    Remove(&'a [CompactString]),
+}
+
+impl MemberCall<'_> {
+    pub fn command(self) -> &'static str {
+        match self {
+            MemberCall::Add(_) => "add_group_member",
+            MemberCall::Role(_) => "modify_group_member_info",
+            MemberCall::Remove(_) => "delete_group_member",
+        }
+    }
 }
 
 /// One role change, `(actual, desired)`: Member -> Admin (promote) or Admin -> Member (demote).
@@ -43,6 +73,40 @@ pub struct RoleChange {
 impl Membership {
     pub fn is_empty(&self) -> bool {
         self.add.is_empty() && self.roles.is_empty() && self.remove.is_empty()
+    }
+
+    /// The calls that make these changes, in order: adds (batched), roles (one account a
+    /// call), removals (batched).
+    pub fn calls(&self) -> Vec<MemberCall<'_>> {
+        let mut calls: Vec<MemberCall<'_>> =
+            self.add.chunks(ADD_PER_CALL).map(MemberCall::Add).collect();
+        calls.extend(self.roles.iter().map(MemberCall::Role));
+        calls.extend(self.remove.chunks(REMOVE_PER_CALL).map(MemberCall::Remove));
+        calls
+    }
+
+    /// Whether `live` (every member and its role) already holds these changes: each added
+    /// account a member, each role as desired, each removed account gone.
+    pub fn holds(&self, live: &BTreeMap<CompactString, Role>) -> bool {
+        self.unmet(live).is_empty()
+    }
+
+    /// The fields (`members`, `admins`) whose changes `live` does not hold.
+    pub fn unmet(&self, live: &BTreeMap<CompactString, Role>) -> Vec<&'static str> {
+        let mut unmet = Vec::new();
+        if self.add.iter().any(|a| !live.contains_key(a.as_str()))
+            || self.remove.iter().any(|a| live.contains_key(a.as_str()))
+        {
+            unmet.push("members");
+        }
+        if self
+            .roles
+            .iter()
+            .any(|r| live.get(r.account.as_str()) != Some(&r.desired))
+        {
+            unmet.push("admins");
+        }
+        unmet
     }
 
     /// How many accounts become Admin.
@@ -122,12 +186,49 @@ pub fn membership(
             }
         }
     }
+    let notify = if people.silent || (add.is_empty() && remove.is_empty()) {
+        0
+    } else {
+        (live.len() + add.len()) as u32
+    };
     Membership {
         add,
         roles,
         remove,
         silent: people.silent,
+        notify,
     }
+}
+
+/// What the owner a transfer leaves behind needs once it is an ordinary member (the service
+/// makes the old owner a Member): promoted when `admins` lists it, removed when the member
+/// list is exclusive and lists it nowhere. `None` when nothing is needed.
+pub fn after_transfer(
+    people: &People,
+    old_owner: &str,
+    live: &BTreeMap<CompactString, Role>,
+) -> Option<Membership> {
+    let listed = |list: &Option<BTreeSet<CompactString>>| {
+        list.as_ref().is_some_and(|l| l.contains(old_owner))
+    };
+    let account = CompactString::from(old_owner);
+    let mut after = Membership {
+        silent: people.silent,
+        ..Membership::default()
+    };
+    if listed(&people.admins) {
+        after.roles.push(RoleChange {
+            account,
+            actual: Role::Member,
+            desired: Role::Admin,
+        });
+    } else if people.exclusive && people.members.is_some() && !listed(&people.members) {
+        after.remove.push(account);
+        if !people.silent {
+            after.notify = live.len().saturating_sub(1) as u32;
+        }
+    }
+    (!after.is_empty()).then_some(after)
 }
 
 /// Why the live group cannot hold the people declared, as `(field, message)`; empty when it

@@ -18,7 +18,7 @@ mod members;
 mod safety;
 mod scope;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
     Actual, ActualGroup, CompactString, Custom, Desired, DesiredGroup, Ensure, Group, GroupId,
@@ -26,7 +26,10 @@ use crate::model::{
 };
 
 pub use change::*;
-pub use members::{Membership, RoleChange, membership, refusals};
+pub use members::{
+    ADD_PER_CALL, MemberCall, Membership, REMOVE_PER_CALL, RoleChange, after_transfer, membership,
+    refusals,
+};
 pub use safety::*;
 pub use scope::unmatched_scope;
 
@@ -169,6 +172,32 @@ impl Planner {
                 role: "keep owning the group made again (the manifest leaves owner unmanaged, so the live owner is carried over)",
             });
         }
+        // Every account a member change adds must be imported too.
+        for change in &self.plan.changes {
+            let Action::Members(members) = &change.action else {
+                continue;
+            };
+            let Some(declared) = desired.groups.get(&change.id) else {
+                continue;
+            };
+            for account in &members.add {
+                if actual.accounts.get(account.as_str()) != Some(&false) {
+                    continue;
+                }
+                let admin = declared
+                    .people
+                    .admins
+                    .as_ref()
+                    .is_some_and(|admins| admins.contains(account));
+                self.errors.push(PlanError::AccountNotImported {
+                    at: declared.source.to_string(),
+                    id: change.id.clone(),
+                    field: if admin { "admins" } else { "members" },
+                    account: account.to_string(),
+                    role: "be added to the group",
+                });
+            }
+        }
         self.errors.retain(
             |error| !matches!(error, PlanError::OwnerNotMember { id, .. } if missing.contains(id)),
         );
@@ -232,19 +261,6 @@ impl Planner {
         options: &PlanOptions,
     ) {
         let desired = &declared.group;
-        // Fail closed: a plan that ignored declared people would say "No changes" while the
-        // members differ. `members::membership` holds the rules the plan will follow.
-        if declared.ensure == Ensure::Present && declared.people.managed() {
-            let field = match declared.people.admins {
-                Some(_) => "admins",
-                None => "members",
-            };
-            self.errors.push(PlanError::PeopleNotPlanned {
-                at: declared.source.to_string(),
-                id: desired.id.clone(),
-                field,
-            });
-        }
         match (declared.ensure, actual) {
             (Ensure::Absent, None) => {}
             (Ensure::Absent, Some(live)) => {
@@ -256,20 +272,21 @@ impl Planner {
                 }
                 self.destroy(live, DestroyReason::Absent);
             }
-            (Ensure::Present, None) => self.create(desired),
+            (Ensure::Present, None) => self.create(declared),
             (Ensure::Present, Some(live)) => {
                 let actual_type = live.group.group_type.unwrap_or(GroupType::Public);
                 match desired.group_type {
                     Some(desired_type) if desired_type != actual_type => {
                         self.replace(declared, live, actual_type, desired_type, options)
                     }
-                    _ => self.converge(desired, live, actual_type),
+                    _ => self.converge(declared, live, actual_type),
                 }
             }
         }
     }
 
-    fn create(&mut self, desired: &Group) {
+    fn create(&mut self, declared: &DesiredGroup) {
+        let desired = &declared.group;
         let Some(group_type) = desired.group_type else {
             self.errors.push(PlanError::MissingForCreate {
                 id: desired.id.clone(),
@@ -304,6 +321,87 @@ impl Planner {
             }),
             None,
         );
+        self.new_group_people(declared, desired.owner.as_deref(), group_type, None);
+    }
+
+    /// The member changes of a group this plan makes (create or replace): it starts with its
+    /// owner as its only member (`import_group` makes the owner one).
+    fn new_group_people(
+        &mut self,
+        declared: &DesiredGroup,
+        owner: Option<&str>,
+        group_type: GroupType,
+        actual: Option<&ActualGroup>,
+    ) {
+        let people = &declared.people;
+        if !people.managed() {
+            return;
+        }
+        let start: BTreeMap<CompactString, Role> = owner
+            .map(|owner| (CompactString::from(owner), Role::Owner))
+            .into_iter()
+            .collect();
+        let changes = membership(people, owner, owner, &start);
+        let refused = refusals(
+            people,
+            group_type,
+            declared.group.max_members,
+            Some(&start),
+            &changes,
+        );
+        if self.refused(declared, refused) || changes.is_empty() {
+            return;
+        }
+        self.push(&declared.group.id, Action::Members(changes), actual);
+    }
+
+    /// The member changes of a live group whose manifest manages people; `None` when it does
+    /// not, or when the live group refuses them (each refusal is a plan error).
+    fn live_group_people(
+        &mut self,
+        declared: &DesiredGroup,
+        live: &ActualGroup,
+        group_type: GroupType,
+    ) -> Option<Membership> {
+        let people = &declared.people;
+        if !people.managed() {
+            return None;
+        }
+        let none = BTreeMap::new();
+        let members = match (&live.members, group_type) {
+            (Some(members), _) => members,
+            (None, GroupType::AVChatRoom) => &none,
+            // Fail closed: never plan people from a list that was not read.
+            (None, _) => {
+                self.errors.push(PlanError::MembersNotRead {
+                    id: declared.group.id.clone(),
+                });
+                return None;
+            }
+        };
+        let owner = declared
+            .group
+            .owner
+            .as_deref()
+            .or(live.group.owner.as_deref());
+        let changes = membership(people, owner, live.group.owner.as_deref(), members);
+        let cap = declared.group.max_members.or(live.group.max_members);
+        let refused = refusals(people, group_type, cap, live.members.as_ref(), &changes);
+        (!self.refused(declared, refused)).then_some(changes)
+    }
+
+    /// Records each refusal as a plan error; whether there was one.
+    fn refused(&mut self, declared: &DesiredGroup, refused: Vec<(&'static str, String)>) -> bool {
+        let any = !refused.is_empty();
+        for (field, why) in refused {
+            self.errors.push(PlanError::PeopleRefused {
+                at: declared.source.to_string(),
+                id: declared.group.id.clone(),
+                field,
+                why,
+            });
+        }
+        any
     }
 
     fn replace(
@@ -347,6 +445,7 @@ impl Planner {
             });
         }
         let (made, carried, lost) = carry_over(creatable(desired), &live.group, desired_type);
+        let owner = made.owner.clone();
         self.push(
             &desired.id,
             Action::Replace(Replace {
@@ -358,9 +457,11 @@ impl Planner {
             }),
             Some(live),
         );
+        self.new_group_people(declared, owner.as_deref(), desired_type, Some(live));
     }
 
-    fn converge(&mut self, desired: &Group, live: &ActualGroup, group_type: GroupType) {
+    fn converge(&mut self, declared: &DesiredGroup, live: &ActualGroup, group_type: GroupType) {
+        let desired = &declared.group;
         let id = &desired.id;
         let actual = &live.group;
         let update = Update {
@@ -382,6 +483,15 @@ impl Planner {
         if !update.is_empty() {
             self.push(id, Action::Update(update), Some(live));
         }
+        let people = self.live_group_people(declared, live, group_type);
+        // A new owner declared in `admins` or `members` who is not a member yet is added by
+        // the member change, which runs before the transfer.
+        let added = |account: &str| {
+            people
+                .as_ref()
+                .is_some_and(|p| p.add.iter().any(|a| a == account))
+        };
+        let mut transfer = None;
         if let Some(owner) = &desired.owner
             && actual.owner.as_ref() != Some(owner)
         {
@@ -390,22 +500,36 @@ impl Planner {
                     id: id.clone(),
                     group_type,
                 });
-                return;
-            }
-            match live.roles.get(owner.as_str()) {
-                Some(Role::NotMember) | None => self.errors.push(PlanError::OwnerNotMember {
-                    id: id.clone(),
-                    owner: owner.to_string(),
-                }),
-                Some(_) => self.push(
-                    id,
-                    Action::Transfer(Transfer {
-                        actual: actual.owner.clone(),
-                        desired: owner.clone(),
+            } else {
+                match live.roles.get(owner.as_str()) {
+                    _ if added(owner) => transfer = Some(owner.clone()),
+                    Some(Role::NotMember) | None => self.errors.push(PlanError::OwnerNotMember {
+                        id: id.clone(),
+                        owner: owner.to_string(),
                     }),
-                    Some(live),
-                ),
+                    Some(_) => transfer = Some(owner.clone()),
+                }
             }
+        }
+        if let Some(people) = people.filter(|p| !p.is_empty()) {
+            self.push(id, Action::Members(people), Some(live));
+        }
+        if let Some(owner) = transfer {
+            let after = match (&actual.owner, &live.members) {
+                (Some(old), Some(members)) if declared.people.managed() && !old.is_empty() => {
+                    after_transfer(&declared.people, old, members)
+                }
+                _ => None,
+            };
+            self.push(
+                id,
+                Action::Transfer(Transfer {
+                    actual: actual.owner.clone(),
+                    desired: owner,
+                    after,
+                }),
+                Some(live),
+            );
         }
     }
 

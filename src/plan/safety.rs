@@ -55,15 +55,18 @@ pub enum PlanError {
         "prune is on (id_prefixes {prefixes:?}) but no manifest declares a group: refusing to plan the destruction of every group under those prefixes"
     )]
     PruneWithoutGroups { prefixes: Vec<String> },
-    #[error(
-        "{at}: group {id:?}: field {field}: members and admins are validated and read but not planned or applied yet in this version: remove {field} to plan this group"
-    )]
-    PeopleNotPlanned {
+    #[error("{at}: group {id:?}: field {field}: {why}")]
+    PeopleRefused {
         /// Where the group is declared (`file:line`).
         at: String,
         id: GroupId,
         field: &'static str,
+        why: String,
     },
+    #[error(
+        "group {id:?}: its member list was not read, so its admins and members cannot be planned"
+    )]
+    MembersNotRead { id: GroupId },
 }
 
 /// Every reason the plan cannot be made.
@@ -101,6 +104,10 @@ pub struct SafetyLimits {
     /// Most updated or transferred groups, in percent of the existing declared ones, once
     /// there are more than [`UPDATE_GATE_MIN_GROUPS`] of those.
     pub max_update_percent: u32,
+    /// Most people removed from groups, all groups together.
+    pub max_remove_members: usize,
+    /// Most promotions and demotions, all groups together.
+    pub max_role_changes: usize,
 }
 
 /// The update threshold applies only above this many existing declared groups (octoDNS's
@@ -113,6 +120,8 @@ impl Default for SafetyLimits {
             max_destroy: 5,
             max_destroy_members: 100,
             max_update_percent: 30,
+            max_remove_members: 20,
+            max_role_changes: 20,
         }
     }
 }
@@ -138,6 +147,19 @@ pub enum SafetyError {
         limit: u32,
     },
     #[error(
+        "the plan removes {count} people from groups, more than --max-remove-members {limit}: nothing was changed (review who is removed, then pass --force or raise --max-remove-members)"
+    )]
+    TooManyRemovals { count: usize, limit: usize },
+    #[error(
+        "the plan changes the role of {count} people ({promoted} promoted, {demoted} demoted), more than --max-role-changes {limit}: nothing was changed (review who moderates, then pass --force or raise --max-role-changes)"
+    )]
+    TooManyRoleChanges {
+        count: usize,
+        promoted: usize,
+        demoted: usize,
+        limit: usize,
+    },
+    #[error(
         "group {id:?} is protected (protect: true) and the plan would destroy it: nothing was changed (--force does not lift protect)"
     )]
     Protected { id: GroupId },
@@ -157,6 +179,21 @@ pub fn check_limits(plan: &Plan, limits: SafetyLimits) -> Result<(), SafetyError
         return Err(SafetyError::TooManyMembers {
             members: summary.destroyed_members,
             limit: limits.max_destroy_members,
+        });
+    }
+    let people = summary.people;
+    if people.removed > limits.max_remove_members {
+        return Err(SafetyError::TooManyRemovals {
+            count: people.removed,
+            limit: limits.max_remove_members,
+        });
+    }
+    if people.role_changes() > limits.max_role_changes {
+        return Err(SafetyError::TooManyRoleChanges {
+            count: people.role_changes(),
+            promoted: people.promoted,
+            demoted: people.demoted,
+            limit: limits.max_role_changes,
         });
     }
     let updated: BTreeSet<&GroupId> = plan

@@ -332,7 +332,8 @@ fn an_owner_change_is_a_transfer_to_a_member() {
         plan.changes[0].action,
         Action::Transfer(Transfer {
             actual: Some("alice".into()),
-            desired: "bob".into()
+            desired: "bob".into(),
+            after: None,
         })
     );
     assert_eq!(plan.summary().transfer, 1);

@@ -14,11 +14,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::role_name;
 use super::warning_message;
 use crate::model::{CompactString, Group};
 use crate::plan::{
-    Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Field, Loss, Origin, Plan,
-    PlanTarget, Replace, Summary, Transfer, Update, Warning,
+    Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Field, Loss, Membership,
+    Origin, PeopleCounts, Plan, PlanTarget, Replace, RoleChange, Summary, Transfer, Update,
+    Warning,
 };
 
 /// The version of the document [`json`] writes; see the module documentation.
@@ -82,6 +84,7 @@ pub(super) fn action_name(action: &Action) -> &'static str {
         Action::Create(_) => "create",
         Action::Replace(_) => "replace",
         Action::Update(_) => "update",
+        Action::Members(_) => "members",
         Action::Transfer(_) => "transfer",
         Action::Destroy(_) => "destroy",
     }
@@ -96,6 +99,66 @@ struct SummaryView {
     destroy: usize,
     destroyed_members: u64,
     api_calls: usize,
+    /// Groups whose members or admins change.
+    members: usize,
+    people: PeopleView,
+}
+
+/// The people the plan's member changes touch, all groups together.
+#[derive(Serialize)]
+struct PeopleView {
+    added: usize,
+    removed: usize,
+    promoted: usize,
+    demoted: usize,
+    notified: u64,
+}
+
+/// One group's member change: accounts added, role changes, accounts removed.
+#[derive(Serialize)]
+struct MembersView<'a> {
+    add: Vec<&'a str>,
+    roles: Vec<RoleView<'a>>,
+    remove: Vec<&'a str>,
+    silent: bool,
+    notified: u32,
+}
+
+#[derive(Serialize)]
+struct RoleView<'a> {
+    account: &'a str,
+    actual: &'static str,
+    desired: &'static str,
+}
+
+fn members_view(members: &Membership) -> MembersView<'_> {
+    let Membership {
+        add,
+        roles,
+        remove,
+        silent,
+        notify,
+    } = members;
+    MembersView {
+        add: add.iter().map(CompactString::as_str).collect(),
+        roles: roles
+            .iter()
+            .map(
+                |RoleChange {
+                     account,
+                     actual,
+                     desired,
+                 }| RoleView {
+                    account,
+                    actual: role_name(*actual),
+                    desired: role_name(*desired),
+                },
+            )
+            .collect(),
+        remove: remove.iter().map(CompactString::as_str).collect(),
+        silent: *silent,
+        notified: *notify,
+    }
 }
 
 #[derive(Serialize)]
@@ -112,6 +175,9 @@ struct ChangeView<'a> {
     carried: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     lost: Option<Vec<LostView>>,
+    /// A `members` change, or what a transfer does to the old owner after it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    members: Option<MembersView<'a>>,
 }
 
 /// A value a replace does not carry over.
@@ -237,7 +303,16 @@ fn summary(summary: &Summary) -> SummaryView {
         destroy,
         destroyed_members,
         api_calls,
+        members,
+        people,
     } = *summary;
+    let PeopleCounts {
+        added,
+        removed,
+        promoted,
+        demoted,
+        notified,
+    } = people;
     SummaryView {
         create,
         replace,
@@ -246,6 +321,14 @@ fn summary(summary: &Summary) -> SummaryView {
         destroy,
         destroyed_members,
         api_calls,
+        members,
+        people: PeopleView {
+            added,
+            removed,
+            promoted,
+            demoted,
+            notified,
+        },
     }
 }
 
@@ -262,6 +345,7 @@ fn change(change: &Change) -> ChangeView<'_> {
         custom: BTreeMap::new(),
         carried: None,
         lost: None,
+        members: None,
     };
     match action {
         Action::Create(Create { desired }) => {
@@ -290,8 +374,14 @@ fn change(change: &Change) -> ChangeView<'_> {
             (view.fields, view.custom) = updated(update);
             return view;
         }
-        Action::Transfer(Transfer { actual, desired }) => {
+        Action::Members(members) => view.members = Some(members_view(members)),
+        Action::Transfer(Transfer {
+            actual,
+            desired,
+            after,
+        }) => {
             view.fields.owner = Some(Pair::change(actual.as_deref(), Some(desired), None));
+            view.members = after.as_ref().map(members_view);
         }
         Action::Destroy(Destroy {
             group_type,

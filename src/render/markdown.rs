@@ -24,8 +24,8 @@ use std::fmt::Write as _;
 use similar::ChangeTag;
 
 use super::{
-    Loses, LosesWhy, NO_CHANGES, NONE, Row, RowValue, headline, is_split, losses, losses_sentence,
-    marker, plural, quote, rows, sections, show_id, summary_of, warning_message,
+    Loses, LosesWhy, NO_CHANGES, NONE, Row, RowValue, Tone, headline, is_split, losses,
+    losses_sentence, marker, plural, quote, rows, sections, show_id, summary_of, warning_message,
 };
 use crate::model::GroupId;
 use crate::plan::{Action, Change, Origin, Plan, Summary, Transfer};
@@ -159,6 +159,8 @@ fn summary_row(out: &mut String, label: Option<&str>, summary: &Summary) {
         destroy,
         destroyed_members: _,
         api_calls,
+        members: _,
+        people: _,
     } = *summary;
     if let Some(label) = label {
         let _ = write!(out, "| {label} ");
@@ -208,7 +210,11 @@ fn transfer_callout(out: &mut String, plan: &Plan) {
         .changes
         .iter()
         .filter_map(|change| match &change.action {
-            Action::Transfer(Transfer { actual, desired }) => Some(format!(
+            Action::Transfer(Transfer {
+                actual,
+                desired,
+                after: _,
+            }) => Some(format!(
                 "| {} | {} | {} |",
                 cell(&code(&show_id(&change.id))),
                 actual
@@ -302,6 +308,22 @@ fn diff_body(out: &mut String, change: &Change) {
                     let _ = writeln!(out, "+   {label}: {desired}");
                 }
             }
+            RowValue::Person {
+                tone,
+                account,
+                roles,
+            } => match (tone, roles) {
+                (_, Some((actual, desired))) => {
+                    let _ = writeln!(out, "-   {label} {account}: {actual}{after}");
+                    let _ = writeln!(out, "+   {label} {account}: {desired}{after}");
+                }
+                (Tone::Remove, None) => {
+                    let _ = writeln!(out, "-   {label} {account}{after}");
+                }
+                (_, None) => {
+                    let _ = writeln!(out, "+   {label} {account}{after}");
+                }
+            },
             RowValue::Lines(lines) => {
                 let all_new = lines.iter().all(|line| line.tag == ChangeTag::Insert);
                 let _ = writeln!(out, "{}   {label}:{after}", if all_new { '+' } else { ' ' });

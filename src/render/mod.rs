@@ -28,10 +28,10 @@ use std::borrow::Cow;
 
 use similar::{Algorithm, ChangeTag, capture_diff_slices};
 
-use crate::model::{CompactString, Group, GroupId, GroupType};
+use crate::model::{CompactString, Group, GroupId, GroupType, Role};
 use crate::plan::{
-    Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Field, Loss, Origin, Plan,
-    Replace, Summary, Transfer, Update, Warning,
+    Action, Change, Create, CustomDiff, Destroy, DestroyReason, Diff, Field, Loss, Membership,
+    Origin, PeopleCounts, Plan, Replace, RoleChange, Summary, Transfer, Update, Warning,
 };
 
 pub use json::{FORMAT_VERSION, json};
@@ -75,6 +75,24 @@ fn show_id(id: &GroupId) -> Cow<'_, str> {
     }
 }
 
+/// An account as it is printed: bare when it is plain printable ASCII, quoted otherwise.
+fn show_account(account: &str) -> Cow<'_, str> {
+    if !account.is_empty() && account.bytes().all(|b| b.is_ascii_graphic()) {
+        Cow::Borrowed(account)
+    } else {
+        Cow::Owned(quote(account))
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "Owner",
+        Role::Admin => "Admin",
+        Role::Member => "Member",
+        Role::NotMember => "NotMember",
+    }
+}
+
 /// `custom.team` for a well-formed key, `custom["odd key"]` for anything else.
 fn custom_label(key: &str) -> String {
     if !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
@@ -91,7 +109,8 @@ pub(crate) fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
 }
 
 /// `2 to create, 1 to replace, 3 to update, 1 owner transfer, 0 to destroy` (replaces only
-/// when there are any).
+/// when there are any), then the people the member changes touch, when there are any:
+/// `; members of 2 groups: 3 to add, 1 to remove, 1 to promote, 0 to demote, 14 notified`.
 fn summary_counts(summary: &Summary) -> String {
     let Summary {
         create,
@@ -101,6 +120,8 @@ fn summary_counts(summary: &Summary) -> String {
         destroy,
         destroyed_members: _,
         api_calls: _,
+        members,
+        people,
     } = *summary;
     let mut parts = vec![format!("{create} to create")];
     if replace > 0 {
@@ -109,7 +130,33 @@ fn summary_counts(summary: &Summary) -> String {
     parts.push(format!("{update} to update"));
     parts.push(plural(transfer as u64, "owner transfer", "owner transfers"));
     parts.push(format!("{destroy} to destroy"));
-    parts.join(", ")
+    let mut out = parts.join(", ");
+    if !people.is_empty() {
+        out.push_str("; ");
+        out.push_str(&people_counts(members, &people));
+    }
+    out
+}
+
+/// `members of 2 groups: 3 to add, 1 to remove, 1 to promote, 0 to demote, 14 get a group
+/// notice`: the people a plan affects (what `--max-remove-members` and `--max-role-changes`
+/// count).
+fn people_counts(groups: usize, people: &PeopleCounts) -> String {
+    let PeopleCounts {
+        added,
+        removed,
+        promoted,
+        demoted,
+        notified,
+    } = *people;
+    format!(
+        "members of {}: {added} to add, {removed} to remove, {promoted} to promote, {demoted} to demote, {} a group notice",
+        plural(groups.max(1) as u64, "group", "groups"),
+        match notified {
+            1 => "1 gets".to_owned(),
+            n => format!("{n} get"),
+        }
+    )
 }
 
 fn api_calls_sentence(summary: &Summary) -> String {
@@ -189,7 +236,7 @@ fn marker(action: &Action) -> &'static str {
     match action {
         Action::Create(_) => "+",
         Action::Replace(_) => "-/+",
-        Action::Update(_) | Action::Transfer(_) => "~",
+        Action::Update(_) | Action::Members(_) | Action::Transfer(_) => "~",
         Action::Destroy(_) => "-",
     }
 }
@@ -205,7 +252,7 @@ enum Tone {
 fn tone(action: &Action) -> Tone {
     match action {
         Action::Create(_) => Tone::Add,
-        Action::Update(_) | Action::Transfer(_) => Tone::Change,
+        Action::Update(_) | Action::Members(_) | Action::Transfer(_) => Tone::Change,
         Action::Replace(_) | Action::Destroy(_) => Tone::Remove,
     }
 }
@@ -231,7 +278,12 @@ fn headline(change: &Change) -> String {
             plural(*member_num, "member", "members"),
         ),
         Action::Update(_) => format!("update {id}"),
-        Action::Transfer(Transfer { actual, desired }) => format!(
+        Action::Members(members) => format!("members {id} ({})", member_counts(members)),
+        Action::Transfer(Transfer {
+            actual,
+            desired,
+            after: _,
+        }) => format!(
             "owner {id}: {} -> {}",
             actual.as_deref().map_or_else(|| NONE.to_owned(), quote),
             quote(desired)
@@ -246,6 +298,22 @@ fn headline(change: &Change) -> String {
             destroy_reason(reason)
         ),
     }
+}
+
+/// `2 to add, 1 to promote, 1 to remove`: the non-zero counts of one group's member change.
+fn member_counts(members: &Membership) -> String {
+    let counts = [
+        (members.add.len(), "to add"),
+        (members.promoted(), "to promote"),
+        (members.demoted(), "to demote"),
+        (members.remove.len(), "to remove"),
+    ];
+    counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn type_name(group: &Group) -> &'static str {
@@ -325,7 +393,7 @@ fn losses(plan: &Plan) -> (Vec<Loses<'_>>, u64) {
                 member_num: *member_num,
                 why: LosesWhy::TypeChange,
             }),
-            Action::Create(_) | Action::Update(_) | Action::Transfer(_) => {}
+            Action::Create(_) | Action::Update(_) | Action::Members(_) | Action::Transfer(_) => {}
         }
     }
     let members = rows.iter().map(|row| u64::from(row.member_num)).sum();
@@ -373,6 +441,15 @@ enum RowValue {
     Lines(Vec<DiffLine>),
     /// A live value that a replace does not carry over.
     Lost(String),
+    /// A person added (`member carol`, [`Tone::Add`]), removed (`member eve`,
+    /// [`Tone::Remove`]) or whose role changes (`role bob: Member -> Admin`, [`Tone::Change`]);
+    /// the row's label is `member` or `role`.
+    Person {
+        tone: Tone,
+        account: String,
+        /// For a role change: the role before and after.
+        roles: Option<(&'static str, &'static str)>,
+    },
 }
 
 /// One line of a multi-line field's diff.
@@ -642,13 +719,77 @@ fn update_rows(update: &Update) -> Vec<Row> {
     rows
 }
 
+/// One row per person a member change touches (adds, role changes, removals, in apply
+/// order), then whether the group is notified. `note` is said after each person.
+fn member_rows(members: &Membership, note: Option<&str>) -> Vec<Row> {
+    let Membership {
+        add,
+        roles,
+        remove,
+        silent,
+        notify,
+    } = members;
+    let person = |label: &str, tone, account: &str, roles| Row {
+        label: label.to_owned(),
+        value: RowValue::Person {
+            tone,
+            account: show_account(account).into_owned(),
+            roles,
+        },
+        note: note.map(str::to_owned),
+    };
+    let mut rows: Vec<Row> = add
+        .iter()
+        .map(|account| person("member", Tone::Add, account, None))
+        .collect();
+    for RoleChange {
+        account,
+        actual,
+        desired,
+    } in roles
+    {
+        let pair = Some((role_name(*actual), role_name(*desired)));
+        rows.push(person("role", Tone::Change, account, pair));
+    }
+    rows.extend(
+        remove
+            .iter()
+            .map(|account| person("member", Tone::Remove, account, None)),
+    );
+    if !add.is_empty() || !remove.is_empty() {
+        let notice = if *silent {
+            "none (members_silent)".to_owned()
+        } else {
+            format!(
+                "{} get a group notice",
+                plural(*notify, "member", "members")
+            )
+        };
+        rows.push(Row {
+            label: "notice".to_owned(),
+            value: RowValue::Set(notice),
+            note: None,
+        });
+    }
+    rows
+}
+
 /// The field rows under a change's headline.
 fn rows(action: &Action) -> Vec<Row> {
     match action {
         Action::Create(Create { desired }) => group_rows(desired, &[]),
         Action::Replace(replace) => replace_rows(replace),
         Action::Update(update) => update_rows(update),
+        Action::Members(members) => member_rows(members, None),
+        Action::Transfer(Transfer {
+            actual: _,
+            desired: _,
+            after,
+        }) => after
+            .as_ref()
+            .map(|after| member_rows(after, Some("after the transfer")))
+            .unwrap_or_default(),
         // The headline says it all.
-        Action::Transfer(Transfer { .. }) | Action::Destroy(Destroy { .. }) => Vec::new(),
+        Action::Destroy(Destroy { .. }) => Vec::new(),
     }
 }

@@ -209,6 +209,7 @@ fn text_is_coloured_only_when_asked() {
         action: Action::Transfer(Transfer {
             actual: None,
             desired: "\u{1b}[2Jevil".into(),
+            after: None,
         }),
         origin: None,
     });
@@ -416,6 +417,7 @@ fn user_strings_cannot_break_the_markdown() {
                 action: Action::Transfer(Transfer {
                     actual: Some("a|b".into()),
                     desired: "<b>`x`</b>".into(),
+                    after: None,
                 }),
                 origin: None,
             },

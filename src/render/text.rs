@@ -146,6 +146,22 @@ fn block(out: &mut String, change: &Change, paint: Paint) {
                     desired.as_deref().unwrap_or(DELETED)
                 );
             }
+            RowValue::Person {
+                tone,
+                account,
+                roles,
+            } => {
+                let sign = match tone {
+                    Tone::Add => "+",
+                    Tone::Change => "~",
+                    Tone::Remove => "-",
+                };
+                let line = match roles {
+                    Some((actual, desired)) => format!("{label} {account}: {actual} -> {desired}"),
+                    None => format!("{label} {account}"),
+                };
+                let _ = writeln!(out, "      {} {line}{after}", paint.tone(tone, sign));
+            }
             RowValue::Lines(lines) => {
                 let _ = writeln!(out, "      {label}:{after}");
                 for line in lines {

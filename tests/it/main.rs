@@ -12,6 +12,7 @@ mod layout;
 mod manifest;
 mod members;
 mod pacing;
+mod people;
 mod plans;
 mod property;
 mod recipe;

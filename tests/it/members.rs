@@ -177,29 +177,6 @@ async fn member_lists_are_read_whole_only_where_people_are_declared() {
     assert!(log.iter().all(|r| r.error_code == Some(0)), "{log:?}");
 }
 
-#[test]
-fn plan_and_apply_refuse_declared_people_until_they_are_planned_and_write_nothing() {
-    let world = crate::support::World::new();
-    world.write(
-        "groups/people.yaml",
-        "groups:\n  - id: eng\n    type: Public\n    name: Eng\n    owner: alice\n    members: [carol]\n",
-    );
-    for args in [
-        &["plan", "groups"][..],
-        &["apply", "groups", "--auto-approve"][..],
-    ] {
-        world.timctl(args).code(1).stderr_has(
-            "groups/people.yaml:2: group \"eng\": field members: members and admins are validated and read but not planned or applied yet in this version: remove members to plan this group",
-        );
-    }
-    assert!(world.group("eng").is_none(), "nothing was created");
-    assert!(
-        world.writes().iter().all(|w| w.starts_with("get_")),
-        "{:?}",
-        world.writes()
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_member_page_is_asked_again_and_no_member_is_lost() {
     let emulator = Emulator::start(Config::dev(), "127.0.0.1:0").await.unwrap();

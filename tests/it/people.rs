@@ -1,0 +1,327 @@
+//! Members and admins as code, end to end: the real binary against the emulator over HTTP.
+//! Every apply is followed by a plan that must say "No changes".
+
+use std::collections::BTreeMap;
+
+use timctl::emulator::{self, Role as SeedRole, SeedGroup, SeedMember};
+
+use crate::support::{World, seed_group};
+
+const NO_CHANGES: &str = "No changes. Live groups match the manifests.";
+
+/// A Public group `eng` owned by alice with these members (alice is added as Owner).
+fn group(id: &str, members: &[(&str, SeedRole)]) -> SeedGroup {
+    let mut group = seed_group(id, emulator::GroupType::Public, id);
+    group.owner = Some("alice".into());
+    group.members = members
+        .iter()
+        .map(|(account, role)| SeedMember {
+            account: (*account).to_owned(),
+            role: *role,
+            join_time: None,
+        })
+        .collect();
+    group
+}
+
+/// Every member of the live group and its role.
+fn members(world: &World, id: &str) -> BTreeMap<String, SeedRole> {
+    world
+        .group(id)
+        .expect("the group exists")
+        .members
+        .into_iter()
+        .map(|m| (m.account, m.role))
+        .collect()
+}
+
+fn roles(pairs: &[(&str, SeedRole)]) -> BTreeMap<String, SeedRole> {
+    pairs.iter().map(|(a, r)| ((*a).to_owned(), *r)).collect()
+}
+
+fn manifest(world: &World, body: &str) {
+    world.write(
+        "groups/eng.yaml",
+        &format!("groups:\n  - id: eng\n    type: Public\n    name: eng\n{body}"),
+    );
+}
+
+#[test]
+fn adding_removing_promoting_and_demoting_converge_and_a_second_plan_is_empty() {
+    use SeedRole::{Admin, Member, Owner};
+    let world = World::new();
+    world.seed(vec![group(
+        "eng",
+        &[("bob", Admin), ("carol", Member), ("mallory", Member)],
+    )]);
+    manifest(
+        &world,
+        "    admins: [carol]\n    members: [bob, dave]\n    members_exclusive: true\n",
+    );
+    world
+        .timctl(&["plan", "groups", "--detailed-exitcode"])
+        .code(2)
+        .stdout_has(
+            "  ~ members eng (1 to add, 1 to promote, 1 to demote, 1 to remove)\n      + member dave\n      ~ role bob: Admin -> Member\n      ~ role carol: Member -> Admin\n      - member mallory\n      notice: 5 members get a group notice\n",
+        )
+        .stdout_has(
+            "members of 1 group: 1 to add, 1 to remove, 1 to promote, 1 to demote, 5 get a group notice.",
+        );
+    world.clear_log();
+    world.timctl(&["apply", "groups", "--auto-approve"]).code(0);
+    assert_eq!(
+        world
+            .writes()
+            .iter()
+            .map(|w| w.split(' ').next().unwrap().to_owned())
+            .collect::<Vec<_>>(),
+        [
+            "add_group_member",
+            "modify_group_member_info",
+            "modify_group_member_info",
+            "delete_group_member"
+        ]
+    );
+    assert_eq!(
+        members(&world, "eng"),
+        roles(&[
+            ("alice", Owner),
+            ("bob", Member),
+            ("carol", Admin),
+            ("dave", Member)
+        ])
+    );
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+}
+
+#[test]
+fn an_additive_list_adds_and_keeps_everyone_else_and_an_exclusive_one_removes_them() {
+    use SeedRole::{Admin, Member, Owner};
+    let world = World::new();
+    world.seed(vec![group("eng", &[("bob", Admin), ("mallory", Member)])]);
+    manifest(&world, "    members: [carol]\n");
+    world.timctl(&["apply", "groups", "--auto-approve"]).code(0);
+    assert_eq!(
+        members(&world, "eng"),
+        roles(&[
+            ("alice", Owner),
+            ("bob", Admin),
+            ("carol", Member),
+            ("mallory", Member)
+        ]),
+        "additive: nobody removed, admins unmanaged"
+    );
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+
+    // Exclusive: mallory goes; bob stays (a live admin while `admins` is unmanaged); alice
+    // owns the group. Silent: no group notice.
+    manifest(
+        &world,
+        "    members: [carol]\n    members_exclusive: true\n    members_silent: true\n",
+    );
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has("      - member mallory\n      notice: none (members_silent)\n");
+    world.clear_log();
+    world.timctl(&["apply", "groups", "--auto-approve"]).code(0);
+    let log = world.emulator.request_log();
+    let delete = log
+        .iter()
+        .find(|r| r.command == "delete_group_member")
+        .expect("a delete");
+    assert_eq!(delete.body["Silence"], 1, "{:?}", delete.body);
+    assert!(!delete.notice, "a silent removal sends no group notice");
+    assert_eq!(
+        members(&world, "eng"),
+        roles(&[("alice", Owner), ("bob", Admin), ("carol", Member)])
+    );
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+}
+
+#[test]
+fn ownership_moves_to_a_declared_non_member_who_is_added_first() {
+    use SeedRole::{Admin, Member, Owner};
+    let world = World::new();
+    world.seed(vec![group("eng", &[("bob", Member)])]);
+    // zed is not a member yet; alice, the old owner, is to be an admin once it moves.
+    manifest(
+        &world,
+        "    owner: zed\n    admins: [alice]\n    members: [bob, zed]\n    members_exclusive: true\n",
+    );
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has("  ~ members eng (1 to add)\n      + member zed\n")
+        .stdout_has(
+            "  ~ owner eng: \"alice\" -> \"zed\"\n      ~ role alice: Member -> Admin (after the transfer)\n",
+        );
+    world.clear_log();
+    world.timctl(&["apply", "groups", "--auto-approve"]).code(0);
+    let writes: Vec<String> = world
+        .writes()
+        .iter()
+        .map(|w| w.split(' ').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            "add_group_member",
+            "change_group_owner",
+            "modify_group_member_info"
+        ]
+    );
+    assert_eq!(world.group("eng").unwrap().owner.as_deref(), Some("zed"));
+    assert_eq!(
+        members(&world, "eng"),
+        roles(&[("alice", Admin), ("bob", Member), ("zed", Owner)])
+    );
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+
+    // Back to alice, leaving zed out of an exclusive list: zed is removed after the transfer.
+    manifest(
+        &world,
+        "    owner: alice\n    admins: []\n    members: [bob]\n    members_exclusive: true\n",
+    );
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has("      - member zed (after the transfer)\n");
+    world.timctl(&["apply", "groups", "--auto-approve"]).code(0);
+    assert_eq!(
+        members(&world, "eng"),
+        roles(&[("alice", Owner), ("bob", Member)])
+    );
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+}
+
+#[test]
+fn a_new_group_is_made_with_its_people() {
+    use SeedRole::{Admin, Member, Owner};
+    let world = World::new();
+    manifest(
+        &world,
+        "    owner: alice\n    admins: [bob]\n    members: [carol]\n",
+    );
+    world.timctl(&["apply", "groups", "--auto-approve"]).code(0);
+    assert_eq!(
+        members(&world, "eng"),
+        roles(&[("alice", Owner), ("bob", Admin), ("carol", Member)])
+    );
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+}
+
+#[test]
+fn the_people_gates_stop_the_apply_and_force_passes() {
+    use SeedRole::Member;
+    let world = World::new();
+    world.seed(vec![group(
+        "eng",
+        &[("bob", Member), ("carol", Member), ("mallory", Member)],
+    )]);
+    manifest(
+        &world,
+        "    admins: [bob, carol]\n    members: []\n    members_exclusive: true\n",
+    );
+    world.clear_log();
+    world
+        .timctl(&[
+            "apply",
+            "groups",
+            "--auto-approve",
+            "--max-remove-members",
+            "0",
+        ])
+        .code(1)
+        .stderr_has("the plan removes 1 people from groups, more than --max-remove-members 0: nothing was changed");
+    world
+        .timctl(&["apply", "groups", "--auto-approve", "--max-role-changes", "1"])
+        .code(1)
+        .stderr_has(
+            "the plan changes the role of 2 people (2 promoted, 0 demoted), more than --max-role-changes 1: nothing was changed",
+        );
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+    world
+        .timctl(&[
+            "apply",
+            "groups",
+            "--auto-approve",
+            "--max-role-changes",
+            "1",
+            "--max-remove-members",
+            "0",
+            "--force",
+        ])
+        .code(0);
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+}
+
+#[test]
+fn a_saved_plan_skips_a_group_whose_members_changed_after_review() {
+    use SeedRole::Member;
+    let world = World::new();
+    world.seed(vec![
+        group("eng", &[("bob", Member)]),
+        group("ops", &[("bob", Member)]),
+    ]);
+    world.write(
+        "groups/all.yaml",
+        "groups:\n  - id: eng\n    members: [carol]\n  - id: ops\n    members: [carol]\n",
+    );
+    world
+        .timctl(&["plan", "groups", "--out", "plan.json"])
+        .code(0);
+    // After review, someone adds a member to eng by hand.
+    world.edit("eng", |g| {
+        g.members.push(SeedMember {
+            account: "dave".into(),
+            role: Member,
+            join_time: None,
+        })
+    });
+    world
+        .timctl(&["apply", "plan.json"])
+        .code(1)
+        .stdout_has("skipped: members eng: saved plan is stale: the group changed since the plan (its members or their roles changed live since the plan read them)");
+    assert!(
+        !members(&world, "eng").contains_key("carol"),
+        "the stale group is left alone"
+    );
+    assert!(
+        members(&world, "ops").contains_key("carol"),
+        "the other group is applied"
+    );
+}
+
+#[test]
+fn people_who_are_not_imported_stop_the_plan_naming_file_group_field_and_account() {
+    let world = World::new();
+    world.seed(vec![group("eng", &[])]);
+    manifest(&world, "    members: [carol, ghost]\n");
+    world.clear_log();
+    world.timctl(&["plan", "groups"]).code(1).stderr_has(
+        "groups/eng.yaml:2: group \"eng\": field members: account \"ghost\" is not imported in the app",
+    );
+    assert!(world.writes().is_empty());
+}
