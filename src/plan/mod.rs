@@ -501,7 +501,13 @@ impl Planner {
                     group_type,
                 });
             } else {
-                match live.roles.get(owner.as_str()) {
+                // The member list, where it was read, answers the new owner's role.
+                let role = live
+                    .members
+                    .as_ref()
+                    .and_then(|members| members.get(owner.as_str()))
+                    .or_else(|| live.roles.get(owner.as_str()));
+                match role {
                     _ if added(owner) => transfer = Some(owner.clone()),
                     Some(Role::NotMember) | None => self.errors.push(PlanError::OwnerNotMember {
                         id: id.clone(),
@@ -785,5 +791,7 @@ impl Group {
     }
 }
 
+#[cfg(test)]
+mod people_tests;
 #[cfg(test)]
 mod tests;

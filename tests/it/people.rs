@@ -325,3 +325,82 @@ fn people_who_are_not_imported_stop_the_plan_naming_file_group_field_and_account
     );
     assert!(world.writes().is_empty());
 }
+
+#[test]
+fn member_writes_whose_answers_are_lost_or_refused_are_sent_again_harmlessly() {
+    use SeedRole::{Admin, Member, Owner};
+    use timctl::emulator::{Command, Fault};
+    let world = World::new();
+    world.seed(vec![group("eng", &[("bob", Member), ("mallory", Member)])]);
+    manifest(
+        &world,
+        "    admins: [bob]\n    members: [carol]\n    members_exclusive: true\n",
+    );
+    let emulator = &world.emulator;
+    for command in [
+        Command::AddGroupMember,
+        Command::ModifyGroupMemberInfo,
+        Command::DeleteGroupMember,
+    ] {
+        emulator.fail_next(command, Fault::DropResponse);
+        emulator.fail_next(command, Fault::Internal);
+        emulator.fail_next(command, Fault::BadGateway);
+    }
+    world.clear_log();
+    world
+        .timctl(&["apply", "groups", "--auto-approve"])
+        .code(0)
+        .stdout_has("Apply complete: 1 applied, 0 failed, 0 skipped.");
+    let log = emulator.request_log();
+    for command in [
+        "add_group_member",
+        "modify_group_member_info",
+        "delete_group_member",
+    ] {
+        let calls: Vec<(u16, Option<i64>, bool)> = log
+            .iter()
+            .filter(|r| r.command == command)
+            .map(|r| (r.http_status, r.error_code, r.applied))
+            .collect();
+        // Lost (applied), then refused twice (not applied), then a repeat that finds the work
+        // already done or does it again to the same effect.
+        assert_eq!(calls.len(), 4, "{command}: {calls:?}");
+        assert_eq!(calls[0], (502, None, true), "{command}");
+        assert_eq!(
+            &calls[1..3],
+            [(200, Some(10002), false), (502, None, false)]
+        );
+        assert_eq!(calls[3].1, Some(0), "{command}: {calls:?}");
+    }
+    assert_eq!(
+        members(&world, "eng"),
+        roles(&[("alice", Owner), ("bob", Admin), ("carol", Member)])
+    );
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has(NO_CHANGES);
+}
+
+#[test]
+fn people_the_live_group_cannot_hold_stop_the_plan_before_any_write() {
+    let world = World::new();
+    let mut room = seed_group("live", emulator::GroupType::AVChatRoom, "live");
+    room.owner = Some("alice".into());
+    room.members.clear();
+    let mut work = seed_group("work", emulator::GroupType::Private, "work");
+    work.owner = Some("alice".into());
+    world.seed(vec![room, work]);
+    // The manifests leave the type to the live groups, so validation cannot see it.
+    world.write(
+        "groups/all.yaml",
+        "groups:\n  - id: live\n    members: [bob]\n  - id: work\n    admins: [bob]\n",
+    );
+    world.clear_log();
+    world
+        .timctl(&["plan", "groups"])
+        .code(1)
+        .stderr_has("groups/all.yaml:2: group \"live\": field members: the live group is an AVChatRoom, which stores no member list")
+        .stderr_has("groups/all.yaml:4: group \"work\": field admins: the live group is Private (Work), which has no Admin role");
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+}

@@ -3,10 +3,12 @@
 //! The actual state is seeded into an in-process emulator; the desired state is built as the
 //! manifest loader would build it. The real reader, planner, client and applier run against the
 //! emulator over HTTP. The generated states stay inside what the planner accepts (no type
-//! change, owners that are members), because what it refuses is covered by the planner's own
-//! tests.
+//! change, owners that are members or declared ones, no admins on a Private group, no people
+//! on an AVChatRoom), because what it refuses is covered by the planner's own tests. Members
+//! and roles are drawn too: live members with either role, and declared `admins`, `members`,
+//! `members_exclusive` and `members_silent`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
@@ -16,7 +18,8 @@ use timctl::apply::{ApplyOptions, apply};
 use timctl::emulator::{self, Config, Emulator, SeedGroup, SeedMember};
 use timctl::live::read_actual;
 use timctl::model::{
-    ApplyJoin, CompactString, Desired, DesiredGroup, Ensure, Group, GroupId, GroupType, Source,
+    ApplyJoin, CompactString, Desired, DesiredGroup, Ensure, Group, GroupId, GroupType, People,
+    Source,
 };
 use timctl::plan::{PlanOptions, plan};
 
@@ -46,7 +49,45 @@ const POOL: [(&str, GroupType, emulator::GroupType); 6] = [
     ),
 ];
 
-const ACCOUNTS: [&str; 3] = ["alice", "bob", "carol"];
+const ACCOUNTS: [&str; 5] = ["alice", "bob", "carol", "dave", "eve"];
+
+/// A subset of the accounts.
+fn accounts() -> impl Strategy<Value = Vec<usize>> {
+    prop::sample::subsequence((0..ACCOUNTS.len()).collect::<Vec<_>>(), 0..=ACCOUNTS.len())
+}
+
+/// What the manifest says of a group's people; admins and members drawn apart, so no account
+/// is listed twice.
+#[derive(Clone, Debug)]
+struct Wanted {
+    admins: Option<Vec<usize>>,
+    members: Option<Vec<usize>>,
+    exclusive: bool,
+    silent: bool,
+}
+
+fn wanted() -> impl Strategy<Value = Wanted> {
+    (
+        prop::option::of(accounts()),
+        prop::option::of(accounts()),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(admins, members, exclusive, silent)| {
+            let members = members.map(|members| {
+                members
+                    .into_iter()
+                    .filter(|m| !admins.as_ref().is_some_and(|a| a.contains(m)))
+                    .collect::<Vec<_>>()
+            });
+            Wanted {
+                exclusive: exclusive && members.is_some(),
+                admins,
+                members,
+                silent,
+            }
+        })
+}
 
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -73,6 +114,8 @@ struct Live {
     notification: String,
     owner: Option<usize>,
     members: Vec<usize>,
+    /// Which of `members` hold the Admin role (where the type has one).
+    admins: Vec<usize>,
     max_members: u32,
     apply_join: ApplyJoin,
     mute_all: bool,
@@ -85,7 +128,7 @@ fn live() -> impl Strategy<Value = Live> {
         text(),
         text(),
         prop::option::of(0..ACCOUNTS.len()),
-        prop::sample::subsequence(vec![0usize, 1, 2], 0..=3),
+        (accounts(), accounts()),
         prop::sample::select(vec![50u32, 200, 500]),
         prop::sample::select(ApplyJoin::ALL.to_vec()),
         any::<bool>(),
@@ -97,7 +140,7 @@ fn live() -> impl Strategy<Value = Live> {
                 introduction,
                 notification,
                 owner,
-                members,
+                (members, admins),
                 max_members,
                 apply_join,
                 mute_all,
@@ -107,6 +150,7 @@ fn live() -> impl Strategy<Value = Live> {
                 introduction,
                 notification,
                 owner,
+                admins: admins.into_iter().filter(|a| members.contains(a)).collect(),
                 members,
                 max_members,
                 apply_join,
@@ -130,6 +174,7 @@ enum Wish {
         apply_join: Option<ApplyJoin>,
         mute_all: Option<bool>,
         custom: Option<BTreeMap<String, String>>,
+        people: Wanted,
     },
 }
 
@@ -145,6 +190,7 @@ fn wish() -> impl Strategy<Value = Wish> {
         prop::option::of(prop::sample::select(ApplyJoin::ALL.to_vec())),
         prop::option::of(any::<bool>()),
         prop::option::of(custom()),
+        wanted(),
     )
         .prop_map(
             |(
@@ -156,6 +202,7 @@ fn wish() -> impl Strategy<Value = Wish> {
                 apply_join,
                 mute_all,
                 custom,
+                people,
             )| {
                 Wish::Present {
                     name,
@@ -166,6 +213,7 @@ fn wish() -> impl Strategy<Value = Wish> {
                     apply_join,
                     mute_all,
                     custom,
+                    people,
                 }
             },
         );
@@ -202,7 +250,11 @@ fn seed(id: &str, kind: emulator::GroupType, live: &Live) -> SeedGroup {
             .filter(|&&i| Some(i) != live.owner)
             .map(|&i| SeedMember {
                 account: ACCOUNTS[i].to_owned(),
-                role: emulator::Role::Member,
+                role: if live.admins.contains(&i) && kind != emulator::GroupType::Private {
+                    emulator::Role::Admin
+                } else {
+                    emulator::Role::Member
+                },
                 join_time: None,
             })
             .collect();
@@ -217,16 +269,16 @@ fn declared(
     live: Option<&Live>,
     wish: &Wish,
 ) -> Option<DesiredGroup> {
-    let entry = |group, ensure| DesiredGroup {
+    let entry = |group, ensure, people| DesiredGroup {
         group,
         ensure,
         protect: false,
         source: Source::default(),
-        people: Default::default(),
+        people,
     };
     match wish {
         Wish::Undeclared => None,
-        Wish::Absent => Some(entry(Group::new(id), Ensure::Absent)),
+        Wish::Absent => Some(entry(Group::new(id), Ensure::Absent, People::default())),
         Wish::Present {
             name,
             introduction,
@@ -236,15 +288,47 @@ fn declared(
             apply_join,
             mute_all,
             custom,
+            people,
         } => {
             let room = group_type == GroupType::AVChatRoom;
-            // A new owner must already be a member; an AVChatRoom keeps its owner.
+            let set = |list: &Option<Vec<usize>>| {
+                list.as_ref().map(|l| {
+                    l.iter()
+                        .map(|&i| CompactString::from(ACCOUNTS[i]))
+                        .collect()
+                })
+            };
+            let people = match group_type {
+                GroupType::AVChatRoom => People::default(),
+                GroupType::Private => People {
+                    admins: None,
+                    members: set(&people.members),
+                    exclusive: people.exclusive,
+                    silent: people.silent,
+                },
+                _ => People {
+                    admins: set(&people.admins),
+                    members: set(&people.members),
+                    exclusive: people.exclusive,
+                    silent: people.silent,
+                },
+            };
+            let declared_person = |i: usize| {
+                [&people.admins, &people.members]
+                    .into_iter()
+                    .flatten()
+                    .any(|l: &BTreeSet<CompactString>| l.contains(ACCOUNTS[i]))
+            };
+            // A new owner must already be a member or be declared (added first); an
+            // AVChatRoom keeps its owner.
             let owner = match (live, owner) {
                 (_, None) => None,
                 (None, Some(i)) => Some(ACCOUNTS[*i].to_owned()),
                 (Some(_), Some(_)) if room => None,
-                (Some(live), Some(i)) => (live.owner == Some(*i) || live.members.contains(i))
-                    .then(|| ACCOUNTS[*i].to_owned()),
+                (Some(live), Some(i)) => {
+                    (live.owner == Some(*i) || live.members.contains(i) || declared_person(*i))
+                        .then(|| ACCOUNTS[*i].to_owned())
+                }
             };
             let group = Group {
                 id: GroupId::from(id),
@@ -260,7 +344,7 @@ fn declared(
                 custom: custom.as_ref().map(|map| map.iter().collect()),
                 create_time: None,
             };
-            Some(entry(group, Ensure::Present))
+            Some(entry(group, Ensure::Present, people))
         }
     }
 }
@@ -365,6 +449,46 @@ fn check_live(emulator: &Emulator, entry: &DesiredGroup) -> Result<(), String> {
         .is_some_and(|c| !c.iter().eq(found_custom))
     {
         return mismatch("custom");
+    }
+    check_people(&entry.people, &found)
+}
+
+/// The emulator's member list holds what the manifest declares: every declared account a
+/// member, exactly the written admins Admin (the owner keeps Owner), and with an exclusive list
+/// no one else but the owner and (unmanaged) admins.
+fn check_people(people: &People, found: &SeedGroup) -> Result<(), String> {
+    let roles: BTreeMap<&str, emulator::Role> = found
+        .members
+        .iter()
+        .map(|m| (m.account.as_str(), m.role))
+        .chain(found.owner.as_deref().map(|o| (o, emulator::Role::Owner)))
+        .collect();
+    let fail = |what: String| Err(format!("{}: {what}: {roles:?} vs {people:?}", found.id));
+    for account in [&people.admins, &people.members]
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if !roles.contains_key(account.as_str()) {
+            return fail(format!("{account} is not a member"));
+        }
+    }
+    for (account, role) in &roles {
+        let owner = *role == emulator::Role::Owner;
+        if let Some(admins) = &people.admins
+            && !owner
+            && (*role == emulator::Role::Admin) != admins.contains(*account)
+        {
+            return fail(format!("{account} has role {role:?}"));
+        }
+        if people.exclusive
+            && !owner
+            && !people.members.iter().flatten().any(|m| m == *account)
+            && !people.admins.iter().flatten().any(|a| a == *account)
+            && !(people.admins.is_none() && *role == emulator::Role::Admin)
+        {
+            return fail(format!("{account} should have been removed"));
+        }
     }
     Ok(())
 }
