@@ -485,7 +485,7 @@ fn check_people(people: &People, found: &SeedGroup) -> Result<(), String> {
             && !owner
             && !people.members.iter().flatten().any(|m| m == *account)
             && !people.admins.iter().flatten().any(|a| a == *account)
-            && !(people.admins.is_none() && *role == emulator::Role::Admin)
+            && (people.admins.is_some() || *role != emulator::Role::Admin)
         {
             return fail(format!("{account} should have been removed"));
         }
