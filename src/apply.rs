@@ -260,7 +260,7 @@ async fn run_phase(
                     reason: "interrupted before this change started".to_owned(),
                 }
             } else {
-                let outcome = execute(&client, &change, &options.in_flight).await;
+                let outcome = execute(&client, &change, &options).await;
                 options.in_flight.clear(&change.id, label(&change.action));
                 outcome
             };
@@ -286,14 +286,25 @@ async fn run_phase(
 }
 
 /// Makes the calls of one change, in order, recording each in `in_flight` as it goes, and
-/// tells how far it got.
-async fn execute(client: &Client, change: &Change, in_flight: &InFlight) -> Outcome {
+/// tells how far it got. A member change stops between its calls at the first interrupt: each
+/// call leaves the group consistent (unlike a replace between its destroy and its create), a
+/// big one can take many calls, and the next plan shows the rest.
+async fn execute(client: &Client, change: &Change, options: &ApplyOptions) -> Outcome {
     let id = &change.id;
     let label = label(&change.action);
     let commands = change.action.commands();
     let mut done: Vec<&'static str> = Vec::new();
+    let stoppable = matches!(change.action, Action::Members(_));
     for (step, command) in commands.iter().enumerate() {
-        in_flight.set(id, label, command);
+        if stoppable && step > 0 && options.cancelled() {
+            return Outcome::Partial {
+                done,
+                left: commands[step..].to_vec(),
+                code: None,
+                message: "interrupted: the member calls left were not made".to_owned(),
+            };
+        }
+        options.in_flight.set(id, label, command);
         let result = step_call(client, change, step).await;
         match result {
             Ok(()) => done.push(command),

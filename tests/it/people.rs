@@ -404,3 +404,65 @@ fn people_the_live_group_cannot_hold_stop_the_plan_before_any_write() {
         .stderr_has("groups/all.yaml:4: group \"work\": field admins: the live group is Private (Work), which has no Admin role");
     assert!(world.writes().is_empty(), "{:?}", world.writes());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_first_interrupt_stops_a_member_change_between_its_calls_and_the_next_plan_shows_the_rest() {
+    use std::time::{Duration, Instant};
+    let world = World::with(timctl::emulator::Config {
+        faults: timctl::emulator::Faults {
+            latency: Duration::from_millis(700),
+            ..Default::default()
+        },
+        ..timctl::emulator::Config::dev()
+    });
+    world.seed(vec![group("eng", &[])]);
+    // One add, then five promotions: six calls, one at a time.
+    manifest(&world, "    admins: [bob, carol, dave, mallory, zed]\n");
+    world.clear_log();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_timctl"))
+        .args(["apply", "groups", "--auto-approve"])
+        .current_dir(world.dir.path())
+        .env_clear()
+        .env("TIM_SDKAPPID", world.emulator.sdkappid().to_string())
+        .env("TIM_SECRET_KEY", emulator::DEV_SECRET_KEY)
+        .env("TIM_ENDPOINT", world.emulator.base_url())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !world.commands().iter().any(|c| c == "add_group_member") {
+        assert!(Instant::now() < deadline, "the apply never added");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("partially applied: members eng: add_group_member")
+            && stdout.contains("still to do: interrupted: the member calls left were not made"),
+        "{stdout}"
+    );
+    let promoted = world
+        .commands()
+        .iter()
+        .filter(|c| *c == "modify_group_member_info")
+        .count();
+    assert!(
+        promoted < 5,
+        "the change stopped between its calls: {promoted} of 5 made"
+    );
+    // The next plan shows exactly the promotions not made.
+    world
+        .timctl(&["plan", "groups"])
+        .code(0)
+        .stdout_has(&format!("members eng ({} to promote)", 5 - promoted));
+}
