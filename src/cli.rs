@@ -271,10 +271,15 @@ pub struct ExportArgs {
     /// that no longer exist (only files export wrote).
     #[arg(long, requires = "out")]
     pub force: bool,
-    /// Leave out empty fields (empty texts, no custom data), which are then unmanaged: a later
-    /// change of one is not drift.
+    /// Leave out empty fields (empty texts, no custom data, no admins), which are then
+    /// unmanaged: a later change of one is not drift.
     #[arg(long)]
     pub minimal: bool,
+    /// Also write each group's plain members (`members`, not the owner or admins) with
+    /// `members_exclusive: true`, so a member added later is drift that apply removes. Reads
+    /// every member list, Private groups' too.
+    #[arg(long)]
+    pub members: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

@@ -27,15 +27,36 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
         .filter(|id| filter.matches(id.as_str()))
         .collect();
     let shown = std::io::stderr().is_terminal().then_some("read");
-    let actual = live::read_groups(&connection.client, &ids, shown).await?;
-    let form = if args.minimal {
-        export::Form::Minimal
-    } else {
-        export::Form::Full
+    let mut actual = live::read_groups(&connection.client, &ids, shown).await?;
+    let options = export::Options {
+        form: if args.minimal {
+            export::Form::Minimal
+        } else {
+            export::Form::Full
+        },
+        members: args.members,
     };
+    let lists = export::member_lists(&actual, options);
+    if !lists.is_empty() {
+        for (id, members) in connection.client.read_members(&lists).await? {
+            if let Some(live) = actual.groups.get_mut(&id) {
+                live.members = Some(members);
+            }
+        }
+    }
+    let over_full = export::over_full(&actual, options);
+    if !over_full.is_empty() {
+        let shown: Vec<String> = over_full.iter().map(|id| format!("{id:?}")).collect();
+        eprintln!(
+            "warning: left max_members out for {} with more people than it allows, which a \
+             manifest cannot say (max_members is then unmanaged): {}",
+            count(over_full.len(), "group"),
+            shown.join(", ")
+        );
+    }
     match &args.out {
         Some(dir) => {
-            let written = export::write_dir(&actual, dir, &filter, form, args.force)
+            let written = export::write_dir(&actual, dir, &filter, options, args.force)
                 .with_context(|| format!("cannot export to {}", dir.display()))?;
             eprintln!(
                 "Exported {} to {}",
@@ -58,7 +79,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        None => print(&export::render(&actual, form))?,
+        None => print(&export::render(&actual, options))?,
     }
     connection.close().await;
     Ok(ExitCode::SUCCESS)

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::{ExportFilter, Form, file_text, manifest_group};
+use super::{ExportFilter, Options, file_text, manifest_entry};
 use crate::manifest::{MAX_MANIFEST_BYTES, read_bounded};
 use crate::model::{Actual, GroupType};
 
@@ -124,7 +124,7 @@ pub fn write_dir(
     actual: &Actual,
     dir: &Path,
     filter: &ExportFilter,
-    form: Form,
+    options: Options,
     force: bool,
 ) -> Result<Written, ExportDirError> {
     std::fs::create_dir_all(dir).map_err(|source| ExportDirError::CreateDir {
@@ -136,14 +136,14 @@ pub fn write_dir(
     let mut planned = Vec::with_capacity(actual.groups.len());
     let mut conflicts = Vec::new();
     for live in actual.groups.values() {
-        let group = manifest_group(&live.group, form);
-        let name = file_name(group.id.as_str(), &mut taken);
+        let entry = manifest_entry(live, options);
+        let name = file_name(entry.group.id.as_str(), &mut taken);
         for other in existing.get(&fold(&name)).into_iter().flatten() {
             if other.ours.is_none() {
                 conflicts.push(dir.join(&other.name));
             }
         }
-        planned.push((name, file_text(std::slice::from_ref(&group))));
+        planned.push((name, file_text(std::slice::from_ref(&entry))));
     }
     if !force && !conflicts.is_empty() {
         return Err(ExportDirError::NotOurs { paths: conflicts });
@@ -359,14 +359,14 @@ mod tests {
         std::fs::write(&hand, "groups: [{id: team-a, name: Mine}]\n").unwrap();
         let groups = actual(vec![Group::new("team-a")]);
         let filter = ExportFilter::default();
-        let err = write_dir(&groups, dir.path(), &filter, Form::Full, false).unwrap_err();
+        let err = write_dir(&groups, dir.path(), &filter, Options::default(), false).unwrap_err();
         assert!(
             matches!(&err, ExportDirError::NotOurs { paths } if paths == std::slice::from_ref(&hand))
         );
         assert!(err.to_string().contains("--force"), "{err}");
         assert!(std::fs::read_to_string(&hand).unwrap().contains("Mine"));
         let none = actual(vec![]);
-        let written = write_dir(&none, dir.path(), &filter, Form::Full, true).unwrap();
+        let written = write_dir(&none, dir.path(), &filter, Options::default(), true).unwrap();
         assert!(written.removed.is_empty() && written.left.is_empty());
         assert!(hand.exists());
     }
@@ -383,7 +383,7 @@ mod tests {
             &groups,
             dir.path(),
             &ExportFilter::default(),
-            Form::Full,
+            Options::default(),
             false,
         );
         assert!(matches!(err, Err(ExportDirError::NotOurs { .. })));
@@ -399,24 +399,39 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let all = ExportFilter::default();
         let both = actual(vec![Group::new("ops-a"), Group::new("dev-a")]);
-        write_dir(&both, dir.path(), &all, Form::Full, false).unwrap();
+        write_dir(&both, dir.path(), &all, Options::default(), false).unwrap();
         let ops = ExportFilter {
             id_prefixes: vec!["ops-".into()],
             group_type: None,
         };
-        let written = write_dir(&actual(vec![]), dir.path(), &ops, Form::Full, true).unwrap();
+        let written =
+            write_dir(&actual(vec![]), dir.path(), &ops, Options::default(), true).unwrap();
         assert_eq!(written.removed, vec![dir.path().join("ops-a.yaml")]);
         assert!(dir.path().join("dev-a.yaml").exists());
         assert!(!dir.path().join("ops-a.yaml").exists());
 
         let mut public = Group::new("pub-a");
         public.group_type = Some(GroupType::Public);
-        write_dir(&actual(vec![public]), dir.path(), &all, Form::Full, false).unwrap();
+        write_dir(
+            &actual(vec![public]),
+            dir.path(),
+            &all,
+            Options::default(),
+            false,
+        )
+        .unwrap();
         let private = ExportFilter {
             id_prefixes: Vec::new(),
             group_type: Some(GroupType::Private),
         };
-        let written = write_dir(&actual(vec![]), dir.path(), &private, Form::Full, true).unwrap();
+        let written = write_dir(
+            &actual(vec![]),
+            dir.path(),
+            &private,
+            Options::default(),
+            true,
+        )
+        .unwrap();
         assert!(written.removed.is_empty(), "{:?}", written.removed);
         assert!(dir.path().join("pub-a.yaml").exists());
     }

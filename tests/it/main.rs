@@ -4,6 +4,7 @@ mod controller;
 mod crash;
 mod e2e;
 mod emulator;
+mod export_people;
 mod faults;
 mod fuzz;
 mod gitops;
