@@ -3,9 +3,12 @@
 //!
 //! Layout: a hidden marker line ([`MARKDOWN_MARKER`]), a title, a summary table (split into "this change" and "drift" rows when the plan
 //! was labelled with `--baseline`; an update with fields of both kinds counts in both rows,
-//! its one API call under "this change"), callouts for what cannot be undone (destroys and replaces
-//! with their member counts) and for owner transfers, the warnings, then one collapsible
-//! `<details>` section per group holding a ```` ```diff ```` block.
+//! its one API call under "this change"; people columns only when members change), callouts for
+//! what cannot be undone (destroys and replaces with their member counts), for people removed
+//! or changing role, and for owner transfers (with the old owner's follow-up), the warnings,
+//! then one collapsible `<details>` section per group holding a ```` ```diff ```` block.
+//! With `--redact-accounts` the plan is first passed through [`crate::plan::redact_accounts`],
+//! so this module never sees an account id it should not print.
 //!
 //! Guarantees:
 //! - The output fits in `max_chars` characters (GitHub caps a comment near 65,536): when it
@@ -250,9 +253,16 @@ fn people_callout(out: &mut String, plan: &Plan) {
             people(roles)
         ),
     };
+    let why = match (removed, roles) {
+        (0, _) => "An admin can manage the group's members and profile.",
+        (_, 0) => "A removed member loses access to the group and its messages.",
+        _ => {
+            "A removed member loses access to the group and its messages; an admin can manage its members and profile."
+        }
+    };
     let _ = write!(
         out,
-        "> [!CAUTION]\n> **{sentence}** A removed member loses the group's messages; a role decides who can manage the group.\n>\n> | Group | Removed | Promoted | Demoted |\n> |---|---:|---:|---:|\n",
+        "> [!CAUTION]\n> **{sentence}** {why}\n>\n> | Group | Removed | Promoted | Demoted |\n> |---|---:|---:|---:|\n",
     );
     for (change, removed, promoted, demoted) in rows {
         let id = cell(&code(&show_id(&change.id)));

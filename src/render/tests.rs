@@ -955,3 +955,34 @@ fn redacted_markdown_names_no_account_and_keeps_every_count() {
     assert!(json(&plan).contains("mallory"));
     insta::assert_snapshot!("markdown_people_redacted", out);
 }
+
+#[test]
+fn the_people_callout_says_only_what_the_plan_does() {
+    let only = |id: &str| {
+        let mut plan = people_plan();
+        plan.changes.retain(|change| change.id.as_str() == id);
+        plan
+    };
+    let roles = markdown(&only("new-room"), MARKDOWN_MAX_CHARS);
+    assert!(
+        roles.contains("> **This plan changes the role of 1 person in 1 group.** An admin can manage the group's members and profile.\n"),
+        "{roles}"
+    );
+    let mut removals = only("eng");
+    for change in &mut removals.changes {
+        match &mut change.action {
+            Action::Members(members) => members.roles.clear(),
+            Action::Transfer(transfer) => transfer.after = None,
+            _ => {}
+        }
+    }
+    let out = markdown(&removals, MARKDOWN_MAX_CHARS);
+    assert!(
+        out.contains("> **This plan removes 1 person from 1 group.** A removed member loses access to the group and its messages.\n"),
+        "{out}"
+    );
+    // Without a follow-up the old owner stays an ordinary member.
+    assert!(out.contains("| Group | Owner | New owner |\n"), "{out}");
+    assert!(!out.contains("Then the old owner"), "{out}");
+    assert!(!markdown(&only("ty-b"), MARKDOWN_MAX_CHARS).contains("This plan removes"));
+}
