@@ -177,6 +177,11 @@ pub struct PlanArgs {
     /// The base branch's manifests: label each change "this change" or "drift".
     #[arg(long, value_name = "DIR")]
     pub baseline: Option<PathBuf>,
+    /// With `--format markdown`: show every account id as a short stable hash
+    /// (`acct-1a2b3c4d`, per app) for a pull-request comment; counts stay. Refused with the
+    /// other formats, which always show full ids.
+    #[arg(long)]
+    pub redact_accounts: bool,
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]
@@ -212,6 +217,11 @@ pub struct ShowArgs {
     /// Output format [default: text].
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// With `--format markdown`: show every account id as a short stable hash
+    /// (`acct-1a2b3c4d`, per app) for a pull-request comment; counts stay. Refused with the
+    /// other formats, which always show full ids.
+    #[arg(long)]
+    pub redact_accounts: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

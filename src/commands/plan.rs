@@ -13,6 +13,9 @@ use crate::settings::{ProcessEnv, Settings};
 
 /// `timctl plan`: renders what apply would change; `--out` saves it for `timctl apply FILE`.
 pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    if args.redact_accounts && args.format != Format::Markdown {
+        anyhow::bail!(render::REDACT_NEEDS_MARKDOWN);
+    }
     let options = args.scope.options();
     let Planned {
         connection,
@@ -28,7 +31,9 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     .await?;
     let rendered = match args.format {
         Format::Text => render::text(&plan, &text_options()),
-        Format::Markdown => render::markdown(&plan, render::MARKDOWN_MAX_CHARS),
+        Format::Markdown => {
+            render::markdown_for(&plan, args.redact_accounts.then_some(connection.sdkappid))
+        }
         Format::Json => render::json(&plan),
     };
     print(&rendered)?;

@@ -15,6 +15,7 @@
 
 mod change;
 mod members;
+mod redact;
 mod safety;
 mod scope;
 
@@ -30,6 +31,7 @@ pub use members::{
     ADD_PER_CALL, MemberCall, Membership, REMOVE_PER_CALL, RoleChange, after_transfer, membership,
     refusals,
 };
+pub use redact::{redact_accounts, redacted_account};
 pub use safety::*;
 pub use scope::unmatched_scope;
 

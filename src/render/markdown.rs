@@ -3,9 +3,12 @@
 //!
 //! Layout: a hidden marker line ([`MARKDOWN_MARKER`]), a title, a summary table (split into "this change" and "drift" rows when the plan
 //! was labelled with `--baseline`; an update with fields of both kinds counts in both rows,
-//! its one API call under "this change"), callouts for what cannot be undone (destroys and replaces
-//! with their member counts) and for owner transfers, the warnings, then one collapsible
-//! `<details>` section per group holding a ```` ```diff ```` block.
+//! its one API call under "this change"; people columns only when members change), callouts for
+//! what cannot be undone (destroys and replaces with their member counts), for people removed
+//! or changing role, and for owner transfers (with the old owner's follow-up), the warnings,
+//! then one collapsible `<details>` section per group holding a ```` ```diff ```` block.
+//! With `--redact-accounts` the plan is first passed through [`crate::plan::redact_accounts`],
+//! so this module never sees an account id it should not print.
 //!
 //! Guarantees:
 //! - The output fits in `max_chars` characters (GitHub caps a comment near 65,536): when it
@@ -25,10 +28,11 @@ use similar::ChangeTag;
 
 use super::{
     Loses, LosesWhy, NO_CHANGES, NONE, Row, RowValue, Tone, headline, is_split, losses,
-    losses_sentence, marker, plural, quote, rows, sections, show_id, summary_of, warning_message,
+    losses_sentence, marker, plural, quote, role_name, rows, sections, show_id, summary_of,
+    warning_message,
 };
 use crate::model::GroupId;
-use crate::plan::{Action, Change, Origin, Plan, Summary, Transfer};
+use crate::plan::{Action, Change, Membership, Origin, PeopleCounts, Plan, Summary, Transfer};
 
 /// The default size cap: room under GitHub's comment limit for a bot's own wrapper text.
 pub const MARKDOWN_MAX_CHARS: usize = 60_000;
@@ -66,6 +70,7 @@ pub fn markdown(plan: &Plan, max_chars: usize) -> String {
     }
     summary_table(&mut head, plan);
     destroy_callout(&mut head, plan);
+    people_callout(&mut head, plan);
     transfer_callout(&mut head, plan);
     if !plan.warnings.is_empty() {
         head.push_str("> [!NOTE]\n");
@@ -124,9 +129,18 @@ fn truncation_notice(hidden: usize) -> String {
 fn summary_table(out: &mut String, plan: &Plan) {
     const COLUMNS: &str = "create | update | owner | destroy | replace | API calls |";
     const ALIGN: &str = "---:|---:|---:|---:|---:|---:|";
+    // The people columns only when members change, so that other plans read as before.
+    const PEOPLE: &str = " added | removed | promoted | demoted | notified |";
+    const PEOPLE_ALIGN: &str = "---:|---:|---:|---:|---:|";
+    let people = !plan.summary().people.is_empty();
+    let (extra, extra_align) = if people {
+        (PEOPLE, PEOPLE_ALIGN)
+    } else {
+        ("", "")
+    };
     let labelled = plan.changes.iter().any(|change| change.origin.is_some());
     if labelled {
-        let _ = writeln!(out, "| | {COLUMNS}\n|---|{ALIGN}");
+        let _ = writeln!(out, "| | {COLUMNS}{extra}\n|---|{ALIGN}{extra_align}");
         // A split update counts as an update in both rows; its one API call, which also
         // sets the drifted fields, counts under "this change".
         let this_change = summary_of(
@@ -140,17 +154,17 @@ fn summary_table(out: &mut String, plan: &Plan) {
                 .filter(|c| c.origin == Some(Origin::Drift) || is_split(c)),
         );
         drift.api_calls -= summary_of(plan.changes.iter().filter(|c| is_split(c))).api_calls;
-        summary_row(out, Some("this change"), &this_change);
-        summary_row(out, Some("drift"), &drift);
-        summary_row(out, Some("**total**"), &plan.summary());
+        summary_row(out, Some("this change"), &this_change, people);
+        summary_row(out, Some("drift"), &drift, people);
+        summary_row(out, Some("**total**"), &plan.summary(), people);
     } else {
-        let _ = writeln!(out, "| {COLUMNS}\n|{ALIGN}");
-        summary_row(out, None, &plan.summary());
+        let _ = writeln!(out, "| {COLUMNS}{extra}\n|{ALIGN}{extra_align}");
+        summary_row(out, None, &plan.summary(), people);
     }
     out.push('\n');
 }
 
-fn summary_row(out: &mut String, label: Option<&str>, summary: &Summary) {
+fn summary_row(out: &mut String, label: Option<&str>, summary: &Summary, people_columns: bool) {
     let Summary {
         create,
         replace,
@@ -160,15 +174,101 @@ fn summary_row(out: &mut String, label: Option<&str>, summary: &Summary) {
         destroyed_members: _,
         api_calls,
         members: _,
-        people: _,
+        people,
     } = *summary;
     if let Some(label) = label {
         let _ = write!(out, "| {label} ");
     }
-    let _ = writeln!(
+    let _ = write!(
         out,
         "| {create} | {update} | {transfer} | {destroy} | {replace} | {api_calls} |"
     );
+    if people_columns {
+        let PeopleCounts {
+            added,
+            removed,
+            promoted,
+            demoted,
+            notified,
+        } = people;
+        let _ = write!(
+            out,
+            " {added} | {removed} | {promoted} | {demoted} | {notified} |"
+        );
+    }
+    out.push('\n');
+}
+
+/// The people a plan removes or whose role it changes, group by group, above the fold: like
+/// a destroy, a removal is felt by a person (and told to the group unless `members_silent`).
+fn people_callout(out: &mut String, plan: &Plan) {
+    let mut rows: Vec<(&Change, usize, usize, usize)> = Vec::new();
+    for change in &plan.changes {
+        let members = match &change.action {
+            Action::Members(members) => Some(members),
+            Action::Transfer(transfer) => transfer.after.as_ref(),
+            _ => None,
+        };
+        let Some(members) = members else {
+            continue;
+        };
+        let (removed, promoted, demoted) =
+            (members.remove.len(), members.promoted(), members.demoted());
+        if removed + promoted + demoted == 0 {
+            continue;
+        }
+        match rows.iter_mut().find(|row| row.0.id == change.id) {
+            Some(row) => {
+                row.1 += removed;
+                row.2 += promoted;
+                row.3 += demoted;
+            }
+            None => rows.push((change, removed, promoted, demoted)),
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    let removed: usize = rows.iter().map(|row| row.1).sum();
+    let roles: usize = rows.iter().map(|row| row.2 + row.3).sum();
+    let removing_groups = rows.iter().filter(|row| row.1 > 0).count();
+    let role_groups = rows.iter().filter(|row| row.2 + row.3 > 0).count();
+    let people = |n: usize| plural(n as u64, "person", "people");
+    let groups = |n: usize| plural(n as u64, "group", "groups");
+    let sentence = match (removed, roles) {
+        (0, _) => format!(
+            "This plan changes the role of {} in {}.",
+            people(roles),
+            groups(role_groups)
+        ),
+        (_, 0) => format!(
+            "This plan removes {} from {}.",
+            people(removed),
+            groups(removing_groups)
+        ),
+        _ => format!(
+            "This plan removes {} from {} and changes the role of {}.",
+            people(removed),
+            groups(removing_groups),
+            people(roles)
+        ),
+    };
+    let why = match (removed, roles) {
+        (0, _) => "An admin can manage the group's members and profile.",
+        (_, 0) => "A removed member loses access to the group and its messages.",
+        _ => {
+            "A removed member loses access to the group and its messages; an admin can manage its members and profile."
+        }
+    };
+    let _ = write!(
+        out,
+        "> [!CAUTION]\n> **{sentence}** {why}\n>\n> | Group | Removed | Promoted | Demoted |\n> |---|---:|---:|---:|\n",
+    );
+    for (change, removed, promoted, demoted) in rows {
+        let id = cell(&code(&show_id(&change.id)));
+        let _ = writeln!(out, "> | {id} | {removed} | {promoted} | {demoted} |");
+    }
+    out.push('\n');
 }
 
 /// Everything that cannot be undone, with the members it affects, above the fold.
@@ -206,37 +306,87 @@ fn destroy_callout(out: &mut String, plan: &Plan) {
 }
 
 fn transfer_callout(out: &mut String, plan: &Plan) {
-    let rows: Vec<String> = plan
+    let transfers: Vec<(&Change, &Transfer)> = plan
         .changes
         .iter()
         .filter_map(|change| match &change.action {
-            Action::Transfer(Transfer {
+            Action::Transfer(transfer) => Some((change, transfer)),
+            _ => None,
+        })
+        .collect();
+    if transfers.is_empty() {
+        return;
+    }
+    // The old owner's follow-up gets a column only when a transfer has one, so that other
+    // plans read as before.
+    let follow_up = transfers.iter().any(|(_, t)| t.after.is_some());
+    let rows: Vec<String> = transfers
+        .iter()
+        .map(|(change, transfer)| {
+            let Transfer {
                 actual,
                 desired,
-                after: _,
-            }) => Some(format!(
+                after,
+            } = transfer;
+            let mut row = format!(
                 "| {} | {} | {} |",
                 cell(&code(&show_id(&change.id))),
                 actual
                     .as_deref()
                     .map_or_else(|| NONE.to_owned(), |owner| cell(&code(&quote(owner)))),
                 cell(&code(&quote(desired))),
-            )),
-            _ => None,
+            );
+            if follow_up {
+                let then = match (actual, after) {
+                    (None, _) => NONE.to_owned(),
+                    (Some(_), None) => "stays a member".to_owned(),
+                    (Some(_), Some(after)) => after_words(after),
+                };
+                let _ = write!(row, " {then} |");
+            }
+            row
         })
         .collect();
-    if rows.is_empty() {
-        return;
-    }
+    let (columns, align) = if follow_up {
+        (
+            "| Group | Owner | New owner | Then the old owner |",
+            "|---|---|---|---|",
+        )
+    } else {
+        ("| Group | Owner | New owner |", "|---|---|---|")
+    };
     let _ = write!(
         out,
-        "> [!WARNING]\n> **{} owner.**\n>\n> | Group | Owner | New owner |\n> |---|---|---|\n",
+        "> [!WARNING]\n> **{} owner.**\n>\n> {columns}\n> {align}\n",
         plural(rows.len() as u64, "group changes", "groups change"),
     );
     for row in rows {
         let _ = writeln!(out, "> {row}");
     }
     out.push('\n');
+}
+
+/// What a transfer's follow-up does to the old owner: `becomes Admin`, `is removed`.
+fn after_words(after: &Membership) -> String {
+    let Membership {
+        add: _,
+        roles,
+        remove,
+        silent: _,
+        notify: _,
+    } = after;
+    let mut words: Vec<String> = roles
+        .iter()
+        .map(|role| format!("becomes {}", role_name(role.desired)))
+        .collect();
+    if !remove.is_empty() {
+        words.push("is removed".to_owned());
+    }
+    if words.is_empty() {
+        "stays a member".to_owned()
+    } else {
+        words.join(", ")
+    }
 }
 
 /// The changes of a section grouped by group id, in order of first appearance.

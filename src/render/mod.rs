@@ -52,6 +52,22 @@ pub enum Format {
     Json,
 }
 
+/// Why `--redact-accounts` is refused with `--format text` or `json`: those views are for the
+/// operator and for programs, which need the real ids.
+pub const REDACT_NEEDS_MARKDOWN: &str = "--redact-accounts applies only to --format markdown (the pull-request comment); text and json always show full account ids";
+
+/// The markdown view, with every account id redacted to a hash for `sdkappid` when one is
+/// given (`--redact-accounts`, see [`crate::plan::redact_accounts`]).
+pub fn markdown_for(plan: &Plan, redact_accounts: Option<u64>) -> String {
+    match redact_accounts {
+        Some(sdkappid) => markdown(
+            &crate::plan::redact_accounts(plan, sdkappid),
+            MARKDOWN_MAX_CHARS,
+        ),
+        None => markdown(plan, MARKDOWN_MAX_CHARS),
+    }
+}
+
 /// What an empty plan says, in text and markdown alike.
 const NO_CHANGES: &str = "No changes. Live groups match the manifests.";
 

@@ -107,6 +107,25 @@ pub fn apply_summary(report: &Report, verbose: bool) -> String {
     text
 }
 
+/// Commands in order, a run of one command counted: `add_group_member x4,
+/// modify_group_member_info`.
+fn calls(commands: &[&str]) -> String {
+    let mut runs: Vec<(&str, usize)> = Vec::new();
+    for command in commands {
+        match runs.last_mut() {
+            Some((last, n)) if last == command => *n += 1,
+            _ => runs.push((command, 1)),
+        }
+    }
+    runs.iter()
+        .map(|(command, n)| match n {
+            1 => (*command).to_owned(),
+            n => format!("{command} x{n}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,23 +165,4 @@ mod tests {
         assert!(!all.contains("more skipped"));
         assert!(!apply_summary(&skipped(3), false).contains("more skipped"));
     }
-}
-
-/// Commands in order, a run of one command counted: `add_group_member x4,
-/// modify_group_member_info`.
-fn calls(commands: &[&str]) -> String {
-    let mut runs: Vec<(&str, usize)> = Vec::new();
-    for command in commands {
-        match runs.last_mut() {
-            Some((last, n)) if last == command => *n += 1,
-            _ => runs.push((command, 1)),
-        }
-    }
-    runs.iter()
-        .map(|(command, n)| match n {
-            1 => (*command).to_owned(),
-            n => format!("{command} x{n}"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }

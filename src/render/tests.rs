@@ -790,3 +790,199 @@ fn json_of_a_replace_lists_carried_and_lost_fields() {
     }
     insta::assert_snapshot!("json_replace", out);
 }
+
+/// A plan of people: a group made with an owner and an admin; a group whose owner moves from
+/// alice to zed (added first) with alice an admin after it, bob demoted, carol promoted, dave
+/// added and mallory removed; a replace that carries its live owner over.
+fn people_plan() -> Plan {
+    let mut desired = Desired::default();
+    let mut actual = Actual::default();
+    let mut declare = |group: Group, people: crate::model::People| {
+        let mut declared = declared(group, Ensure::Present);
+        declared.people = people;
+        desired
+            .groups
+            .insert(declared.group.id.clone(), Box::new(declared));
+    };
+    let set = |accounts: &[&str]| Some(accounts.iter().map(|a| (*a).into()).collect());
+
+    declare(
+        Group {
+            owner: Some("dave".into()),
+            ..group("new-room", GroupType::Public, "New room")
+        },
+        crate::model::People {
+            admins: set(&["bob"]),
+            ..Default::default()
+        },
+    );
+
+    declare(
+        Group {
+            owner: Some("zed".into()),
+            ..group("eng", GroupType::Public, "Engineering")
+        },
+        crate::model::People {
+            admins: set(&["alice", "carol"]),
+            members: set(&["bob", "dave", "zed"]),
+            exclusive: true,
+            silent: false,
+        },
+    );
+    let mut eng = live(
+        Group {
+            owner: Some("alice".into()),
+            ..group("eng", GroupType::Public, "Engineering")
+        },
+        4,
+        &[],
+    );
+    eng.members = Some(
+        [
+            ("alice", Role::Owner),
+            ("bob", Role::Admin),
+            ("carol", Role::Member),
+            ("mallory", Role::Member),
+        ]
+        .into_iter()
+        .map(|(account, role)| (account.into(), role))
+        .collect(),
+    );
+    actual.groups.insert("eng".into(), Box::new(eng));
+
+    declare(
+        group("ty-b", GroupType::ChatRoom, "Team B"),
+        crate::model::People::default(),
+    );
+    actual.groups.insert(
+        "ty-b".into(),
+        Box::new(live(
+            Group {
+                owner: Some("mallory".into()),
+                ..group("ty-b", GroupType::Public, "Team B")
+            },
+            3,
+            &[],
+        )),
+    );
+
+    let options = PlanOptions {
+        allow_replace: true,
+        ..PlanOptions::default()
+    };
+    plan(&desired, &actual, &options).expect("the people plan is valid")
+}
+
+/// Every account the people plan names.
+const PEOPLE: &[&str] = &["alice", "bob", "carol", "dave", "mallory", "zed"];
+
+const PEOPLE_APP: u64 = 1_400_000_000;
+
+#[test]
+fn text_of_member_changes() {
+    insta::assert_snapshot!("text_people", text(&people_plan(), &PLAIN));
+}
+
+#[test]
+fn json_of_member_changes() {
+    insta::assert_snapshot!("json_people", json(&people_plan()));
+}
+
+#[test]
+fn markdown_of_member_changes_counts_people_and_calls_out_removals_and_roles() {
+    let out = markdown(&people_plan(), MARKDOWN_MAX_CHARS);
+    for needle in [
+        "| create | update | owner | destroy | replace | API calls | added | removed | promoted | demoted | notified |\n",
+        "> **This plan removes 1 person from 1 group and changes the role of 4 people.**",
+        "> | `eng` | 1 | 2 | 1 |\n> | `new-room` | 0 | 1 | 0 |\n",
+        "> | Group | Owner | New owner | Then the old owner |\n",
+        "> | `eng` | `\"alice\"` | `\"zed\"` | becomes Admin |\n",
+        "+   member dave\n",
+        "-   role carol: Member\n+   role carol: Admin\n",
+        "-   member mallory\n",
+        "-   role alice: Member (after the transfer)\n+   role alice: Admin (after the transfer)\n",
+    ] {
+        assert!(out.contains(needle), "{needle:?} not in:\n{out}");
+    }
+    insta::assert_snapshot!("markdown_people", out);
+}
+
+#[test]
+fn markdown_without_member_changes_keeps_its_summary_table_and_callouts() {
+    let out = markdown(&rich_plan(), MARKDOWN_MAX_CHARS);
+    assert!(
+        out.contains("| create | update | owner | destroy | replace | API calls |\n|---:|"),
+        "{out}"
+    );
+    assert!(!out.contains("promoted"), "{out}");
+    assert!(!out.contains("Then the old owner"), "{out}");
+    assert!(!out.contains("changes the role"), "{out}");
+}
+
+#[test]
+fn redacted_markdown_names_no_account_and_keeps_every_count() {
+    let plan = people_plan();
+    let out = markdown_for(&plan, Some(PEOPLE_APP));
+    for account in PEOPLE {
+        assert!(
+            !out.contains(account),
+            "{account:?} shows in the redacted markdown:\n{out}"
+        );
+        let hash = crate::plan::redacted_account(PEOPLE_APP, account);
+        assert!(out.contains(hash.as_str()), "{hash} not in:\n{out}");
+    }
+    let plain = markdown(&plan, MARKDOWN_MAX_CHARS);
+    let summary = |s: &str| s.lines().take(8).collect::<Vec<_>>().join("\n");
+    assert_eq!(summary(&out), summary(&plain), "the totals stay");
+    for needle in [
+        "> **This plan removes 1 person from 1 group and changes the role of 4 people.**",
+        "becomes Admin |",
+        "(after the transfer)",
+        "(carried over)",
+    ] {
+        assert!(out.contains(needle), "{needle:?} not in:\n{out}");
+    }
+    // Group ids and names are not accounts.
+    assert!(
+        out.contains("`eng`") && out.contains("\"New room\""),
+        "{out}"
+    );
+    // Another app, other hashes; the same app, the same ones.
+    assert_ne!(markdown_for(&plan, Some(PEOPLE_APP + 1)), out);
+    assert_eq!(markdown_for(&plan, Some(PEOPLE_APP)), out);
+    // Text and JSON keep the ids.
+    assert!(text(&plan, &PLAIN).contains("mallory"));
+    assert!(json(&plan).contains("mallory"));
+    insta::assert_snapshot!("markdown_people_redacted", out);
+}
+
+#[test]
+fn the_people_callout_says_only_what_the_plan_does() {
+    let only = |id: &str| {
+        let mut plan = people_plan();
+        plan.changes.retain(|change| change.id.as_str() == id);
+        plan
+    };
+    let roles = markdown(&only("new-room"), MARKDOWN_MAX_CHARS);
+    assert!(
+        roles.contains("> **This plan changes the role of 1 person in 1 group.** An admin can manage the group's members and profile.\n"),
+        "{roles}"
+    );
+    let mut removals = only("eng");
+    for change in &mut removals.changes {
+        match &mut change.action {
+            Action::Members(members) => members.roles.clear(),
+            Action::Transfer(transfer) => transfer.after = None,
+            _ => {}
+        }
+    }
+    let out = markdown(&removals, MARKDOWN_MAX_CHARS);
+    assert!(
+        out.contains("> **This plan removes 1 person from 1 group.** A removed member loses access to the group and its messages.\n"),
+        "{out}"
+    );
+    // Without a follow-up the old owner stays an ordinary member.
+    assert!(out.contains("| Group | Owner | New owner |\n"), "{out}");
+    assert!(!out.contains("Then the old owner"), "{out}");
+    assert!(!markdown(&only("ty-b"), MARKDOWN_MAX_CHARS).contains("This plan removes"));
+}

@@ -17,6 +17,7 @@ mod people;
 mod plans;
 mod property;
 mod recipe;
+mod redact;
 mod secrets;
 mod shell;
 mod support;

@@ -308,6 +308,8 @@ fn variables_have_defaults_and_a_pull_request_without_secrets_is_skipped_plainly
         .unwrap();
     assert!(plan_run.contains(r#"--baseline "/tmp/base/$TIMCTL_DIR""#));
     assert!(plan_run.contains("--out plan.json"));
+    // The comment names no account (see tests/it/redact.rs).
+    assert!(plan_run.contains("--format markdown --redact-accounts"));
     assert!(
         steps
             .iter()
