@@ -4,23 +4,13 @@
 
 use timctl::emulator::{GroupType, Role, SeedGroup, SeedMember};
 
-use crate::support::{World, seed_group};
+use crate::support::{World, owned_group, seed_group};
 
 const NO_CHANGES: &str = "No changes. Live groups match the manifests.";
 
 /// A group owned by alice with these members (alice is added as Owner).
 fn group(id: &str, kind: GroupType, members: &[(&str, Role)]) -> SeedGroup {
-    let mut group = seed_group(id, kind, id);
-    group.owner = Some("alice".into());
-    group.members = members
-        .iter()
-        .map(|(account, role)| SeedMember {
-            account: (*account).to_owned(),
-            role: *role,
-            join_time: None,
-        })
-        .collect();
-    group
+    owned_group(id, kind, "alice", members)
 }
 
 /// Public `eng` (admins zed and bob, members carol and dave), Private `work` (member bob),

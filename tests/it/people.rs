@@ -5,23 +5,13 @@ use std::collections::BTreeMap;
 
 use timctl::emulator::{self, Role as SeedRole, SeedGroup, SeedMember};
 
-use crate::support::{World, seed_group};
+use crate::support::{World, owned_group, seed_group};
 
 const NO_CHANGES: &str = "No changes. Live groups match the manifests.";
 
-/// A Public group `eng` owned by alice with these members (alice is added as Owner).
+/// A Public group owned by alice with these members (alice is added as Owner).
 fn group(id: &str, members: &[(&str, SeedRole)]) -> SeedGroup {
-    let mut group = seed_group(id, emulator::GroupType::Public, id);
-    group.owner = Some("alice".into());
-    group.members = members
-        .iter()
-        .map(|(account, role)| SeedMember {
-            account: (*account).to_owned(),
-            role: *role,
-            join_time: None,
-        })
-        .collect();
-    group
+    owned_group(id, emulator::GroupType::Public, "alice", members)
 }
 
 /// Every member of the live group and its role.
@@ -420,19 +410,7 @@ fn a_first_interrupt_stops_a_member_change_between_its_calls_and_the_next_plan_s
     // One add, then five promotions: six calls, one at a time.
     manifest(&world, "    admins: [bob, carol, dave, mallory, zed]\n");
     world.clear_log();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_timctl"))
-        .args(["apply", "groups", "--auto-approve"])
-        .current_dir(world.dir.path())
-        .env_clear()
-        .env("TIM_SDKAPPID", world.emulator.sdkappid().to_string())
-        .env("TIM_SECRET_KEY", emulator::DEV_SECRET_KEY)
-        .env("TIM_ENDPOINT", world.emulator.base_url())
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = world.spawn(&["apply", "groups", "--auto-approve"]);
     let deadline = Instant::now() + Duration::from_secs(30);
     while !world.commands().iter().any(|c| c == "add_group_member") {
         assert!(Instant::now() < deadline, "the apply never added");

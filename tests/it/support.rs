@@ -181,6 +181,25 @@ impl World {
         }
     }
 
+    /// Starts `timctl ARGS` in the scratch directory, pointed at the emulator, with its output
+    /// piped: for tests that signal it while it runs.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_timctl"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("TIM_SDKAPPID", self.emulator.sdkappid().to_string())
+            .env("TIM_SECRET_KEY", emulator::DEV_SECRET_KEY)
+            .env("TIM_ENDPOINT", self.emulator.base_url())
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("timctl starts")
+    }
+
     /// Imports more accounts through the account API (see [`import_accounts`]).
     pub fn import_accounts(&self, accounts: &[&str]) {
         self.rt.block_on(import_accounts(&self.emulator, accounts));
@@ -223,6 +242,26 @@ impl World {
     pub fn clear_log(&self) {
         self.emulator.clear_request_log();
     }
+}
+
+/// A seed group owned by `owner` with these members and roles (the owner is added as Owner).
+pub fn owned_group(
+    id: &str,
+    kind: emulator::GroupType,
+    owner: &str,
+    members: &[(&str, emulator::Role)],
+) -> SeedGroup {
+    let mut group = seed_group(id, kind, id);
+    group.owner = Some(owner.to_owned());
+    group.members = members
+        .iter()
+        .map(|(account, role)| emulator::SeedMember {
+            account: (*account).to_owned(),
+            role: *role,
+            join_time: None,
+        })
+        .collect();
+    group
 }
 
 /// A seed group with the fields every group needs.

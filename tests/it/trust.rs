@@ -518,19 +518,7 @@ fn a_second_interrupt_aborts_at_once_naming_the_calls_in_flight() {
         "groups/g.yaml",
         "groups:\n  - id: slow-a\n    type: Public\n    name: A\n  - id: slow-b\n    type: Public\n    name: B\n",
     );
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_timctl"))
-        .args(["apply", "groups", "--auto-approve"])
-        .current_dir(world.dir.path())
-        .env_clear()
-        .env("TIM_SDKAPPID", world.emulator.sdkappid().to_string())
-        .env("TIM_SECRET_KEY", timctl::emulator::DEV_SECRET_KEY)
-        .env("TIM_ENDPOINT", world.emulator.base_url())
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = world.spawn(&["apply", "groups", "--auto-approve"]);
     // Every call takes 4 s: once the read is answered, the imports are under way for 4 s.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !world.commands().iter().any(|c| c == "get_group_info") {
