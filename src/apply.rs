@@ -37,7 +37,7 @@ use tokio::task::JoinSet;
 
 use crate::api::{ApiError, Client, ModifyFields, fields_set_after_create};
 use crate::live::{self, progress_bar};
-use crate::model::{Actual, CompactString, GroupId, GroupType, Role};
+use crate::model::{Actual, CompactString, GroupId, Role};
 use crate::plan::{self, Action, Change, Guard, Phase, Plan, Update};
 
 /// How an apply runs.
@@ -388,25 +388,6 @@ fn member_change(action: &Action) -> Option<&plan::Membership> {
     }
 }
 
-/// Every member and its role for each of `ids` that exists in `actual` and keeps members.
-async fn member_lists(
-    client: &Client,
-    actual: &Actual,
-    ids: &[GroupId],
-) -> Result<BTreeMap<GroupId, BTreeMap<CompactString, Role>>, ApiError> {
-    let groups: Vec<(GroupId, GroupType)> = ids
-        .iter()
-        .filter_map(|id| {
-            let kind = actual.groups.get(id)?.group.group_type?;
-            (kind != GroupType::AVChatRoom).then(|| (id.clone(), kind))
-        })
-        .collect();
-    if groups.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    client.read_members(&groups).await
-}
-
 /// Step 0 makes the group; step 1 sets what creation cannot (mute-all, a Community's join
 /// option).
 async fn create_step(
@@ -501,7 +482,7 @@ async fn check_guards(
         })
         .cloned()
         .collect();
-    let members = match member_lists(client, &actual, &with_people).await {
+    let members = match live::member_lists(client, &actual, &with_people).await {
         Ok(members) => members,
         Err(error) => {
             let reason = format!(
@@ -724,7 +705,7 @@ async fn verify(client: &Client, plan: &Plan, report: &mut Report, progress: boo
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let members = match member_lists(client, &actual, &with_people).await {
+    let members = match live::member_lists(client, &actual, &with_people).await {
         Ok(members) => members,
         Err(error) => {
             report.verify_error = Some(error_chain(&error));

@@ -16,7 +16,7 @@ use anyhow::Context;
 
 use crate::api::{ApiError, Client, ClientConfig, Credentials, Endpoint};
 use crate::emulator::{self, Emulator};
-use crate::model::{Actual, Desired, Ensure, GroupId, GroupType, Role};
+use crate::model::{Actual, CompactString, Desired, Ensure, GroupId, GroupType, Role};
 use crate::plan::{PlanOptions, PlanTarget};
 use crate::settings::{Settings, Target};
 
@@ -225,30 +225,41 @@ async fn read_members(
     options: &PlanOptions,
     actual: &mut Actual,
 ) -> Result<(), ApiError> {
-    let managed: BTreeSet<&GroupId> = std::iter::once(desired)
+    let managed: BTreeSet<GroupId> = std::iter::once(desired)
         .chain(baseline)
         .flat_map(|manifests| manifests.groups.iter())
         .filter(|(id, declared)| {
             options.in_scope(id) && declared.ensure == Ensure::Present && declared.people.managed()
         })
-        .map(|(id, _)| id)
+        .map(|(id, _)| id.clone())
         .collect();
-    let groups: Vec<(GroupId, GroupType)> = managed
-        .into_iter()
+    let ids: Vec<GroupId> = managed.into_iter().collect();
+    for (id, members) in member_lists(client, actual, &ids).await? {
+        if let Some(live) = actual.groups.get_mut(&id) {
+            live.members = Some(members);
+        }
+    }
+    Ok(())
+}
+
+/// Every member and its role for each of `ids` that exists in `actual` and keeps a member
+/// list (not an AVChatRoom), read once each.
+pub(crate) async fn member_lists(
+    client: &Client,
+    actual: &Actual,
+    ids: &[GroupId],
+) -> Result<BTreeMap<GroupId, BTreeMap<CompactString, Role>>, ApiError> {
+    let groups: Vec<(GroupId, GroupType)> = ids
+        .iter()
         .filter_map(|id| {
             let kind = actual.groups.get(id)?.group.group_type?;
             (kind != GroupType::AVChatRoom).then(|| (id.clone(), kind))
         })
         .collect();
     if groups.is_empty() {
-        return Ok(());
+        return Ok(BTreeMap::new());
     }
-    for (id, members) in client.read_members(&groups).await? {
-        if let Some(live) = actual.groups.get_mut(&id) {
-            live.members = Some(members);
-        }
-    }
-    Ok(())
+    client.read_members(&groups).await
 }
 
 /// The accounts the plan would make owners: the owner of a group to create (or re-create, the
