@@ -151,6 +151,7 @@ impl ScopeArgs {
             allow_replace: self.allow_replace,
             targets: ids(&self.targets),
             excludes: ids(&self.excludes),
+            ..Default::default()
         }
     }
 }
@@ -177,6 +178,12 @@ pub struct PlanArgs {
     /// The base branch's manifests: label each change "this change" or "drift".
     #[arg(long, value_name = "DIR")]
     pub baseline: Option<PathBuf>,
+    /// With --baseline: read and plan only the groups whose declaration differs from the
+    /// baseline, and those removed from it (a pull request's plan costs what it changes;
+    /// drift of the other groups is not checked, and the plan says so). A group removed
+    /// under a prune prefix is destroyed without listing the app's groups.
+    #[arg(long, requires = "baseline")]
+    pub changed_only: bool,
     /// With `--format markdown`: show every account id as a short stable hash
     /// (`acct-1a2b3c4d`, per app) for a pull-request comment; counts stay. Refused with the
     /// other formats, which always show full ids.

@@ -163,7 +163,7 @@ pub async fn read_actual(
         .filter(|id| options.in_scope(id))
         .cloned()
         .collect();
-    if !desired.prune_prefixes.is_empty() {
+    if !desired.prune_prefixes.is_empty() && options.lists_app() {
         let listed = client.list_group_ids(None).await?;
         ids.extend(listed.into_iter().filter(|id| {
             options.in_scope(id)
@@ -172,6 +172,17 @@ pub async fn read_actual(
                     .iter()
                     .any(|prefix| id.as_str().starts_with(prefix.as_str()))
         }));
+    }
+    if !options.lists_app() {
+        // Prune from history: the groups removed from the baseline are in scope, read by id;
+        // the planner destroys those under a prune prefix.
+        ids.extend(
+            baseline
+                .into_iter()
+                .flat_map(|b| b.groups.keys())
+                .filter(|id| options.in_scope(id) && !desired.groups.contains_key(*id))
+                .cloned(),
+        );
     }
     let ids: Vec<GroupId> = ids.into_iter().collect();
     let mut actual = read_groups(client, &ids, progress.then_some("read")).await?;

@@ -93,9 +93,30 @@ pub async fn plan(
                 .context("cannot load the --baseline manifests")
         })
         .transpose()?;
+    let mut options = options.clone();
+    let scoped = match (&baseline, options.changed_only) {
+        (Some(baseline), true) => {
+            let changed = plan::changed_groups(&desired, baseline);
+            let listed = changed.prune_changed && !desired.prune_prefixes.is_empty();
+            let count = changed.ids.len();
+            options.only = Some(changed);
+            Some(plan::Scoped {
+                changed: count,
+                unchecked: desired
+                    .groups
+                    .keys()
+                    .filter(|id| !options.in_scope(id))
+                    .count(),
+                listed,
+            })
+        }
+        (None, true) => anyhow::bail!("--changed-only needs --baseline DIR"),
+        _ => None,
+    };
     let connection = Connection::open(settings).await?;
-    let mut plan = plan_against(&connection, &desired, baseline.as_ref(), options).await?;
+    let mut plan = plan_against(&connection, &desired, baseline.as_ref(), &options).await?;
     plan.target = Some(connection.target.clone());
+    plan.scoped = scoped;
     Ok(Planned {
         connection,
         plan,

@@ -16,7 +16,10 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     if args.redact_accounts && args.format != Format::Markdown {
         anyhow::bail!(render::REDACT_NEEDS_MARKDOWN);
     }
-    let options = args.scope.options();
+    let options = crate::plan::PlanOptions {
+        changed_only: args.changed_only,
+        ..args.scope.options()
+    };
     let Planned {
         connection,
         plan,

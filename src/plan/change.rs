@@ -30,6 +30,21 @@ pub struct Plan {
     /// The app and endpoint the plan was made against; set by the caller, not the planner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<PlanTarget>,
+    /// A `--changed-only` plan: what it read and what it left unchecked; set by the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scoped: Option<Scoped>,
+}
+
+/// What a `--changed-only` plan covered: every rendering says that drift of the other groups
+/// was not checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scoped {
+    /// Groups the change touches (declared differently, or removed from the baseline).
+    pub changed: usize,
+    /// Declared groups the change does not touch, not read: their drift was not checked.
+    pub unchecked: usize,
+    /// Whether the app's groups were listed for prune (the prune prefixes changed).
+    pub listed: bool,
 }
 
 /// Where a plan was made: every rendering names it, so a plan against the emulator can never

@@ -44,12 +44,82 @@ pub struct PlanOptions {
     pub targets: BTreeSet<GroupId>,
     /// These groups are never planned (`--exclude`).
     pub excludes: BTreeSet<GroupId>,
+    /// `--changed-only`: with a baseline, read and plan only the groups the change touches
+    /// (the pipeline fills [`PlanOptions::only`]).
+    pub changed_only: bool,
+    /// When set, only these groups are read and planned: the ones whose declaration differs
+    /// from the baseline, and the ones removed from it ([`changed_groups`]).
+    pub only: Option<Changed>,
+}
+
+/// The groups a change touches, as [`changed_groups`] finds them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changed {
+    pub ids: BTreeSet<GroupId>,
+    /// The prune prefixes differ from the baseline's: which live groups they now cover cannot
+    /// be known from the manifests, so the app's groups are listed as in a full plan and every
+    /// group under these (the new prefixes) is in scope.
+    pub prune_changed: bool,
+    pub prefixes: BTreeSet<String>,
 }
 
 impl PlanOptions {
     /// Whether a group is in scope of this run.
     pub fn in_scope(&self, id: &GroupId) -> bool {
-        (self.targets.is_empty() || self.targets.contains(id)) && !self.excludes.contains(id)
+        (self.targets.is_empty() || self.targets.contains(id))
+            && !self.excludes.contains(id)
+            && self.only.as_ref().is_none_or(|only| {
+                only.ids.contains(id)
+                    || only
+                        .prefixes
+                        .iter()
+                        .any(|prefix| id.as_str().starts_with(prefix.as_str()))
+            })
+    }
+
+    /// Whether prune lists the app's groups (`get_appid_group_list`): always, except in a
+    /// scoped plan whose prune prefixes are the baseline's, where the groups to prune are the
+    /// ones removed from the baseline ("prune from history").
+    pub fn lists_app(&self) -> bool {
+        self.only.as_ref().is_none_or(|only| only.prune_changed)
+    }
+}
+
+/// The groups whose declaration differs between `desired` and `baseline` (where each is
+/// declared, not the line it is on), and the groups the baseline declares that `desired` no
+/// longer does: what a pull request touches.
+pub fn changed_groups(desired: &Desired, baseline: &Desired) -> Changed {
+    let same = |a: &DesiredGroup, b: &DesiredGroup| {
+        let DesiredGroup {
+            group,
+            ensure,
+            protect,
+            source: _,
+            people,
+        } = a;
+        *group == b.group && *ensure == b.ensure && *protect == b.protect && *people == b.people
+    };
+    let ids = desired
+        .groups
+        .keys()
+        .chain(baseline.groups.keys())
+        .filter(
+            |id| match (desired.groups.get(*id), baseline.groups.get(*id)) {
+                (Some(a), Some(b)) => !same(a, b),
+                _ => true,
+            },
+        )
+        .cloned()
+        .collect();
+    let prune_changed = desired.prune_prefixes != baseline.prune_prefixes;
+    Changed {
+        ids,
+        prune_changed,
+        prefixes: if prune_changed {
+            desired.prune_prefixes.clone()
+        } else {
+            BTreeSet::new()
+        },
     }
 }
 

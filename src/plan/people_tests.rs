@@ -334,3 +334,34 @@ fn removals_and_role_changes_above_their_limits_stop_the_apply() {
         })
     );
 }
+
+#[test]
+fn a_changed_group_is_one_declared_differently_and_not_one_that_moved_lines() {
+    let (desired, _) = in_sync();
+    let mut baseline = desired.clone();
+    // Another group was added above it in the file: its line moved, nothing else.
+    baseline
+        .groups
+        .get_mut(&GroupId::from("eng"))
+        .unwrap()
+        .source = Source {
+        file: std::path::Path::new("groups/other.yaml").into(),
+        line: Some(40),
+    };
+    assert!(changed_groups(&desired, &baseline).ids.is_empty());
+    // A member added is a change; a group removed from the baseline is one too.
+    let mut edited = desired.clone();
+    people(&mut edited).members = accounts(&["carol", "eve", "dave"]);
+    baseline.groups.insert(
+        GroupId::from("gone"),
+        desired.groups[&GroupId::from("eng")].clone(),
+    );
+    let changed = changed_groups(&edited, &baseline);
+    assert_eq!(
+        changed.ids,
+        [GroupId::from("eng"), GroupId::from("gone")]
+            .into_iter()
+            .collect()
+    );
+    assert!(!changed.prune_changed);
+}

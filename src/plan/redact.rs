@@ -45,6 +45,7 @@ pub fn redact_accounts(plan: &Plan, sdkappid: u64) -> Plan {
         existing_declared,
         protected,
         target,
+        scoped,
     } = plan;
     let redact = |account: &str| redacted_account(sdkappid, account);
     Plan {
@@ -65,6 +66,7 @@ pub fn redact_accounts(plan: &Plan, sdkappid: u64) -> Plan {
         existing_declared: *existing_declared,
         protected: protected.clone(),
         target: target.clone(),
+        scoped: *scoped,
     }
 }
 

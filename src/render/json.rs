@@ -31,6 +31,7 @@ pub fn json(plan: &Plan) -> String {
     let document = Document {
         format_version: FORMAT_VERSION,
         target: plan.target.as_ref().map(TargetView::of),
+        scoped: plan.scoped.map(ScopedView::of),
         summary: summary(&plan.summary()),
         changes: plan.changes.iter().map(change).collect(),
         warnings: plan.warnings.iter().map(warning).collect(),
@@ -44,9 +45,35 @@ pub fn json(plan: &Plan) -> String {
 struct Document<'a> {
     format_version: u32,
     target: Option<TargetView<'a>>,
+    /// `null` unless the plan was made with `--changed-only`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scoped: Option<ScopedView>,
     summary: SummaryView,
     changes: Vec<ChangeView<'a>>,
     warnings: Vec<WarningView<'a>>,
+}
+
+/// What a `--changed-only` plan read and left unchecked.
+#[derive(Serialize)]
+struct ScopedView {
+    changed: usize,
+    unchecked: usize,
+    listed: bool,
+}
+
+impl ScopedView {
+    fn of(scoped: crate::plan::Scoped) -> ScopedView {
+        let crate::plan::Scoped {
+            changed,
+            unchecked,
+            listed,
+        } = scoped;
+        ScopedView {
+            changed,
+            unchecked,
+            listed,
+        }
+    }
 }
 
 /// Where the plan was made; the apply outcome names it the same way.

@@ -28,8 +28,8 @@ use similar::ChangeTag;
 
 use super::{
     Loses, LosesWhy, NO_CHANGES, NONE, Row, RowValue, Tone, headline, is_split, losses,
-    losses_sentence, marker, plural, quote, role_name, rows, sections, show_id, summary_of,
-    warning_message,
+    losses_sentence, marker, plural, quote, role_name, rows, scoped_sentence, sections, show_id,
+    summary_of, warning_message,
 };
 use crate::model::GroupId;
 use crate::plan::{Action, Change, Membership, Origin, PeopleCounts, Plan, Summary, Transfer};
@@ -62,6 +62,13 @@ pub fn markdown(plan: &Plan, max_chars: usize) -> String {
             );
         }
         None => {}
+    }
+    if let Some(scoped) = &plan.scoped {
+        let _ = writeln!(
+            head,
+            "> [!NOTE]\n> {}\n",
+            escape_inline(&scoped_sentence(scoped))
+        );
     }
     if plan.is_empty() {
         head.push_str(NO_CHANGES);

@@ -118,6 +118,25 @@ fn custom_label(key: &str) -> String {
     }
 }
 
+/// What a `--changed-only` plan says in every view: which groups it read, and that the drift
+/// of the others was not checked.
+fn scoped_sentence(scoped: &crate::plan::Scoped) -> String {
+    let crate::plan::Scoped {
+        changed,
+        unchecked,
+        listed,
+    } = *scoped;
+    let mut text = format!(
+        "--changed-only: read only the {} this change touches; drift of the other {} was not checked (a full plan checks it).",
+        plural(changed as u64, "group", "groups"),
+        plural(unchecked as u64, "declared group", "declared groups"),
+    );
+    if listed {
+        text.push_str(" The prune prefixes changed, so the app's groups were listed for prune.");
+    }
+    text
+}
+
 /// `1 call`, `2 calls`.
 pub(crate) fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();

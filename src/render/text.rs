@@ -11,8 +11,8 @@ use similar::ChangeTag;
 
 use super::{
     DELETED, Loses, LosesWhy, NO_CHANGES, NONE, Row, RowValue, Tone, api_calls_sentence, headline,
-    losses, losses_sentence, marker, plural, quote, rows, sections, show_id, summary_counts, tone,
-    warning_message,
+    losses, losses_sentence, marker, plural, quote, rows, scoped_sentence, sections, show_id,
+    summary_counts, tone, warning_message,
 };
 use crate::plan::{Change, Plan};
 
@@ -33,6 +33,14 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
         ),
         Some(target) => format!("Planned against {target}.\n\n"),
         None => String::new(),
+    };
+    let header = match &plan.scoped {
+        Some(scoped) => format!(
+            "{header}{} {}\n\n",
+            paint.tone(Tone::Change, "Note:"),
+            scoped_sentence(scoped)
+        ),
+        None => header,
     };
     if plan.is_empty() {
         return format!("{header}{NO_CHANGES}\n");

@@ -18,6 +18,7 @@ mod plans;
 mod property;
 mod recipe;
 mod redact;
+mod scoped;
 mod secrets;
 mod shell;
 mod support;
