@@ -310,6 +310,8 @@ fn variables_have_defaults_and_a_pull_request_without_secrets_is_skipped_plainly
     assert!(plan_run.contains("--out plan.json"));
     // The comment names no account (see tests/it/redact.rs).
     assert!(plan_run.contains("--format markdown --redact-accounts"));
+    // Its cost follows the pull request: only the groups it touches are read.
+    assert!(plan_run.contains("--changed-only"));
     assert!(
         steps
             .iter()
