@@ -139,9 +139,20 @@ fn client(
     credentials: Credentials,
     settings: &Settings,
 ) -> anyhow::Result<Client> {
+    let custom_keys = settings
+        .limits
+        .configured_keys
+        .as_ref()
+        .map(|keys| keys.iter().cloned().collect::<Vec<_>>());
+    if custom_keys.is_none() {
+        tracing::info!(
+            "get_group_info is read without a ResponseFilter, so every answer carries the groups' member lists and grows with them: declare the app's group custom fields (timctl.yaml custom_fields) to read only the fields timctl compares"
+        );
+    }
     Ok(Client::new(ClientConfig {
         rate: settings.rate,
         timeout: settings.timeout,
+        custom_keys,
         ..ClientConfig::new(endpoint, sdkappid, admin.to_owned(), credentials)
     })?)
 }

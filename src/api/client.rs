@@ -63,6 +63,11 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Most requests in flight at once across all clones of the client.
     pub max_in_flight: usize,
+    /// The group custom fields the app has configured (`timctl.yaml custom_fields`), when
+    /// known: `get_group_info` is then sent with a `ResponseFilter` naming every base field
+    /// and these keys and no member field, so its answers do not grow with the members. `None`:
+    /// no filter (every key is returned, and every member list with it).
+    pub custom_keys: Option<Vec<String>>,
 }
 
 impl ClientConfig {
@@ -84,6 +89,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
             max_in_flight: 256,
+            custom_keys: None,
         }
     }
 }
@@ -109,6 +115,7 @@ struct Inner {
     retry: RetryPolicy,
     in_flight: Semaphore,
     max_in_flight: usize,
+    custom_keys: Option<Vec<String>>,
 }
 
 impl fmt::Debug for Client {
@@ -171,8 +178,15 @@ impl Client {
                 retry: config.retry,
                 in_flight: Semaphore::new(config.max_in_flight.max(1)),
                 max_in_flight: config.max_in_flight.max(1),
+                custom_keys: config.custom_keys,
             }),
         })
+    }
+
+    /// The configured custom keys `get_group_info` filters on (see
+    /// [`ClientConfig::custom_keys`]).
+    pub(crate) fn custom_keys(&self) -> Option<&[String]> {
+        self.inner.custom_keys.as_deref()
     }
 
     pub fn endpoint(&self) -> &Endpoint {

@@ -18,8 +18,9 @@ use super::client::Client;
 use super::error::{ApiError, NOT_FOUND_CODES};
 use super::redact::Redactor;
 use super::wire::{
-    AccountCheckRequest, AccountCheckResponse, Command, GetGroupInfoRequest, GetGroupInfoResponse,
-    GroupInfo, GroupListRequest, GroupListResponse, RoleRequest, RoleResponse, UserIdItem,
+    AccountCheckRequest, AccountCheckResponse, BASE_FIELDS, Command, GetGroupInfoRequest,
+    GetGroupInfoResponse, GroupInfo, GroupListRequest, GroupListResponse, ResponseFilter,
+    RoleRequest, RoleResponse, UserIdItem,
 };
 
 /// Most ids per `get_group_info` request.
@@ -94,6 +95,10 @@ impl Client {
         while let Some((ids, round)) = pending.pop() {
             let request = GetGroupInfoRequest {
                 group_id_list: ids.iter().map(|id| id.0.clone()).collect(),
+                response_filter: self.custom_keys().map(|keys| ResponseFilter {
+                    group_base_info_filter: BASE_FIELDS.to_vec(),
+                    app_defined_data_filter_group: keys.to_vec(),
+                }),
             };
             let called =
                 self.call::<_, GetGroupInfoResponse>(Command::GetGroupInfo, &ids, &request);

@@ -203,7 +203,37 @@ pub struct DestroyRequest {
 pub struct GetGroupInfoRequest {
     #[serde(rename = "GroupIdList")]
     pub group_id_list: Vec<CompactString>,
+    #[serde(rename = "ResponseFilter", skip_serializing_if = "Option::is_none")]
+    pub response_filter: Option<ResponseFilter>,
 }
+
+/// What `get_group_info` answers with once a filter is given: only the fields it names
+/// (reference §3.6). No `MemberInfoFilter`: no member list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResponseFilter {
+    #[serde(rename = "GroupBaseInfoFilter")]
+    pub group_base_info_filter: Vec<&'static str>,
+    #[serde(rename = "AppDefinedDataFilter_Group")]
+    pub app_defined_data_filter_group: Vec<String>,
+}
+
+/// Every base field timctl reads: the profile, `InfoSeq` and `MemberNum` (guards, destroy
+/// counts), and the mute switch under both its names.
+pub const BASE_FIELDS: [&str; 13] = [
+    "Type",
+    "Name",
+    "Introduction",
+    "Notification",
+    "FaceUrl",
+    "Owner_Account",
+    "CreateTime",
+    "InfoSeq",
+    "MemberNum",
+    "MaxMemberNum",
+    "ApplyJoinOption",
+    "MuteAllMember",
+    "ShutUpAllMember",
+];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct GetGroupInfoResponse {
@@ -629,9 +659,21 @@ mod tests {
         );
         assert_eq!(
             to_json(&GetGroupInfoRequest {
-                group_id_list: vec!["a".into(), "b".into()]
+                group_id_list: vec!["a".into(), "b".into()],
+                response_filter: None,
             }),
             json!({"GroupIdList": ["a", "b"]})
+        );
+        assert_eq!(
+            to_json(&GetGroupInfoRequest {
+                group_id_list: vec!["a".into()],
+                response_filter: Some(ResponseFilter {
+                    group_base_info_filter: vec!["Name"],
+                    app_defined_data_filter_group: vec!["team".into()],
+                }),
+            }),
+            json!({"GroupIdList": ["a"], "ResponseFilter": {
+                "GroupBaseInfoFilter": ["Name"], "AppDefinedDataFilter_Group": ["team"]}})
         );
         assert_eq!(
             to_json(&AddMemberRequest {

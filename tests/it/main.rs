@@ -6,6 +6,7 @@ mod e2e;
 mod emulator;
 mod export_people;
 mod faults;
+mod filtered;
 mod fuzz;
 mod gitops;
 mod hostile;
