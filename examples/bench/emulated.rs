@@ -126,9 +126,9 @@ async fn start_seeded(args: &Args, scenario: &Scenario) -> anyhow::Result<Emulat
     };
     let emulator = Emulator::start(config, "127.0.0.1:0").await?;
     let seeding = Instant::now();
-    let owners = scenario.new_owners();
+    let accounts = scenario.accounts_to_import();
     emulator
-        .import_accounts(&owners.iter().map(String::as_str).collect::<Vec<_>>())
+        .import_accounts(&accounts.iter().map(String::as_str).collect::<Vec<_>>())
         .await?;
     for chunk in scenario.seeds(5_000) {
         emulator.seed(chunk).await?;

@@ -18,7 +18,15 @@
 //! seconds and the peak resident memory of timctl's process. The planner's CPU is its thread's
 //! alone. It fails if the plan is not the one the scenario implies, if anything failed, if the
 //! second plan is not empty, or if the emulator answered any call with an error (a rate-limit
-//! error above all).
+//! error above all), but `get_group_info`'s "larger than 1 MB", which timctl answers by
+//! splitting the batch (reported on its own; floors count the halves).
+//!
+//! `--declared-members N` runs the members scenario instead: every group live with its fields
+//! in sync, declaring N people in `admins` and `members` (`members_exclusive`,
+//! `members_silent`). It first reads and plans the people in sync (the plan must be empty),
+//! then manifests in which `--member-drift` (5 %) of each group's people differ: accounts
+//! added, members removed, roles changed; the people gates (`--max-remove-members`,
+//! `--max-role-changes`) are lifted as `--force` would.
 
 mod emulated;
 mod measure;
@@ -40,11 +48,11 @@ use timctl::emulator;
 use timctl::live;
 use timctl::manifest::{self, Limits};
 use timctl::model::{Desired, GroupId};
-use timctl::plan::{self, Phase, Plan, PlanOptions, SafetyLimits};
+use timctl::plan::{self, Action, Phase, Plan, PlanOptions, SafetyLimits};
 
 use emulated::Emulated;
 use measure::Calls;
-use scenario::{Expected, Scenario};
+use scenario::{Expected, Scenario, Variant};
 
 /// Benchmark timctl's plan and apply against the emulator with latency and rate limits.
 #[derive(Debug, Parser)]
@@ -70,9 +78,18 @@ struct Args {
     /// Fraction of new groups declared muted (each takes a modify right after its import).
     #[arg(long, default_value_t = 0.25)]
     muted: f64,
-    /// Members of each live group besides its owner.
+    /// Members of each live group besides its owner (undeclared).
     #[arg(long, default_value_t = 2)]
     members: usize,
+    /// The members scenario: every group live with its fields in sync, declaring this many
+    /// people in `admins` and `members` (exclusive, silent); measured in sync, then with
+    /// `--member-drift` of them differing. 0: the groups scenario.
+    #[arg(long, default_value_t = 0, conflicts_with_all = ["drift", "new", "transfers", "destroys", "muted", "members"])]
+    declared_members: usize,
+    /// Fraction of each group's declared people that differ in the members scenario: two fifths
+    /// added, two fifths removed, the rest changing role.
+    #[arg(long, default_value_t = 0.05)]
+    member_drift: f64,
     /// Client calls per second for the 200/s commands (timctl's `--rate`); the emulator's
     /// limits are scaled to match.
     #[arg(long)]
@@ -175,6 +192,20 @@ async fn main() -> ExitCode {
 }
 
 fn scenario(args: &Args) -> Scenario {
+    if args.declared_members > 0 {
+        // The members scenario: the groups' fields are all in sync.
+        return Scenario {
+            groups: args.groups,
+            drift: 0.0,
+            new: 0.0,
+            transfers: 0.0,
+            destroys: 0,
+            muted: 0.0,
+            members: 0,
+            declared_members: args.declared_members,
+            member_drift: args.member_drift,
+        };
+    }
     Scenario {
         groups: args.groups,
         drift: args.drift,
@@ -183,6 +214,8 @@ fn scenario(args: &Args) -> Scenario {
         destroys: args.destroys,
         muted: args.muted,
         members: args.members,
+        declared_members: 0,
+        member_drift: 0.0,
     }
 }
 
@@ -193,10 +226,24 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let progress = std::io::stderr().is_terminal();
     let mut emulated = Emulated::start(&args, &scenario).await?;
     let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
+    // The manifests the plan and apply read; in the members scenario, the drifted ones.
+    let manifests = dir.path().join("manifests");
+    std::fs::create_dir(&manifests).context("cannot make a temporary directory")?;
     let files = scenario
-        .write_manifests(dir.path())
+        .write_manifests(&manifests, Variant::Drifted)
         .context("cannot write the manifests")?;
     eprintln!("wrote {files} manifest files");
+    // The members scenario reads the people in sync first, from manifests of their own.
+    let in_sync = if scenario.declared_members > 0 {
+        let in_sync = dir.path().join("in-sync");
+        std::fs::create_dir(&in_sync).context("cannot make a temporary directory")?;
+        scenario
+            .write_manifests(&in_sync, Variant::InSync)
+            .context("cannot write the manifests")?;
+        Some(in_sync)
+    } else {
+        None
+    };
     let memory_at_start = measure::memory();
 
     let client = Client::new(ClientConfig {
@@ -209,9 +256,27 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         )
     })?;
     let options = PlanOptions::default();
-    let paths = [dir.path().to_owned()];
+    let paths = [manifests];
     let mut rows = Vec::new();
     let mut problems = Vec::new();
+
+    if let Some(in_sync) = &in_sync {
+        let meter = Meter::start(&mut emulated)?;
+        let desired = load(std::slice::from_ref(in_sync))?;
+        rows.push(meter.finish(&mut emulated, "load in sync")?.0);
+        let meter = Meter::start(&mut emulated)?;
+        let actual = live::read_actual(&client, &desired, None, &options, progress).await?;
+        let planned =
+            plan::plan(&desired, &actual, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (row, calls) = meter.finish(&mut emulated, "plan in sync")?;
+        rows.push(row.with_floor(sequential_floor(&client, &calls)));
+        if !planned.changes.is_empty() {
+            problems.push(format!(
+                "the plan of the people in sync is not empty: {} changes",
+                planned.changes.len()
+            ));
+        }
+    }
 
     // Load.
     let meter = Meter::start(&mut emulated)?;
@@ -246,11 +311,14 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         ));
     }
     // The scenario updates most of the groups on purpose: the update threshold is lifted, as
-    // `--max-update-percent 100` would; the destroy limits stay.
+    // `--max-update-percent 100` would, and so are the people gates (the members scenario
+    // removes and re-roles people in every group), as `--force` would; the destroy limits stay.
     plan::check_limits(
         &plan,
         SafetyLimits {
             max_update_percent: 100,
+            max_remove_members: usize::MAX,
+            max_role_changes: usize::MAX,
             ..SafetyLimits::default()
         },
     )?;
@@ -267,11 +335,20 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     )
     .await;
     let (row, calls) = meter.finish(&mut emulated, "apply")?;
-    let (floor, planned_calls) = apply_floor(&client, &plan);
-    if calls.per_command() != planned_calls {
+    let (mut floor, mut planned_calls) =
+        apply_floor(&client, &plan, scenario.readback_member_pages());
+    // Each answer too large splits a read-back batch in two: one call more that answers.
+    let split = calls.too_large();
+    if split > 0 {
+        *planned_calls
+            .entry(measure::TOO_LARGE.0.to_owned())
+            .or_insert(0) += split;
+        floor += split as f64 / client.rate_limit(Command::GetGroupInfo);
+    }
+    if calls.per_command_answered() != planned_calls {
         problems.push(format!(
             "apply made {:?}, the plan implies {planned_calls:?}",
-            calls.per_command()
+            calls.per_command_answered()
         ));
     }
     rows.push(row.with_floor(floor));
@@ -309,9 +386,13 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             "groups": args.groups,
             "latency_ms": args.latency.as_millis() as u64,
             "rate": rate,
+            "declared_members": args.declared_members,
             "expected": {
                 "creates": expected.creates, "updates": expected.updates,
                 "transfers": expected.transfers, "destroys": expected.destroys,
+                "members": expected.members, "member_adds": expected.member_adds,
+                "member_removes": expected.member_removes,
+                "role_changes": expected.role_changes,
             },
             "phases": rows,
             "planner_cpu_seconds": planner_cpu,
@@ -322,19 +403,12 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             "emulator_calls": all.total(),
             "rate_limited": all.rate_limited(),
             "errors": all.errors(),
+            "too_large_split": all.too_large(),
             "problems": problems,
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
-        println!(
-            "{} groups: {} drifted, {} new, {} new owners, {} absent; latency {}; {rate} calls/s\n",
-            args.groups,
-            expected.updates,
-            expected.creates,
-            expected.transfers,
-            expected.destroys,
-            humantime::format_duration(args.latency),
-        );
+        print!("{}", headline(&args, &scenario, &expected, rate));
         print!("{}", table(&rows));
         println!();
         if let Some(cpu) = planner_cpu {
@@ -358,6 +432,12 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             all.rate_limited(),
             all.errors()
         );
+        if all.too_large() > 0 {
+            println!(
+                "of them {} get_group_info answers over 1 MB (member lists), each batch split in halves and asked again; the floors count the halves, not these",
+                all.too_large()
+            );
+        }
     }
     for problem in &problems {
         eprintln!("problem: {problem}");
@@ -378,7 +458,7 @@ fn command(name: &str) -> Option<Command> {
 /// roles): the sum of calls / rate.
 fn sequential_floor(client: &Client, calls: &Calls) -> f64 {
     calls
-        .per_command()
+        .per_command_answered()
         .iter()
         .map(|(name, &count)| {
             let rate = command(name).map_or(200.0, |c| client.rate_limit(c));
@@ -388,16 +468,12 @@ fn sequential_floor(client: &Client, calls: &Calls) -> f64 {
 }
 
 /// The floor of an apply: for each phase (they run one after the other) the slowest command in
-/// it, plus the read-back. Also the calls the plan implies, per command.
-fn apply_floor(client: &Client, plan: &Plan) -> (f64, BTreeMap<String, u64>) {
+/// it, plus the read-back (the groups, then the `member_pages` of the member lists changed).
+/// Also the calls the plan implies, per command.
+fn apply_floor(client: &Client, plan: &Plan, member_pages: u64) -> (f64, BTreeMap<String, u64>) {
     let mut total = BTreeMap::new();
     let mut floor = 0.0;
-    for phase in [
-        Phase::Create,
-        Phase::Update,
-        Phase::Transfer,
-        Phase::Destroy,
-    ] {
+    for phase in Phase::ALL {
         let mut calls: BTreeMap<&str, u64> = BTreeMap::new();
         for change in plan.changes.iter().filter(|c| c.action.phase() == phase) {
             for name in change.action.commands() {
@@ -420,6 +496,11 @@ fn apply_floor(client: &Client, plan: &Plan) -> (f64, BTreeMap<String, u64>) {
         total.insert(Command::GetGroupInfo.as_str().to_owned(), reads);
         floor += reads as f64 / client.rate_limit(Command::GetGroupInfo);
     }
+    if member_pages > 0 {
+        let command = Command::GetGroupMemberInfo;
+        total.insert(command.as_str().to_owned(), member_pages);
+        floor += member_pages as f64 / client.rate_limit(command);
+    }
     (floor, total)
 }
 
@@ -429,13 +510,42 @@ fn planned_counts(plan: &Plan) -> Expected {
         match change.action.phase() {
             Phase::Create => counts.creates += 1,
             Phase::Update => counts.updates += 1,
-            // No bench scenario declares people yet.
-            Phase::Members => {}
+            Phase::Members => {
+                counts.members += 1;
+                if let Action::Members(members) = &change.action {
+                    counts.member_adds += members.add.len();
+                    counts.member_removes += members.remove.len();
+                    counts.role_changes += members.roles.len();
+                }
+            }
             Phase::Transfer => counts.transfers += 1,
             Phase::Destroy => counts.destroys += 1,
         }
     }
     counts
+}
+
+/// What was measured, in one line and a blank one.
+fn headline(args: &Args, scenario: &Scenario, expected: &Expected, rate: f64) -> String {
+    let latency = humantime::format_duration(args.latency);
+    if args.declared_members > 0 {
+        let drift = scenario.people_drift();
+        format!(
+            "{} groups, each declaring {} people ({} admins) besides its owner; drifted: {} groups, {} added, {} removed, {} role changes; latency {latency}; {rate} calls/s\n\n",
+            args.groups,
+            args.declared_members,
+            drift.admins,
+            expected.members,
+            expected.member_adds,
+            expected.member_removes,
+            expected.role_changes,
+        )
+    } else {
+        format!(
+            "{} groups: {} drifted, {} new, {} new owners, {} absent; latency {latency}; {rate} calls/s\n\n",
+            args.groups, expected.updates, expected.creates, expected.transfers, expected.destroys,
+        )
+    }
 }
 
 /// The rows as a Markdown table.
@@ -461,4 +571,70 @@ fn table(rows: &[Row]) -> String {
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The members scenario end to end, small: the in-sync plan is empty, the drifted plan
+    /// holds the scenario's adds, removals and role changes, the apply makes exactly the
+    /// member calls the plan implies (its read-back two member pages a group: 211 members),
+    /// and the second plan is empty. `run` reports any of these as a problem. 40 groups of 211
+    /// members overflow one `get_group_info` answer (1 MB): the split read-back batches are
+    /// counted as the plan's calls plus one for each answer too large.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_members_scenario_plans_applies_and_converges() {
+        let args = Args::parse_from([
+            "bench",
+            "--groups",
+            "40",
+            "--declared-members",
+            "210",
+            "--latency",
+            "0ms",
+            "--in-process",
+            "--json",
+        ]);
+        let scenario = scenario(&args);
+        let expected = scenario.expected();
+        assert_eq!(
+            (
+                expected.members,
+                expected.member_adds,
+                expected.member_removes,
+                expected.role_changes
+            ),
+            (40, 40 * 4, 40 * 4, 40 * 3)
+        );
+        assert_eq!(scenario.readback_member_pages(), 80);
+        assert!(run(args).await.expect("the benchmark runs"));
+    }
+
+    #[test]
+    fn people_flags_conflict_with_the_groups_scenario() {
+        let parsed = Args::try_parse_from(["bench", "--declared-members", "200", "--drift", "0.2"]);
+        assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn five_percent_of_200_people_is_4_adds_4_removals_and_2_role_changes() {
+        let scenario = Scenario {
+            groups: 3,
+            drift: 0.0,
+            new: 0.0,
+            transfers: 0.0,
+            destroys: 0,
+            muted: 0.0,
+            members: 0,
+            declared_members: 200,
+            member_drift: 0.05,
+        };
+        let d = scenario.people_drift();
+        assert_eq!(
+            (d.admins, d.adds, d.removes, d.promotes, d.demotes),
+            (5, 4, 4, 1, 1)
+        );
+        assert_eq!(scenario.expected().members, 3);
+    }
 }

@@ -4,6 +4,13 @@
 //!
 //! Which group is which is a pure function of its index, so a run is reproducible and the
 //! expected plan is known before planning.
+//!
+//! The members scenario (`declared_members` > 0) declares people instead: every group is live
+//! and its fields in sync; each declares its admins and `declared_members` people in all
+//! (`members_exclusive`, `members_silent`). Two sets of manifests are written: one that
+//! matches the live member lists, and one in which `member_drift` of each group's people differ
+//! (accounts the live group lacks, live members not declared, promotions and demotions). To
+//! the reader, a manifest that changed and a live group that drifted are the same difference.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -43,8 +50,37 @@ pub struct Scenario {
     pub destroys: usize,
     /// Fraction of new groups declared muted.
     pub muted: f64,
-    /// Members of each live group besides its owner.
+    /// Members of each live group besides its owner (undeclared).
     pub members: usize,
+    /// People each group declares in `admins` and `members` (0: none, the groups scenario).
+    pub declared_members: usize,
+    /// Fraction of each group's declared people that differ in the drifted manifests.
+    pub member_drift: f64,
+}
+
+/// Which manifests to write in the members scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// The people as the live groups hold them.
+    InSync,
+    /// `member_drift` of each group's people differ.
+    Drifted,
+}
+
+/// How one group's people differ in the drifted manifests, as counts; the accounts are picked
+/// by index (see [`Scenario::people`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PeopleDrift {
+    /// Live admins (of `admins` in all).
+    pub admins: usize,
+    /// Declared accounts not yet members: added.
+    pub adds: usize,
+    /// Live members no longer declared: removed.
+    pub removes: usize,
+    /// Live members declared as admins.
+    pub promotes: usize,
+    /// Live admins declared as members.
+    pub demotes: usize,
 }
 
 /// How many groups of each kind.
@@ -54,6 +90,11 @@ pub struct Expected {
     pub updates: usize,
     pub transfers: usize,
     pub destroys: usize,
+    /// Groups with member changes, and the accounts added, removed and changing role.
+    pub members: usize,
+    pub member_adds: usize,
+    pub member_removes: usize,
+    pub role_changes: usize,
 }
 
 impl Scenario {
@@ -79,6 +120,7 @@ impl Scenario {
         self.muted > 0.0 && i.is_multiple_of((1.0 / self.muted).round().max(1.0) as usize)
     }
 
+    /// The plan the drifted manifests imply.
     pub fn expected(&self) -> Expected {
         let mut expected = Expected::default();
         for i in 0..self.groups {
@@ -89,17 +131,131 @@ impl Scenario {
                 Kind::NewOwner => expected.transfers += 1,
                 Kind::Absent => expected.destroys += 1,
             }
+            if self.people(i).is_some() {
+                let d = self.people_drift();
+                if d.adds + d.removes + d.promotes + d.demotes > 0 {
+                    expected.members += 1;
+                }
+                expected.member_adds += d.adds;
+                expected.member_removes += d.removes;
+                expected.role_changes += d.promotes + d.demotes;
+            }
         }
         expected
     }
 
-    /// Writes the manifests into `dir`; returns how many files.
-    pub fn write_manifests(&self, dir: &Path) -> io::Result<usize> {
+    /// How each group's people differ in the drifted manifests: `member_drift` of the declared
+    /// people, two fifths added, two fifths removed, the rest changing role (promotions first).
+    pub fn people_drift(&self) -> PeopleDrift {
+        let m = self.declared_members;
+        let admins = (m / 40).max(1).min(m);
+        let drifted = ((m as f64 * self.member_drift).round() as usize).min(m);
+        let adds = drifted * 2 / 5;
+        let removes = (drifted * 2 / 5).min(m - admins);
+        let roles = drifted - adds - removes;
+        let promotes = roles.div_ceil(2).min(m - admins - removes);
+        let demotes = (roles - promotes).min(admins);
+        PeopleDrift {
+            admins,
+            adds,
+            removes,
+            promotes,
+            demotes,
+        }
+    }
+
+    /// Group `i`'s people as the live group holds them (owner aside) and as the `variant`
+    /// manifests declare them: `(live, admins, members)`. Account `k` of group `i` is
+    /// `g{i}-m{k}`; live, `k` < `declared_members`, the first [`PeopleDrift::admins`] Admin.
+    /// Drifted: the last `removes` live members are not declared, `adds` accounts beyond them
+    /// are, the first `promotes` live members are declared admins, and the first `demotes`
+    /// admins members. `None` outside the members scenario.
+    fn people(&self, i: usize) -> Option<People> {
+        if self.declared_members == 0 || self.kind(i) == Kind::New {
+            return None;
+        }
+        let m = self.declared_members;
+        let d = self.people_drift();
+        let account = |k: usize| format!("g{i}-m{k}");
+        let live = (0..m)
+            .map(|k| SeedMember {
+                account: account(k),
+                role: if k < d.admins {
+                    timctl::emulator::Role::Admin
+                } else {
+                    timctl::emulator::Role::Member
+                },
+                join_time: None,
+            })
+            .collect();
+        let in_sync = (
+            (0..d.admins).map(account).collect(),
+            (d.admins..m).map(account).collect(),
+        );
+        let drifted = (
+            (d.demotes..d.admins + d.promotes).map(account).collect(),
+            (0..d.demotes)
+                .chain(d.admins + d.promotes..m - d.removes)
+                .chain(m..m + d.adds)
+                .map(account)
+                .collect(),
+        );
+        let imported = (m..m + d.adds).map(account).collect();
+        Some(People {
+            live,
+            in_sync,
+            drifted,
+            imported,
+        })
+    }
+
+    /// The accounts the app must have imported besides the seeded groups' people (seeding
+    /// imports those): the owners of the groups to create and the people the drifted
+    /// manifests add.
+    pub fn accounts_to_import(&self) -> Vec<String> {
+        let mut accounts = self.new_owners();
+        for i in 0..self.groups {
+            if let Some(people) = self.people(i) {
+                accounts.extend(people.imported);
+            }
+        }
+        accounts
+    }
+
+    /// `get_group_member_info` pages the apply's read-back takes: each group with member
+    /// changes, its member list after them (owner included), 200 a page.
+    pub fn readback_member_pages(&self) -> u64 {
+        let d = self.people_drift();
+        if d.adds + d.removes + d.promotes + d.demotes == 0 {
+            return 0;
+        }
+        let after = 1 + self.declared_members + d.adds - d.removes;
+        let per_group = after.div_ceil(timctl::api::MEMBER_PAGE as usize).max(1) as u64;
+        let groups = (0..self.groups)
+            .filter(|&i| self.people(i).is_some())
+            .count() as u64;
+        groups * per_group
+    }
+
+    /// Writes the `variant` manifests into `dir`; returns how many files.
+    pub fn write_manifests(&self, dir: &Path, variant: Variant) -> io::Result<usize> {
         let mut files = 0;
         for (file, start) in (0..self.groups).step_by(GROUPS_PER_FILE).enumerate() {
             let mut text = String::from("defaults:\n  type: Public\ngroups:\n");
             for i in start..(start + GROUPS_PER_FILE).min(self.groups) {
                 manifest_entry(&mut text, i, self.kind(i), self.muted(i));
+                if let Some(people) = self.people(i) {
+                    let (admins, members) = match variant {
+                        Variant::InSync => &people.in_sync,
+                        Variant::Drifted => &people.drifted,
+                    };
+                    let _ = write!(
+                        text,
+                        "    admins: [{}]\n    members: [{}]\n    members_exclusive: true\n    members_silent: true\n",
+                        admins.join(", "),
+                        members.join(", ")
+                    );
+                }
             }
             std::fs::write(dir.join(format!("groups-{file:04}.yaml")), text)?;
             files += 1;
@@ -109,7 +265,7 @@ impl Scenario {
 
     /// The owners of the groups to create: accounts the app must have imported (the seeded
     /// groups bring their own people).
-    pub fn new_owners(&self) -> Vec<String> {
+    fn new_owners(&self) -> Vec<String> {
         (0..self.groups)
             .filter(|&i| self.kind(i) == Kind::New)
             .map(|i| Declared::of(i).owner)
@@ -136,9 +292,12 @@ impl Scenario {
         group.notification = desired.notification;
         group.owner = Some(desired.owner.clone());
         group.custom = desired.custom;
-        group.members = (0..self.members)
-            .map(|m| member(&format!("member{:05}", (i * 7 + m) % 100_000)))
-            .collect();
+        group.members = match self.people(i) {
+            Some(people) => people.live,
+            None => (0..self.members)
+                .map(|m| member(&format!("member{:05}", (i * 7 + m) % 100_000)))
+                .collect(),
+        };
         match kind {
             Kind::InSync | Kind::New | Kind::Absent => {}
             Kind::Drifted(0) => group.name = format!("Old group {i}"),
@@ -166,6 +325,17 @@ fn member(account: &str) -> SeedMember {
         role: timctl::emulator::Role::Member,
         join_time: None,
     }
+}
+
+/// One group's people in the members scenario.
+struct People {
+    /// The live members besides the owner.
+    live: Vec<SeedMember>,
+    /// `(admins, members)` as declared in sync and drifted.
+    in_sync: (Vec<String>, Vec<String>),
+    drifted: (Vec<String>, Vec<String>),
+    /// The accounts the drifted manifests add: not members anywhere, imported in the app.
+    imported: Vec<String>,
 }
 
 /// Group `i` as its manifest declares it.
