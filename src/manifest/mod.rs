@@ -108,13 +108,7 @@ pub fn load(paths: &[PathBuf], limits: &Limits) -> Result<Desired, ManifestError
 pub fn load_manifests(paths: &[PathBuf], limits: &Limits) -> Result<Manifests, ManifestErrors> {
     let mut problems = Vec::new();
     let files = files::discover(paths, &mut problems);
-    let mut declared = document::Declared::default();
-    for file in &files {
-        match read_bounded(file, MAX_MANIFEST_BYTES) {
-            Ok(bytes) => document::read_file(file, &bytes, limits, &mut declared, &mut problems),
-            Err(error) => problems.push(files::read_problem(file, error)),
-        }
-    }
+    let declared = read_files(&files, limits, &mut problems);
     let prune_files = declared.prune_files.iter().cloned().collect();
     let desired = resolve(declared, &mut problems);
     if problems.is_empty() {
@@ -126,6 +120,61 @@ pub fn load_manifests(paths: &[PathBuf], limits: &Limits) -> Result<Manifests, M
     } else {
         Err(ManifestErrors::new(problems))
     }
+}
+
+/// Reads and parses `files` on up to one thread per core, each thread a run of consecutive
+/// files, and joins the results in file order: the groups, and the problems, come out exactly
+/// as one thread reading the files in order would give them.
+fn read_files(
+    files: &[PathBuf],
+    limits: &Limits,
+    problems: &mut Vec<Problem>,
+) -> document::Declared {
+    let read = |files: &[PathBuf]| {
+        let mut declared = document::Declared::default();
+        let mut problems = Vec::new();
+        for file in files {
+            match read_bounded(file, MAX_MANIFEST_BYTES) {
+                Ok(bytes) => {
+                    document::read_file(file, &bytes, limits, &mut declared, &mut problems)
+                }
+                Err(error) => problems.push(files::read_problem(file, error)),
+            }
+        }
+        (declared, problems)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 8)
+        .min(files.len().max(1));
+    let parts: Vec<(document::Declared, Vec<Problem>)> = if threads == 1 {
+        vec![read(files)]
+    } else {
+        let chunk = files.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = files
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || read(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().expect("a manifest reader does not panic"))
+                .collect()
+        })
+    };
+    let mut declared = document::Declared::default();
+    for (part, found) in parts {
+        let document::Declared {
+            groups,
+            prune_prefixes,
+            prune_files,
+        } = part;
+        declared.groups.extend(groups);
+        declared.prune_prefixes.extend(prune_prefixes);
+        declared.prune_files.extend(prune_files);
+        problems.extend(found);
+    }
+    declared
 }
 
 /// Indexes the declared groups by id; a second declaration of an id is a problem naming both.

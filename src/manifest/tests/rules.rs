@@ -536,3 +536,41 @@ fn tag_directives_are_refused() {
         ["g.yaml:1: %TAG directives are not supported: they change what tags mean"]
     );
 }
+
+/// Files are read on several threads; problems and the first declaration of an id still come
+/// out in file order.
+#[test]
+fn many_files_report_in_file_order_whichever_thread_reads_them() {
+    let names: Vec<String> = (0..17).map(|i| format!("f{i:02}.yaml")).collect();
+    let texts: Vec<String> = (0..17)
+        .map(|i| format!("groups:\n  - id: x\n  - id: g{i}\n    nmae: typo\n"))
+        .collect();
+    let files: Vec<(&str, &str)> = names
+        .iter()
+        .zip(&texts)
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let errors = load_with(&files, &Limits::default()).unwrap_err();
+    let files_in_order: Vec<&str> = errors
+        .iter()
+        .filter(|e| e.contains("duplicate id"))
+        .map(|e| e.split(':').next().unwrap())
+        .collect();
+    assert_eq!(
+        files_in_order,
+        names[1..].iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert!(
+        errors
+            .iter()
+            .filter(|e| e.contains("duplicate id"))
+            .all(|e| e.ends_with("first declared at f00.yaml:2")),
+        "{errors:?}"
+    );
+    let typos: Vec<&str> = errors
+        .iter()
+        .filter(|e| e.contains("nmae"))
+        .map(|e| e.split(':').next().unwrap())
+        .collect();
+    assert_eq!(typos, names.iter().map(String::as_str).collect::<Vec<_>>());
+}
