@@ -14,7 +14,7 @@
 //!   "after" callback answers.
 //!
 //! Flow: the server (or `Emulator::edit_group`) computes the callbacks of a write from the
-//! group before and after ([`after_write`]) once the write is durable, and [`Callbacks::send`]
+//! group before and after (`after_write`) once the write is durable, and `Callbacks::send`
 //! queues them; one background task delivers them in order. The queue is bounded: when it is
 //! full a callback is dropped with a warning, so a slow or dead receiver never slows an answer.
 

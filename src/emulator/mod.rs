@@ -11,7 +11,8 @@
 //! `limits` (rate limits), [`faults`] (test knobs), `wire` (request fields, response
 //! shapes), `commands` (the group and account commands), `app` (the console configuration:
 //! admins, custom keys, account policy), `rules` (field rules and codes), `store` (state and
-//! the records that change it), `journal` (the `--state` file), [`seed`].
+//! the records that change it), `journal` (the `--state` file), [`seed`], and [`callbacks`]
+//! (the webhooks sent once a write is durable).
 //!
 //! # Choices where the reference is unsure
 //! - Codes: wrong method 60008; unknown service 60009; unknown command 10003; a non-admin
