@@ -68,6 +68,29 @@ impl CallbackConfig {
         }
     }
 
+    /// The URL without its query or user info (either may hold secrets), how callbacks are
+    /// signed and retried: for the start-up banner.
+    pub fn describe(&self) -> String {
+        let shown = match reqwest::Url::parse(&self.url) {
+            Ok(mut url) => {
+                url.set_query(None);
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                url.to_string()
+            }
+            Err(_) => "<invalid URL>".to_owned(),
+        };
+        let signed = match self.token {
+            Some(_) => "signed with the token",
+            None => "unsigned (no token)",
+        };
+        format!(
+            "{shown} ({signed}; {} retries after a {} s timeout)",
+            self.retries,
+            CALLBACK_TIMEOUT.as_secs()
+        )
+    }
+
     pub(crate) fn check(&self) -> Result<(), String> {
         let url = reqwest::Url::parse(&self.url)
             .map_err(|e| format!("the callback URL {:?} is not a URL: {e}", self.url))?;
@@ -430,6 +453,18 @@ mod tests {
         assert_eq!(
             sign("xxxxyyyy", 1669872112),
             "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061"
+        );
+    }
+
+    #[test]
+    fn describe_hides_the_query_and_user_info() {
+        let config = CallbackConfig {
+            token: Some("tok".to_owned()),
+            ..CallbackConfig::new("http://user:pw@127.0.0.1:9/hook?key=secret")
+        };
+        assert_eq!(
+            config.describe(),
+            "http://127.0.0.1:9/hook (signed with the token; 0 retries after a 2 s timeout)"
         );
     }
 

@@ -713,6 +713,9 @@ pub async fn run(config: Config, listen: &str) -> Result<(), EmulatorError> {
         ),
         None => writeln!(out, "state: in memory only"),
     };
+    if let Some(callback) = &config.callback {
+        let _ = writeln!(out, "callbacks: {}", callback.describe());
+    }
     let _ = out.flush();
     drop(out);
     wait_for_stop_signal().await;
