@@ -395,6 +395,17 @@ pub struct EmulatorArgs {
     /// may stay silent, e.g. 30s.
     #[arg(long, default_value = "30s", value_parser = header_timeout)]
     pub header_read_timeout: Duration,
+    /// Send the documented third-party callbacks (Group.CallbackAfter…) to this URL after each
+    /// durable change made through the API or the console.
+    #[arg(long, value_name = "URL")]
+    pub callback_url: Option<String>,
+    /// The callbacks' authentication token: each callback carries `Sign` and `RequestTime`.
+    /// Visible to every user of the machine (`ps`): prefer TIM_CALLBACK_TOKEN.
+    #[arg(long, env = "TIM_CALLBACK_TOKEN", hide_env_values = true)]
+    pub callback_token: Option<String>,
+    /// Retry a callback this many times after a timeout (2 s); the service's default is 0.
+    #[arg(long, default_value_t = 0, requires = "callback_url", value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub callback_retries: u32,
 }
 
 impl std::fmt::Debug for EmulatorArgs {
@@ -456,6 +467,14 @@ impl EmulatorArgs {
                 max_connections: self.max_connections as usize,
                 header_read_timeout: self.header_read_timeout,
             },
+            callback: self
+                .callback_url
+                .as_ref()
+                .map(|url| emulator::CallbackConfig {
+                    token: self.callback_token.clone().filter(|t| !t.is_empty()),
+                    retries: self.callback_retries,
+                    ..emulator::CallbackConfig::new(url)
+                }),
         })
     }
 }

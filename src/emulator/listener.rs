@@ -40,6 +40,11 @@ use tokio::task::JoinSet;
 
 use super::lock;
 
+/// The address of the client a call came from, in each request's extensions (the callbacks'
+/// `ClientIP`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub std::net::SocketAddr);
+
 /// How many connections the server keeps open, and how long it waits for headers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnectionLimits {
@@ -146,8 +151,8 @@ pub(crate) async fn serve(
             _ = &mut stop => break,
             accepted = listener.accept() => accepted,
         };
-        let stream = match accepted {
-            Ok((stream, _peer)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 if out_of_descriptors(&error) {
                     let closed = lock(&registry).close_oldest_idle();
@@ -177,7 +182,8 @@ pub(crate) async fn serve(
             let service = service.clone();
             let slot = Arc::clone(&slot);
             let deadline = limits.header_read_timeout;
-            service_fn(move |request: hyper::Request<Incoming>| {
+            service_fn(move |mut request: hyper::Request<Incoming>| {
+                request.extensions_mut().insert(Peer(peer));
                 let busy = Busy::enter(&slot);
                 let call = service.call(request.map(|body| Deadline::new(body, deadline)));
                 async move {

@@ -11,7 +11,8 @@
 //! `limits` (rate limits), [`faults`] (test knobs), `wire` (request fields, response
 //! shapes), `commands` (the group and account commands), `app` (the console configuration:
 //! admins, custom keys, account policy), `rules` (field rules and codes), `store` (state and
-//! the records that change it), `journal` (the `--state` file), [`seed`].
+//! the records that change it), `journal` (the `--state` file), [`seed`], and [`callbacks`]
+//! (the webhooks sent once a write is durable).
 //!
 //! # Choices where the reference is unsure
 //! - Codes: wrong method 60008; unknown service 60009; unknown command 10003; a non-admin
@@ -41,6 +42,7 @@
 //! - More in the headers of `commands::{groups, reads, members}` and `journal`.
 
 mod app;
+pub mod callbacks;
 mod commands;
 pub mod faults;
 mod journal;
@@ -64,6 +66,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use app::CustomKeys;
+pub use callbacks::CallbackConfig;
 pub use faults::{Fault, Faults};
 pub use journal::JournalError;
 pub use listener::ConnectionLimits;
@@ -137,6 +140,8 @@ pub struct Config {
     pub auto_import_accounts: bool,
     /// The connection cap and header-read timeout of the server.
     pub connections: ConnectionLimits,
+    /// Third-party callbacks after each durable change; `None` sends none.
+    pub callback: Option<CallbackConfig>,
 }
 
 impl Config {
@@ -156,6 +161,7 @@ impl Config {
             custom_keys: CustomKeys::only(DEV_CUSTOM_KEYS.iter().copied()),
             auto_import_accounts: false,
             connections: ConnectionLimits::DEFAULT,
+            callback: None,
         }
     }
 
@@ -184,6 +190,9 @@ impl Config {
                 "the rate-limit scale must be 0 or more, not {}",
                 self.rate_limit_scale
             ));
+        }
+        if let Some(callback) = &self.callback {
+            callback.check().map_err(EmulatorError::Config)?;
         }
         let f = &self.faults;
         for (name, rate) in [
@@ -214,6 +223,7 @@ impl fmt::Debug for Config {
             .field("custom_keys", &self.custom_keys)
             .field("auto_import_accounts", &self.auto_import_accounts)
             .field("connections", &self.connections)
+            .field("callback", &self.callback)
             .finish()
     }
 }
@@ -320,6 +330,10 @@ impl Emulator {
                 entries: Default::default(),
             }),
             log_bodies: config.request_log_capacity > 0,
+            callbacks: config
+                .callback
+                .clone()
+                .map(|c| callbacks::Callbacks::start(c, config.sdkappid)),
         });
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -510,13 +524,14 @@ impl Emulator {
     /// Changes a group as if in the console: the profile change bumps `InfoSeq` and sets
     /// `LastInfoTime`; members may be changed too (a new owner becomes a member with role
     /// Owner and the old one is demoted; new people are imported as accounts). The id and
-    /// type cannot change; custom keys must be configured.
+    /// type cannot change; custom keys must be configured. Once durable, it fires the callbacks
+    /// of the equivalent REST writes (see `callbacks`), with the first app admin as operator.
     pub async fn edit_group(
         &self,
         id: &str,
         edit: impl FnOnce(&mut SeedGroup),
     ) -> Result<(), EmulatorError> {
-        let ticket = {
+        let (ticket, fired) = {
             let mut data = lock(&self.shared.data);
             let entry = data
                 .store
@@ -560,11 +575,39 @@ impl Emulator {
                     ],
                 },
             };
-            self.commit(&mut data, record)?
+            let ticket = self.commit(&mut data, record)?;
+            let fired = match &self.shared.callbacks {
+                Some(_) => {
+                    let after = data.store.get(id).map(SeedGroup::of);
+                    callbacks::after_write(
+                        callbacks::Write::Console,
+                        Some(&before),
+                        after.as_ref(),
+                        &self.shared.admins[0],
+                        callbacks::now_ms(),
+                    )
+                }
+                None => Vec::new(),
+            };
+            (ticket, fired)
         };
         server::durable(ticket)
             .await
-            .map_err(EmulatorError::Durability)
+            .map_err(EmulatorError::Durability)?;
+        if let Some(sender) = &self.shared.callbacks {
+            sender.send(
+                fired,
+                &callbacks::Origin {
+                    client_ip: "127.0.0.1".to_owned(),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// How many callbacks were dropped because their queue was full (0 without callbacks).
+    pub fn callbacks_dropped(&self) -> u64 {
+        self.shared.callbacks.as_ref().map_or(0, |c| c.dropped())
     }
 
     fn commit(
@@ -670,6 +713,9 @@ pub async fn run(config: Config, listen: &str) -> Result<(), EmulatorError> {
         ),
         None => writeln!(out, "state: in memory only"),
     };
+    if let Some(callback) = &config.callback {
+        let _ = writeln!(out, "callbacks: {}", callback.describe());
+    }
     let _ = out.flush();
     drop(out);
     wait_for_stop_signal().await;

@@ -23,6 +23,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -33,12 +34,15 @@ use axum::routing::any;
 use serde_json::Value;
 
 use super::app::App;
+use super::callbacks::{self, Callbacks, Origin, Write};
 use super::commands::{self, Ctx};
 use super::faults::{Fault, FaultState};
 use super::journal::{Journal, Ticket};
 use super::limits::RateLimits;
+use super::listener::Peer;
 use super::lock;
 use super::rules::{Reject, codes};
+use super::seed::SeedGroup;
 use super::store::{Record, Store};
 use super::wire::{ACCOUNT_SERVICE, Body, Command, GROUP_SERVICE, error_body};
 use crate::usersig;
@@ -143,6 +147,8 @@ pub(crate) struct Shared {
     pub log: Mutex<RequestLog>,
     /// Whether the request log keeps bodies (it keeps anything at all).
     pub log_bodies: bool,
+    /// Third-party callbacks, when configured.
+    pub callbacks: Option<Callbacks>,
 }
 
 pub(crate) struct RequestLog {
@@ -188,6 +194,7 @@ enum Outcome {
 async fn handle(
     State(shared): State<Arc<Shared>>,
     method: Method,
+    peer: Option<Extension<Peer>>,
     Path((service, command)): Path<(String, String)>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
     bytes: Result<Bytes, BytesRejection>,
@@ -205,8 +212,18 @@ async fn handle(
         body: Value::Null,
         notice: false,
     };
+    let client_ip = peer.map_or_else(
+        || "127.0.0.1".to_owned(),
+        |Extension(Peer(a))| a.ip().to_string(),
+    );
     let outcome = shared
-        .process(&method, query, &service, &command, bytes, &mut entry)
+        .process(
+            (&method, &service, &command),
+            query,
+            bytes,
+            &mut entry,
+            client_ip,
+        )
         .await;
     let response = match outcome {
         Ok(Outcome::Reply(body)) => {
@@ -235,12 +252,11 @@ async fn handle(
 impl Shared {
     async fn process(
         &self,
-        method: &Method,
+        (method, service, name): (&Method, &str, &str),
         query: Result<Query<HashMap<String, String>>, QueryRejection>,
-        service: &str,
-        name: &str,
         bytes: Result<Bytes, BytesRejection>,
         entry: &mut LoggedRequest,
+        client_ip: String,
     ) -> Result<Outcome, Reject> {
         if method != Method::POST {
             return Err(Reject::new(
@@ -311,21 +327,43 @@ impl Shared {
             now: usersig::unix_now(),
             app: &self.app,
         };
-        let (done, ticket) = if reads_only(command) {
+        let (done, ticket, fired) = if reads_only(command) {
             let done = commands::run(command, &body, &mut lock(&self.served), &ctx)?;
             debug_assert!(done.record.is_none(), "{name} is a read");
-            (done, None)
+            (done, None, Vec::new())
         } else {
             let mut data = lock(&self.data);
             if let Some(reason) = data.refuses_writes() {
                 return Err(Reject::new(codes::INTERNAL, reason));
             }
+            // The group before the write, when the write may fire callbacks.
+            let watched = self.callbacks.is_some() && callbacks::fires(Write::Api(command));
+            let named = entry.group_ids.first().cloned();
+            let before = match (watched, &named) {
+                (true, Some(id)) => data.store.get(id).map(SeedGroup::of),
+                _ => None,
+            };
             let done = commands::run(command, &body, &mut data.store, &ctx)?;
             let ticket = match &done.record {
                 Some(record) => data.persist(record, &self.served),
                 None => data.barrier(),
             };
-            (done, ticket)
+            let fired = match (watched, &done.record) {
+                (true, Some(_)) => {
+                    let id = done.created.clone().or(named);
+                    let after = id.and_then(|id| data.store.get(&id).map(SeedGroup::of));
+                    let operator = query_param(&query, "identifier");
+                    callbacks::after_write(
+                        Write::Api(command),
+                        before.as_ref(),
+                        after.as_ref(),
+                        operator,
+                        callbacks::now_ms(),
+                    )
+                }
+                _ => Vec::new(),
+            };
+            (done, ticket, fired)
         };
         entry.applied = done.record.is_some();
         entry.notice = done.notice;
@@ -336,6 +374,11 @@ impl Shared {
                 format!("the write could not be made durable: {reason}"),
             )
         })?;
+        // Durable: the callbacks go out (even when the answer is then dropped: the write
+        // happened).
+        if let Some(sender) = &self.callbacks {
+            sender.send(fired, &Origin { client_ip });
+        }
         if fault == Some(Fault::DropResponse) {
             return Ok(Outcome::BadGateway);
         }
@@ -390,6 +433,10 @@ impl Shared {
         }
         Ok(())
     }
+}
+
+fn query_param<'q>(query: &'q HashMap<String, String>, name: &str) -> &'q str {
+    query.get(name).map_or("", String::as_str)
 }
 
 async fn unknown_path(State(shared): State<Arc<Shared>>, uri: OriginalUri) -> Response {

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod auth;
+mod callbacks;
 mod client;
 mod commands;
 mod connections;

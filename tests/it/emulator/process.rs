@@ -19,7 +19,7 @@ fn spawn_emulator(state: &std::path::Path) -> (Child, String) {
 }
 
 /// Starts `timctl emulator` on a free port with these extra arguments.
-fn spawn_emulator_with(args: &[&std::ffi::OsStr]) -> (Child, String) {
+pub(super) fn spawn_emulator_with(args: &[&std::ffi::OsStr]) -> (Child, String) {
     let mut child = Command::new(BIN)
         .args([
             "emulator",
@@ -55,7 +55,7 @@ fn spawn_emulator_with(args: &[&std::ffi::OsStr]) -> (Child, String) {
     (child, url)
 }
 
-fn command_url(base: &str, command: &str) -> String {
+pub(super) fn command_url(base: &str, command: &str) -> String {
     service_url(base, "group_open_http_svc", command)
 }
 
