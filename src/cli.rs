@@ -332,6 +332,15 @@ pub struct ReconcileArgs {
     /// 0.0.0.0:9100.
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<String>,
+    /// Serve the TIM webhook (third-party callback) endpoint on ADDR, e.g. 0.0.0.0:8443 (any
+    /// path): each group event re-reads and reconciles just that group; the full pass every
+    /// --interval stays. Signed callbacks need the console's token in TIM_CALLBACK_TOKEN or
+    /// --webhook-token-file.
+    #[arg(long, value_name = "ADDR")]
+    pub webhook: Option<String>,
+    /// A file holding the callback authentication token (else TIM_CALLBACK_TOKEN).
+    #[arg(long, value_name = "FILE", requires = "webhook")]
+    pub webhook_token_file: Option<PathBuf>,
     #[command(flatten)]
     pub destroy: DestroyArgs,
     #[command(flatten)]

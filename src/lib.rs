@@ -24,3 +24,4 @@ pub mod saved;
 pub mod settings;
 pub mod shell;
 pub mod usersig;
+pub mod webhook;

@@ -184,14 +184,21 @@ pub async fn read_actual(
                     .any(|prefix| id.as_str().starts_with(prefix.as_str()))
         }));
     }
-    if !options.lists_app() {
-        // Prune from history: the groups removed from the baseline are in scope, read by id;
-        // the planner destroys those under a prune prefix.
+    if let Some(only) = options.only.as_ref().filter(|_| !options.lists_app()) {
+        // Prune from history, or from an event: an undeclared group the run is limited to
+        // (removed from the baseline, or named by a callback) is read by id when it is under a
+        // prune prefix; the planner destroys it.
         ids.extend(
-            baseline
-                .into_iter()
-                .flat_map(|b| b.groups.keys())
-                .filter(|id| options.in_scope(id) && !desired.groups.contains_key(*id))
+            only.ids
+                .iter()
+                .filter(|id| {
+                    options.in_scope(id)
+                        && !desired.groups.contains_key(*id)
+                        && desired
+                            .prune_prefixes
+                            .iter()
+                            .any(|prefix| id.as_str().starts_with(prefix.as_str()))
+                })
                 .cloned(),
         );
     }

@@ -10,6 +10,7 @@
 //! replicas do not hit the API in step. SIGTERM or Ctrl-C stops it cleanly: during a sleep at
 //! once, during an apply after the calls in flight (no new change starts).
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -20,9 +21,14 @@ use crate::apply::{self, ApplyOptions, Outcome};
 use crate::interrupt::{self, Interrupt, cancel_on_signal};
 use crate::live::Connection;
 use crate::metrics::{self, Metrics, Pass};
+use crate::model::GroupId;
 use crate::pipeline;
 use crate::plan::{self, Action, Change, PlanOptions, SafetyLimits};
 use crate::settings::{Flags, ProcessEnv, Settings};
+use crate::webhook::{self, Webhook};
+
+/// How long events are gathered before a run reconciles the groups they name.
+const DEBOUNCE: Duration = Duration::from_millis(200);
 
 /// What one run did, for its log record.
 #[derive(Debug, Default)]
@@ -71,6 +77,10 @@ pub struct Options {
     /// One run, then return.
     pub once: bool,
     pub metrics_listen: Option<String>,
+    /// `--webhook ADDR`: serve the callback endpoint and reconcile the groups events name.
+    pub webhook: Option<String>,
+    /// The callback authentication token.
+    pub webhook_token: Option<String>,
     pub plan: PlanOptions,
     /// Skip the destroy limits.
     pub force: bool,
@@ -99,13 +109,44 @@ pub async fn run(args: Options) -> anyhow::Result<Finished> {
         None => None,
     };
     let connection = Connection::open(&settings).await?;
+    let (events_tx, mut events) = tokio::sync::mpsc::channel(webhook::QUEUE);
+    if let Some(addr) = &args.webhook {
+        let endpoint = Webhook {
+            sdkappid: connection.sdkappid,
+            token: args.webhook_token.clone(),
+        };
+        let bound = webhook::serve(addr, endpoint, events_tx.clone()).await?;
+        eprintln!("webhook listening on http://{bound}");
+    }
+    // Without --webhook nothing sends; the sender kept here keeps `recv` pending, not closed.
+    let _events_tx = events_tx;
     let interrupt = cancel_on_signal();
     let stop = interrupt.cancel.clone();
     let mut last_failed;
     let mut last_drift;
+    // When the next full pass is due; the event-driven runs in between leave it as it is.
+    let mut next_full: Option<Instant> = None;
+    // The groups the next run is limited to: `None` for a full pass.
+    let mut only: Option<BTreeSet<GroupId>> = None;
     loop {
         let started = Instant::now();
-        let record = run_once(&args, &settings, &connection, &interrupt).await;
+        let record = match only.take() {
+            None => run_once(&args, &settings, &connection, &interrupt).await,
+            Some(ids) => {
+                tracing::info!(target: "timctl::reconcile", groups = ids.len(), "reconciling the groups callbacks named");
+                let scoped = Options {
+                    plan: PlanOptions {
+                        only: Some(plan::Changed {
+                            ids,
+                            ..plan::Changed::default()
+                        }),
+                        ..args.plan.clone()
+                    },
+                    ..args.clone()
+                };
+                run_once(&scoped, &settings, &connection, &interrupt).await
+            }
+        };
         last_failed = record.error.is_some() || record.failed > 0;
         last_drift = record.changes > 0;
         if last_failed {
@@ -125,12 +166,38 @@ pub async fn run(args: Options) -> anyhow::Result<Finished> {
         if args.once || stop.load(Ordering::SeqCst) {
             break;
         }
-        let pause = jittered(settings.interval);
+        if next_full.is_none_or(|at| at <= Instant::now()) {
+            next_full = Some(Instant::now() + jittered(settings.interval));
+        }
+        // Wait for the next full pass, or for events worth a run before it.
         let mut watch = Box::pin(interrupt::shutdown_signal());
-        tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
-            _ = &mut watch => break,
-            _ = wait_for(&stop) => break,
+        let stopped = loop {
+            let pause = next_full.map_or(Duration::ZERO, |at| {
+                at.saturating_duration_since(Instant::now())
+            });
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {
+                    next_full = None;
+                    break false;
+                }
+                _ = &mut watch => break true,
+                _ = wait_for(&stop) => break true,
+                Some(first) = events.recv() => {
+                    // Debounce: the events of the next moment go in the same run.
+                    tokio::time::sleep(DEBOUNCE).await;
+                    let mut batch = vec![first];
+                    while let Ok(event) = events.try_recv() {
+                        batch.push(event);
+                    }
+                    if let Some(ids) = worth_a_run(&args, &settings, batch) {
+                        only = Some(ids);
+                        break false;
+                    }
+                }
+            }
+        };
+        if stopped {
+            break;
         }
     }
     connection.close().await;
@@ -138,6 +205,29 @@ pub async fn run(args: Options) -> anyhow::Result<Finished> {
         failed: last_failed,
         drift: last_drift,
     })
+}
+
+/// The groups of `events` that may differ from the manifests (see
+/// [`webhook::Event::actionable`]); `None` when there are none. Manifests that do not load are
+/// the next run's error to report: every event's group is read then.
+fn worth_a_run(
+    args: &Options,
+    settings: &Settings,
+    events: Vec<webhook::Event>,
+) -> Option<BTreeSet<GroupId>> {
+    let desired = pipeline::load(&args.paths, settings, &[]).ok();
+    let ids: BTreeSet<GroupId> = events
+        .into_iter()
+        .filter(|event| {
+            let act = desired.as_ref().is_none_or(|d| event.actionable(d));
+            if !act {
+                tracing::debug!(target: "timctl::webhook", group = %event.group, command = %event.command, "the event reports what the manifests declare (or leave unmanaged); no read");
+            }
+            act
+        })
+        .map(|event| event.group)
+        .collect();
+    (!ids.is_empty()).then_some(ids)
 }
 
 async fn wait_for(flag: &std::sync::atomic::AtomicBool) {

@@ -24,3 +24,4 @@ mod secrets;
 mod shell;
 mod support;
 mod trust;
+mod webhook;

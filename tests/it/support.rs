@@ -184,6 +184,11 @@ impl World {
     /// Starts `timctl ARGS` in the scratch directory, pointed at the emulator, with its output
     /// piped: for tests that signal it while it runs.
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.spawn_env(args, &[])
+    }
+
+    /// [`World::spawn`] with more environment variables.
+    pub fn spawn_env(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
         Command::new(env!("CARGO_BIN_EXE_timctl"))
             .args(args)
             .current_dir(self.dir.path())
@@ -193,6 +198,7 @@ impl World {
             .env("TIM_SECRET_KEY", emulator::DEV_SECRET_KEY)
             .env("TIM_ENDPOINT", self.emulator.base_url())
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
