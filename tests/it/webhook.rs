@@ -188,3 +188,39 @@ fn time_to_correction() {
     assert!(p95 < Duration::from_secs(2), "p95 {p95:?}");
     assert!(max_reads <= 2, "{reads:?}");
 }
+
+#[test]
+fn a_member_added_by_hand_to_an_exclusive_list_is_removed_by_its_callback() {
+    let port = free_port();
+    let world = world(port);
+    world.write(
+        "groups/g.yaml",
+        "defaults:\n  type: Public\ngroups:\n  - {id: ops-a, name: A, members: [bob], members_exclusive: true}\n",
+    );
+    world.timctl(&["apply", "groups", "--auto-approve"]).code(0);
+    let _controller = controller(&world, port);
+    world.clear_log();
+    world.edit("ops-a", |g| {
+        g.members.push(timctl::emulator::SeedMember {
+            account: "mallory".into(),
+            role: timctl::emulator::Role::Member,
+            join_time: None,
+        })
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while world
+        .group("ops-a")
+        .unwrap()
+        .members
+        .iter()
+        .any(|m| m.account == "mallory")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "mallory was not removed within 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(count(&world, "delete_group_member"), 1);
+    assert_eq!(count(&world, "get_appid_group_list"), 0);
+}
