@@ -31,6 +31,7 @@
 mod emulated;
 mod measure;
 mod scenario;
+mod scoped;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -94,6 +95,25 @@ struct Args {
     /// limits are scaled to match.
     #[arg(long)]
     rate: Option<f64>,
+    /// The pull request scenario: every group live and in sync, the base manifests those, the
+    /// head manifests with this many groups renamed; runs the timctl binary's
+    /// `plan --baseline base --changed-only head` and its full `plan head`, as processes.
+    #[arg(long, default_value_t = 0, conflicts_with_all = ["declared_members", "prune_pruned"])]
+    pr_touch: usize,
+    /// The prune scenario: the app holds `--groups` undeclared groups and, under a prune
+    /// prefix, one kept and this many that the pull request removes from the manifests; runs
+    /// the binary's `plan --baseline base --changed-only head` (prune from history) and
+    /// `plan head` (which lists the app).
+    #[arg(long, default_value_t = 0, conflicts_with = "declared_members")]
+    prune_pruned: usize,
+    /// Declare the app's custom fields (team, tier, legacy), as `timctl.yaml custom_fields`
+    /// would: `get_group_info` is sent with a ResponseFilter, without member lists.
+    #[arg(long)]
+    custom_fields: bool,
+    /// The timctl binary the pull request and prune scenarios run (default: `timctl` in the
+    /// target directory the benchmark was built in; `cargo build --release` first).
+    #[arg(long)]
+    timctl: Option<PathBuf>,
     /// Print the results as JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -192,6 +212,26 @@ async fn main() -> ExitCode {
 }
 
 fn scenario(args: &Args) -> Scenario {
+    if args.pr_touch > 0 || args.prune_pruned > 0 {
+        // The pull request and prune scenarios: every group live and in sync; the prune
+        // scenario's groups are not declared, and have no members but their owner.
+        return Scenario {
+            groups: args.groups,
+            drift: 0.0,
+            new: 0.0,
+            transfers: 0.0,
+            destroys: 0,
+            muted: 0.0,
+            members: if args.prune_pruned > 0 {
+                0
+            } else {
+                args.members
+            },
+            declared_members: 0,
+            member_drift: 0.0,
+            pruned: args.prune_pruned,
+        };
+    }
     if args.declared_members > 0 {
         // The members scenario: the groups' fields are all in sync.
         return Scenario {
@@ -204,6 +244,7 @@ fn scenario(args: &Args) -> Scenario {
             members: 0,
             declared_members: args.declared_members,
             member_drift: args.member_drift,
+            pruned: 0,
         };
     }
     Scenario {
@@ -216,11 +257,15 @@ fn scenario(args: &Args) -> Scenario {
         members: args.members,
         declared_members: 0,
         member_drift: 0.0,
+        pruned: 0,
     }
 }
 
 /// Runs the benchmark; `Ok(false)` when it ran but something was wrong.
 async fn run(args: Args) -> anyhow::Result<bool> {
+    if args.pr_touch > 0 || args.prune_pruned > 0 {
+        return scoped::run(&args, &scenario(&args)).await;
+    }
     let scenario = scenario(&args);
     let expected = scenario.expected();
     let progress = std::io::stderr().is_terminal();
@@ -246,15 +291,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     };
     let memory_at_start = measure::memory();
 
-    let client = Client::new(ClientConfig {
-        rate: args.rate,
-        ..ClientConfig::new(
-            Endpoint::url(&emulated.url())?,
-            emulator::DEV_SDKAPPID,
-            emulator::DEV_ADMIN,
-            Credentials::SecretKey(emulator::DEV_SECRET_KEY.to_owned()),
-        )
-    })?;
+    let client = Client::new(client_config(&args, &emulated.url())?)?;
     let options = PlanOptions::default();
     let paths = [manifests];
     let mut rows = Vec::new();
@@ -387,6 +424,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             "latency_ms": args.latency.as_millis() as u64,
             "rate": rate,
             "declared_members": args.declared_members,
+            "custom_fields": args.custom_fields,
             "expected": {
                 "creates": expected.creates, "updates": expected.updates,
                 "transfers": expected.transfers, "destroys": expected.destroys,
@@ -445,6 +483,26 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     emulated.shutdown().await?;
     Ok(problems.is_empty())
 }
+
+/// The client timctl would configure: `--rate`, and with `--custom-fields` the scenario's
+/// custom keys (the manifests' two and the key some drifted groups hold live).
+fn client_config(args: &Args, url: &str) -> anyhow::Result<ClientConfig> {
+    Ok(ClientConfig {
+        rate: args.rate,
+        custom_keys: args
+            .custom_fields
+            .then(|| CUSTOM_FIELDS.iter().map(|&key| key.to_owned()).collect()),
+        ..ClientConfig::new(
+            Endpoint::url(url)?,
+            emulator::DEV_SDKAPPID,
+            emulator::DEV_ADMIN,
+            Credentials::SecretKey(emulator::DEV_SECRET_KEY.to_owned()),
+        )
+    })
+}
+
+/// The app's custom fields with `--custom-fields`.
+const CUSTOM_FIELDS: [&str; 3] = ["team", "tier", "legacy"];
 
 fn load(paths: &[PathBuf]) -> anyhow::Result<Desired> {
     manifest::load(paths, &Limits::default()).map_err(|errors| anyhow::anyhow!("{errors}"))
@@ -541,9 +599,19 @@ fn headline(args: &Args, scenario: &Scenario, expected: &Expected, rate: f64) ->
             expected.role_changes,
         )
     } else {
+        let filter = if args.custom_fields {
+            "; custom_fields declared (get_group_info filtered)"
+        } else {
+            ""
+        };
         format!(
-            "{} groups: {} drifted, {} new, {} new owners, {} absent; latency {latency}; {rate} calls/s\n\n",
-            args.groups, expected.updates, expected.creates, expected.transfers, expected.destroys,
+            "{} groups: {} drifted, {} new, {} new owners, {} absent; {} live members each besides the owner; latency {latency}; {rate} calls/s{filter}\n\n",
+            args.groups,
+            expected.updates,
+            expected.creates,
+            expected.transfers,
+            expected.destroys,
+            args.members,
         )
     }
 }
@@ -611,6 +679,80 @@ mod tests {
         assert!(run(args).await.expect("the benchmark runs"));
     }
 
+    /// `--pr-touch 10`: every group live and in sync (the groups scenario's drift ignored), the
+    /// head manifests the base ones with exactly 10 groups renamed, each its own checkout.
+    #[test]
+    fn pr_touch_writes_a_head_with_that_many_groups_changed() {
+        let args = Args::parse_from(["bench", "--groups", "2500", "--pr-touch", "10"]);
+        let scenario = scenario(&args);
+        assert!((0..2500).all(|i| scenario.kind(i) == scenario::Kind::InSync));
+        let dir = tempfile::tempdir().unwrap();
+        scoped::write(&args, &scenario, dir.path()).unwrap();
+        let base = load(&[dir.path().join("base")]).unwrap();
+        let head = load(&[dir.path().join("head")]).unwrap();
+        assert_eq!((base.groups.len(), head.groups.len()), (2500, 2500));
+        let changed: Vec<&GroupId> = base
+            .groups
+            .iter()
+            .filter(|(id, group)| head.groups[*id].group != group.group)
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(changed.len(), 10);
+        assert_eq!(changed[0].as_str(), "bench-0000000");
+        assert!(dir.path().join("head/.git").is_dir());
+        let (phase, scoped) = &scoped::plans(&args)[0];
+        assert_eq!(*phase, "plan --changed-only");
+        assert!(scoped.contains(&"--changed-only") && scoped.contains(&"base"));
+    }
+
+    /// `--prune-pruned 3`: the app holds the `--groups` undeclared groups and 4 under the prune
+    /// prefix; the base declares those 4, the head only the kept one, both with the prune.
+    #[test]
+    fn prune_pruned_seeds_the_prefix_and_the_head_removes_them() {
+        let args = Args::parse_from(["bench", "--groups", "10", "--prune-pruned", "3"]);
+        let scenario = scenario(&args);
+        let seeded: Vec<String> = scenario.seeds(5_000).flatten().map(|g| g.id).collect();
+        assert_eq!(seeded.len(), 14);
+        assert_eq!(
+            seeded[10..],
+            ["pr-keep", "pr-0000", "pr-0001", "pr-0002"].map(String::from)
+        );
+        assert!(
+            scenario
+                .seeds(5_000)
+                .flatten()
+                .all(|g| g.members.is_empty())
+        );
+        let dir = tempfile::tempdir().unwrap();
+        scoped::write(&args, &scenario, dir.path()).unwrap();
+        let base = load(&[dir.path().join("base")]).unwrap();
+        let head = load(&[dir.path().join("head")]).unwrap();
+        assert_eq!((base.groups.len(), head.groups.len()), (4, 1));
+        assert!(head.groups.keys().any(|id| id.as_str() == "pr-keep"));
+        assert_eq!(head.prune_prefixes, base.prune_prefixes);
+        assert!(head.prune_prefixes.contains("pr-"));
+        assert_eq!(scoped::plans(&args)[1].0, "prune, full");
+    }
+
+    /// `--custom-fields` configures the client with the app's keys (a ResponseFilter); without
+    /// it, no filter.
+    #[test]
+    fn custom_fields_configures_the_response_filter_keys() {
+        let with = Args::parse_from(["bench", "--members", "1000", "--custom-fields"]);
+        let config = client_config(&with, "http://127.0.0.1:1").unwrap();
+        assert_eq!(
+            config.custom_keys,
+            Some(vec![
+                "team".to_owned(),
+                "tier".to_owned(),
+                "legacy".to_owned()
+            ])
+        );
+        let without = Args::parse_from(["bench", "--members", "1000"]);
+        let config = client_config(&without, "http://127.0.0.1:1").unwrap();
+        assert_eq!(config.custom_keys, None);
+    }
+
     #[test]
     fn people_flags_conflict_with_the_groups_scenario() {
         let parsed = Args::try_parse_from(["bench", "--declared-members", "200", "--drift", "0.2"]);
@@ -629,6 +771,7 @@ mod tests {
             members: 0,
             declared_members: 200,
             member_drift: 0.05,
+            pruned: 0,
         };
         let d = scenario.people_drift();
         assert_eq!(

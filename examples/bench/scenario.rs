@@ -56,7 +56,13 @@ pub struct Scenario {
     pub declared_members: usize,
     /// Fraction of each group's declared people that differ in the drifted manifests.
     pub member_drift: f64,
+    /// The prune scenario: live groups under [`PRUNE_PREFIX`] besides the others, one kept
+    /// and `pruned` that a pull request removes from the manifests (0: none).
+    pub pruned: usize,
 }
+
+/// The prune prefix of the prune scenario.
+pub const PRUNE_PREFIX: &str = "pr-";
 
 /// Which manifests to write in the members scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,11 +280,74 @@ impl Scenario {
 
     /// The live groups, `chunk` at a time (seeding all at once would double peak memory).
     pub fn seeds(&self, chunk: usize) -> impl Iterator<Item = Vec<SeedGroup>> + '_ {
-        (0..self.groups).step_by(chunk).map(move |start| {
-            (start..(start + chunk).min(self.groups))
-                .filter_map(|i| self.seed(i))
-                .collect()
-        })
+        let pruned = (self.pruned > 0).then(|| self.prune_groups().map(prune_seed).collect());
+        (0..self.groups)
+            .step_by(chunk)
+            .map(move |start| {
+                (start..(start + chunk).min(self.groups))
+                    .filter_map(|i| self.seed(i))
+                    .collect()
+            })
+            .chain(pruned)
+    }
+
+    /// The ids under the prune prefix: the one kept, then the `pruned` ones.
+    fn prune_groups(&self) -> impl Iterator<Item = String> {
+        std::iter::once(format!("{PRUNE_PREFIX}keep"))
+            .chain((0..self.pruned).map(|k| format!("{PRUNE_PREFIX}{k:04}")))
+    }
+
+    /// The prune scenario's manifests: the base branch's (the kept group and the `pruned`
+    /// ones, under the prune prefix) into `base`, the pull request's (the kept group alone)
+    /// into `head`.
+    pub fn write_prune_manifests(&self, base: &Path, head: &Path) -> io::Result<()> {
+        let ids: Vec<String> = self.prune_groups().collect();
+        for (dir, ids) in [(base, &ids[..]), (head, &ids[..1])] {
+            let mut text = format!(
+                "defaults:\n  type: Public\nprune:\n  id_prefixes: [\"{PRUNE_PREFIX}\"]\ngroups:\n"
+            );
+            for id in ids {
+                let _ = write!(
+                    text,
+                    "  - id: {id}\n    name: Group {id}\n    owner: {PRUNE_OWNER}\n"
+                );
+            }
+            std::fs::write(dir.join("prune.yaml"), text)?;
+        }
+        Ok(())
+    }
+
+    /// The pull request scenario's head: the in-sync manifests of `base` copied into `head`
+    /// with `touched` groups renamed, spread over the files. Returns their indices.
+    pub fn write_touched_manifests(
+        &self,
+        base: &Path,
+        head: &Path,
+        touched: usize,
+    ) -> io::Result<Vec<usize>> {
+        let touched = touched.min(self.groups);
+        let picked: Vec<usize> = (0..touched).map(|k| k * self.groups / touched).collect();
+        for entry in std::fs::read_dir(base)? {
+            let entry = entry?;
+            if !entry.file_type()?.is_file() {
+                continue;
+            }
+            std::fs::copy(entry.path(), head.join(entry.file_name()))?;
+        }
+        for &i in &picked {
+            let file = head.join(format!("groups-{:04}.yaml", i / GROUPS_PER_FILE));
+            let text = std::fs::read_to_string(&file)?;
+            let from = format!("    name: Group {i}\n");
+            if !text.contains(&from) {
+                return Err(io::Error::other(format!(
+                    "{}: group {i} has no name line to edit",
+                    file.display()
+                )));
+            }
+            let to = format!("    name: Group {i} (renamed)\n");
+            std::fs::write(&file, text.replacen(&from, &to, 1))?;
+        }
+        Ok(picked)
     }
 
     fn seed(&self, i: usize) -> Option<SeedGroup> {
@@ -317,6 +386,15 @@ impl Scenario {
         }
         Some(group)
     }
+}
+
+/// The owner of the groups under the prune prefix.
+const PRUNE_OWNER: &str = "user00000";
+
+fn prune_seed(id: String) -> SeedGroup {
+    let mut group = SeedGroup::new(&id, GroupType::Public, &format!("Group {id}"));
+    group.owner = Some(PRUNE_OWNER.to_owned());
+    group
 }
 
 fn member(account: &str) -> SeedMember {
