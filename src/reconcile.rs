@@ -21,7 +21,7 @@ use crate::apply::{self, ApplyOptions, Outcome};
 use crate::interrupt::{self, Interrupt, cancel_on_signal};
 use crate::live::Connection;
 use crate::metrics::{self, Metrics, Pass};
-use crate::model::GroupId;
+use crate::model::{Desired, GroupId};
 use crate::pipeline;
 use crate::plan::{self, Action, Change, PlanOptions, SafetyLimits};
 use crate::settings::{Flags, ProcessEnv, Settings};
@@ -126,25 +126,26 @@ pub async fn run(args: Options) -> anyhow::Result<Finished> {
     let mut last_drift;
     // When the next full pass is due; the event-driven runs in between leave it as it is.
     let mut next_full: Option<Instant> = None;
-    // The groups the next run is limited to: `None` for a full pass.
-    let mut only: Option<BTreeSet<GroupId>> = None;
+    // The groups the next run is limited to, and the manifests they were judged by: `None`
+    // for a full pass.
+    let mut only: Option<(BTreeSet<GroupId>, anyhow::Result<Desired>)> = None;
     loop {
         let started = Instant::now();
         let record = match only.take() {
-            None => run_once(&args, &settings, &connection, &interrupt).await,
-            Some(ids) => {
+            None => {
+                let loaded = pipeline::load(&args.paths, &settings, &[]);
+                run_once(&args, &args.plan, loaded, &connection, &interrupt).await
+            }
+            Some((ids, loaded)) => {
                 tracing::info!(target: "timctl::reconcile", groups = ids.len(), "reconciling the groups callbacks named");
-                let scoped = Options {
-                    plan: PlanOptions {
-                        only: Some(plan::Changed {
-                            ids,
-                            ..plan::Changed::default()
-                        }),
-                        ..args.plan.clone()
-                    },
-                    ..args.clone()
+                let scoped = PlanOptions {
+                    only: Some(plan::Changed {
+                        ids,
+                        ..plan::Changed::default()
+                    }),
+                    ..args.plan.clone()
                 };
-                run_once(&scoped, &settings, &connection, &interrupt).await
+                run_once(&args, &scoped, loaded, &connection, &interrupt).await
             }
         };
         last_failed = record.error.is_some() || record.failed > 0;
@@ -189,8 +190,9 @@ pub async fn run(args: Options) -> anyhow::Result<Finished> {
                     while let Ok(event) = events.try_recv() {
                         batch.push(event);
                     }
-                    if let Some(ids) = worth_a_run(&args, &settings, batch) {
-                        only = Some(ids);
+                    let loaded = pipeline::load(&args.paths, &settings, &[]);
+                    if let Some(ids) = worth_a_run(loaded.as_ref().ok(), batch) {
+                        only = Some((ids, loaded));
                         break false;
                     }
                 }
@@ -207,19 +209,17 @@ pub async fn run(args: Options) -> anyhow::Result<Finished> {
     })
 }
 
-/// The groups of `events` that may differ from the manifests (see
-/// [`webhook::Event::actionable`]); `None` when there are none. Manifests that do not load are
-/// the next run's error to report: every event's group is read then.
+/// The groups of `events` that may differ from the manifests `desired` (see
+/// [`webhook::Event::actionable`]); `None` when there are none. Manifests that did not load
+/// (`None`) are the run's error to report: every event's group is kept then.
 fn worth_a_run(
-    args: &Options,
-    settings: &Settings,
+    desired: Option<&Desired>,
     events: Vec<webhook::Event>,
 ) -> Option<BTreeSet<GroupId>> {
-    let desired = pipeline::load(&args.paths, settings, &[]).ok();
     let ids: BTreeSet<GroupId> = events
         .into_iter()
         .filter(|event| {
-            let act = desired.as_ref().is_none_or(|d| event.actionable(d));
+            let act = desired.is_none_or(|d| event.actionable(d));
             if !act {
                 tracing::debug!(target: "timctl::webhook", group = %event.group, command = %event.command, "the event reports what the manifests declare (or leave unmanaged); no read");
             }
@@ -236,22 +236,24 @@ async fn wait_for(flag: &std::sync::atomic::AtomicBool) {
     }
 }
 
+/// One run: plans the manifests `loaded` (read by the caller, once per run) with `options`
+/// against the live groups and, unless `--dry-run`, applies.
 async fn run_once(
     args: &Options,
-    settings: &Settings,
+    options: &PlanOptions,
+    loaded: anyhow::Result<Desired>,
     connection: &Connection,
     interrupt: &Interrupt,
 ) -> RunRecord {
     let mut record = RunRecord::default();
-    let desired = match pipeline::load(&args.paths, settings, &[]) {
+    let desired = match loaded {
         Ok(desired) => desired,
         Err(error) => {
             record.error = Some(format!("{error:#}"));
             return record;
         }
     };
-    let options = args.plan.clone();
-    let plan = match pipeline::plan_against(connection, &desired, None, &options).await {
+    let plan = match pipeline::plan_against(connection, &desired, None, options).await {
         Ok(plan) => plan,
         Err(error) => {
             record.error = Some(format!("{error:#}"));

@@ -196,8 +196,7 @@ pub async fn serve(
 
 /// `hex(sha256(token + RequestTime))`, as the webhook overview computes `Sign`.
 pub fn signature(token: &str, request_time: &str) -> String {
-    let digest = Sha256::digest(format!("{token}{request_time}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::plan::hex(&Sha256::digest(format!("{token}{request_time}").as_bytes()))
 }
 
 /// Why a callback is refused.

@@ -31,8 +31,7 @@ pub fn redacted_account(sdkappid: u64, account: &str) -> CompactString {
     hash.update([0]);
     hash.update(account.as_bytes());
     let digest = hash.finalize();
-    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-    format!("acct-{hex}").into()
+    format!("acct-{}", super::change::hex(&digest[..4])).into()
 }
 
 /// The plan with every account id replaced by [`redacted_account`] for `sdkappid`, and no

@@ -83,15 +83,11 @@ fn quote(s: &str) -> String {
 /// A group id as it is printed: bare when it is plain printable ASCII (what validation
 /// allows), quoted otherwise so that a strange live id cannot hide or inject anything.
 fn show_id(id: &GroupId) -> Cow<'_, str> {
-    let s = id.as_str();
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic()) {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(quote(s))
-    }
+    show_account(id.as_str())
 }
 
-/// An account as it is printed: bare when it is plain printable ASCII, quoted otherwise.
+/// An account (or a group id) as it is printed: bare when it is plain printable ASCII, quoted
+/// otherwise, so that a strange value cannot hide or inject anything.
 fn show_account(account: &str) -> Cow<'_, str> {
     if !account.is_empty() && account.bytes().all(|b| b.is_ascii_graphic()) {
         Cow::Borrowed(account)
