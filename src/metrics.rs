@@ -17,7 +17,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::Context as _;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -164,28 +163,14 @@ impl Metrics {
 
 /// Binds `addr` and serves the endpoints in the background; returns the bound address.
 pub async fn serve(addr: &str, metrics: Arc<Metrics>) -> anyhow::Result<SocketAddr> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("--metrics-listen: cannot listen on {addr:?}"))?;
-    let bound = listener
-        .local_addr()
-        .with_context(|| format!("--metrics-listen: cannot listen on {addr:?}"))?;
     let app = Router::new()
         .route("/metrics", get(metrics_page))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(metrics);
     // The emulator's accept loop: a header-read timeout and a connection cap, so idle or slow
-    // clients cannot starve the probes. It serves for the life of the process.
-    let (keep_serving, stop) = tokio::sync::oneshot::channel();
-    let limits = crate::emulator::ConnectionLimits::DEFAULT;
-    tokio::spawn(async move {
-        let _keep_serving = keep_serving;
-        if let Err(error) = crate::emulator::listener::serve(listener, app, limits, stop).await {
-            tracing::error!(target: "timctl::metrics", %error, "the metrics server stopped");
-        }
-    });
-    Ok(bound)
+    // clients cannot starve the probes.
+    Ok(crate::emulator::listener::serve_for_life(addr, "--metrics-listen", app).await?)
 }
 
 async fn metrics_page(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {

@@ -25,7 +25,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Context as _;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -166,12 +165,6 @@ pub async fn serve(
     webhook: Webhook,
     events: mpsc::Sender<Event>,
 ) -> anyhow::Result<SocketAddr> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("--webhook: cannot listen on {addr:?}"))?;
-    let bound = listener
-        .local_addr()
-        .with_context(|| format!("--webhook: cannot listen on {addr:?}"))?;
     if webhook.token.is_none() {
         tracing::warn!(
             target: "timctl::webhook",
@@ -183,15 +176,7 @@ pub async fn serve(
         .fallback(callback)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state);
-    let (keep_serving, stop) = tokio::sync::oneshot::channel();
-    let limits = crate::emulator::ConnectionLimits::DEFAULT;
-    tokio::spawn(async move {
-        let _keep_serving = keep_serving;
-        if let Err(error) = crate::emulator::listener::serve(listener, app, limits, stop).await {
-            tracing::error!(target: "timctl::webhook", %error, "the webhook server stopped");
-        }
-    });
-    Ok(bound)
+    Ok(crate::emulator::listener::serve_for_life(addr, "--webhook", app).await?)
 }
 
 /// `hex(sha256(token + RequestTime))`, as the webhook overview computes `Sign`.

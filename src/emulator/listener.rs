@@ -128,6 +128,37 @@ impl Drop for Busy {
     }
 }
 
+/// Binds `addr` and serves `app` there with [`ConnectionLimits::DEFAULT`] for the life of the
+/// process (the endpoints `reconcile` runs beside its loop: metrics, webhooks); `what` names
+/// the endpoint in the bind error and the log (`--metrics-listen`). Returns the bound address.
+pub(crate) async fn serve_for_life(
+    addr: &str,
+    what: &'static str,
+    app: Router,
+) -> io::Result<std::net::SocketAddr> {
+    let bound = async {
+        let listener = TcpListener::bind(addr).await?;
+        let bound = listener.local_addr()?;
+        Ok::<_, io::Error>((listener, bound))
+    }
+    .await
+    .map_err(|error| {
+        io::Error::new(
+            error.kind(),
+            format!("{what}: cannot listen on {addr:?}: {error}"),
+        )
+    })?;
+    let (listener, bound) = bound;
+    let (keep_serving, stop) = oneshot::channel();
+    tokio::spawn(async move {
+        let _keep_serving = keep_serving;
+        if let Err(error) = serve(listener, app, ConnectionLimits::DEFAULT, stop).await {
+            tracing::error!(endpoint = what, %error, "the server stopped");
+        }
+    });
+    Ok(bound)
+}
+
 /// Serves `app` on `listener` until `stop` fires (or its sender is dropped), then lets every
 /// call under way finish and closes the idle connections.
 pub(crate) async fn serve(
