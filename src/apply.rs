@@ -359,7 +359,7 @@ async fn member_step(
 ) -> Result<(), ApiError> {
     let accounts =
         |list: &[CompactString]| -> Vec<String> { list.iter().map(|a| a.to_string()).collect() };
-    match members.calls().get(step) {
+    match members.call(step) {
         Some(plan::MemberCall::Add(list)) => {
             client
                 .add_members(id, &accounts(list), members.silent)
@@ -517,13 +517,10 @@ async fn check_guards(
             continue;
         };
         let people = with_people.contains(id);
-        let found = match live {
-            Some(live) if people => Guard::of(Some(&crate::model::ActualGroup {
-                members: live_members.cloned(),
-                ..live.clone()
-            })),
-            live => Guard::of(live),
-        };
+        let mut found = Guard::of(live);
+        if people && let Guard::Present { members, .. } = &mut found {
+            *members = live_members.map(plan::member_fingerprint);
+        }
         if people && let Guard::Present { members: None, .. } = expected {
             stopped.insert(
                 id.clone(),

@@ -78,11 +78,24 @@ impl Membership {
     /// The calls that make these changes, in order: adds (batched), roles (one account a
     /// call), removals (batched).
     pub fn calls(&self) -> Vec<MemberCall<'_>> {
-        let mut calls: Vec<MemberCall<'_>> =
-            self.add.chunks(ADD_PER_CALL).map(MemberCall::Add).collect();
-        calls.extend(self.roles.iter().map(MemberCall::Role));
-        calls.extend(self.remove.chunks(REMOVE_PER_CALL).map(MemberCall::Remove));
-        calls
+        (0..).map_while(|step| self.call(step)).collect()
+    }
+
+    /// Call number `step` of [`Membership::calls`], without listing the others: the applier
+    /// asks for each in turn, and a change can hold thousands.
+    pub fn call(&self, step: usize) -> Option<MemberCall<'_>> {
+        let adds = self.add.len().div_ceil(ADD_PER_CALL);
+        if step < adds {
+            return self.add.chunks(ADD_PER_CALL).nth(step).map(MemberCall::Add);
+        }
+        let step = step - adds;
+        if let Some(role) = self.roles.get(step) {
+            return Some(MemberCall::Role(role));
+        }
+        self.remove
+            .chunks(REMOVE_PER_CALL)
+            .nth(step - self.roles.len())
+            .map(MemberCall::Remove)
     }
 
     /// Whether `live` (every member and its role) already holds these changes: each added
