@@ -176,13 +176,11 @@ pub async fn read_actual(
         .collect();
     if !desired.prune_prefixes.is_empty() && options.lists_app() {
         let listed = client.list_group_ids(None).await?;
-        ids.extend(listed.into_iter().filter(|id| {
-            options.in_scope(id)
-                && desired
-                    .prune_prefixes
-                    .iter()
-                    .any(|prefix| id.as_str().starts_with(prefix.as_str()))
-        }));
+        ids.extend(
+            listed
+                .into_iter()
+                .filter(|id| options.in_scope(id) && desired.prunes(id)),
+        );
     }
     if let Some(only) = options.only.as_ref().filter(|_| !options.lists_app()) {
         // Prune from history, or from an event: an undeclared group the run is limited to
@@ -192,12 +190,7 @@ pub async fn read_actual(
             only.ids
                 .iter()
                 .filter(|id| {
-                    options.in_scope(id)
-                        && !desired.groups.contains_key(*id)
-                        && desired
-                            .prune_prefixes
-                            .iter()
-                            .any(|prefix| id.as_str().starts_with(prefix.as_str()))
+                    options.in_scope(id) && !desired.groups.contains_key(*id) && desired.prunes(id)
                 })
                 .cloned(),
         );

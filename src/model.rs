@@ -295,6 +295,20 @@ pub struct Desired {
     pub prune_prefixes: BTreeSet<String>,
 }
 
+impl Desired {
+    /// The prune prefix `id` starts with, if any.
+    pub fn prune_prefix(&self, id: &GroupId) -> Option<&String> {
+        self.prune_prefixes
+            .iter()
+            .find(|prefix| id.as_str().starts_with(prefix.as_str()))
+    }
+
+    /// Whether `id` is under a prune prefix.
+    pub fn prunes(&self, id: &GroupId) -> bool {
+        self.prune_prefix(id).is_some()
+    }
+}
+
 /// A member's role, as `get_role_in_group` answers it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Role {

@@ -95,10 +95,7 @@ impl Event {
     /// only what the manifest leaves unmanaged is not. Anything this does not recognise is.
     pub fn actionable(&self, desired: &Desired) -> bool {
         let Some(declared) = desired.groups.get(&self.group) else {
-            return desired
-                .prune_prefixes
-                .iter()
-                .any(|prefix| self.group.as_str().starts_with(prefix.as_str()));
+            return desired.prunes(&self.group);
         };
         if declared.ensure == Ensure::Absent {
             return self.command != "Group.CallbackAfterGroupDestroyed";

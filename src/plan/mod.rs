@@ -147,11 +147,7 @@ pub fn plan(desired: &Desired, actual: &Actual, options: &PlanOptions) -> Result
         if desired.groups.contains_key(id) || !options.in_scope(id) {
             continue;
         }
-        if let Some(prefix) = desired
-            .prune_prefixes
-            .iter()
-            .find(|prefix| id.as_str().starts_with(prefix.as_str()))
-        {
+        if let Some(prefix) = desired.prune_prefix(id) {
             planner.destroy(
                 live,
                 DestroyReason::Pruned {

@@ -22,10 +22,7 @@ pub fn unmatched_scope(options: &PlanOptions, desired: &Desired, actual: &Actual
         ("--exclude", &options.excludes),
     ] {
         for id in ids {
-            let pruned = desired
-                .prune_prefixes
-                .iter()
-                .any(|prefix| id.as_str().starts_with(prefix.as_str()));
+            let pruned = desired.prunes(id);
             if matches(id) || (flag == "--exclude" && pruned) {
                 continue;
             }
