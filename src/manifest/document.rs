@@ -23,6 +23,7 @@ use super::fields::{
 };
 use super::locate::{self, Node};
 use super::nodes;
+use super::plain;
 use super::problem::Problem;
 use super::scan::{self, MAX_NESTING};
 use super::suggest::unknown_key;
@@ -84,6 +85,86 @@ pub(crate) fn read_file_within(
         }
     };
     let text = &*scan::without_boms(text);
+    let Some(read) = read_text(text, max_nodes, &problem, problems) else {
+        return;
+    };
+    let shared: Arc<Path> = Arc::from(file);
+    let source = SourceText::new(text);
+    let Read {
+        values,
+        positions,
+        dropped_tags,
+    } = read;
+    for (index, value) in values.iter().enumerate() {
+        if let Some(value) = value {
+            let pos = positions.get(index).and_then(Option::as_ref);
+            read_document(&shared, &source, value, pos, limits, out, problems);
+        }
+    }
+    for (line, tag) in dropped_tags {
+        let (group, field) = place(&values, &positions, line);
+        problems.push(Problem {
+            group,
+            field,
+            ..problem(Some(line), unsupported_tag(&tag))
+        });
+    }
+}
+
+/// A file's documents as YAML values, with their located lines where known.
+#[derive(Debug, PartialEq)]
+pub(super) struct Read {
+    pub values: Vec<Option<Value>>,
+    pub positions: Vec<Option<Node>>,
+    /// Tags the parser dropped: (line, tag as written).
+    pub dropped_tags: Vec<(usize, String)>,
+}
+
+/// Reads `text` in one pass where it is plain block YAML ([`plain`]), and with the full
+/// reader otherwise; `None` when the file cannot be read further (its problem is pushed).
+fn read_text(
+    text: &str,
+    max_nodes: usize,
+    problem: &dyn Fn(Option<usize>, String) -> Problem,
+    problems: &mut Vec<Problem>,
+) -> Option<Read> {
+    let Ok(documents) = plain::documents(text, max_nodes) else {
+        return read_full(text, max_nodes, problem, problems);
+    };
+    let (values, positions) = documents
+        .into_iter()
+        .map(|(value, node)| (Some(value), node))
+        .unzip();
+    let read = Read {
+        values,
+        positions,
+        dropped_tags: Vec::new(),
+    };
+    #[cfg(debug_assertions)]
+    {
+        // Every file a debug build reads checks the one-pass reader against the full one.
+        let mut found = Vec::new();
+        let full = read_full(text, max_nodes, problem, &mut found);
+        assert!(
+            found.is_empty(),
+            "the full reader found problems: {found:?}\n{text}"
+        );
+        assert_eq!(
+            full.as_ref(),
+            Some(&read),
+            "the two readers differ on:\n{text}"
+        );
+    }
+    Some(read)
+}
+
+/// The full reader: [`scan`], `yaml_serde` on a budget ([`nodes`]), merges, and [`locate`].
+pub(super) fn read_full(
+    text: &str,
+    max_nodes: usize,
+    problem: &dyn Fn(Option<usize>, String) -> Problem,
+    problems: &mut Vec<Problem>,
+) -> Option<Read> {
     let scanned = match scan::scan(text) {
         Ok(scanned) => scanned,
         Err(deep) => {
@@ -92,7 +173,7 @@ pub(crate) fn read_file_within(
                  needs about 5); the file is not read further"
             );
             problems.push(problem(Some(deep.line), message));
-            return;
+            return None;
         }
     };
     for &line in &scanned.tag_directives {
@@ -135,26 +216,15 @@ pub(crate) fn read_file_within(
             }
         }
     }
-    let shared: Arc<Path> = Arc::from(file);
-    let source = SourceText::new(text);
     let mut positions = locate::documents(text);
     if complete && positions.len() != values.len() {
         positions.clear();
     }
-    for (index, value) in values.iter().enumerate() {
-        if let Some(value) = value {
-            let pos = positions.get(index).and_then(Option::as_ref);
-            read_document(&shared, &source, value, pos, limits, out, problems);
-        }
-    }
-    for (line, tag) in scanned.dropped_tags {
-        let (group, field) = place(&values, &positions, line);
-        problems.push(Problem {
-            group,
-            field,
-            ..problem(Some(line), unsupported_tag(&tag))
-        });
-    }
+    Some(Read {
+        values,
+        positions,
+        dropped_tags: scanned.dropped_tags,
+    })
 }
 
 /// The group and field that `line` falls in, as far as the located documents tell, for a

@@ -28,6 +28,7 @@ mod fields;
 mod files;
 mod locate;
 mod nodes;
+mod plain;
 mod problem;
 pub mod prune_scope;
 mod scan;

@@ -4,6 +4,7 @@
 mod fuzz;
 mod loading;
 mod people;
+mod plain;
 mod reading;
 mod rules;
 

@@ -1,0 +1,501 @@
+//! The YAML that manifests are written in, read in one pass: values and their lines at once.
+//!
+//! The full reader takes three passes over a file: [`scan`](super::scan) for nesting and
+//! tags, `yaml_serde` for the values, [`locate`](super::locate) for their lines. At 10,000
+//! groups that was 0.25 s of CPU before the first call, a quarter of a whole plan's floor.
+//! Nearly every manifest (the ones `timctl export` writes, the ones people write by hand) is
+//! plain block YAML: mappings and lists by indentation, one-line scalars, one-line lists of
+//! scalars, comments. This module reads exactly that subset, and nothing else: at the first
+//! thing outside it (an anchor, alias, tag, block scalar, escape, multi-line scalar, float,
+//! explicit key, merge key, repeated key, tab, carriage return, directive, `...`, deep
+//! nesting, a value that does not parse) it gives up with [`NotPlain`], and the caller reads
+//! the file with the full reader, which also reports every error.
+//!
+//! Guarantee: where this module answers, the answer is what the full reader gives for the
+//! same text: the same values (resolved as `yaml_serde` resolves plain scalars) and the same
+//! located lines. Debug builds check that on every file they read (see `document.rs`), and
+//! the tests compare the two on generated text.
+
+use serde_yaml::{Mapping, Value};
+
+use super::locate::{Kind, Node};
+
+/// The text is outside the subset: read it with the full reader.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct NotPlain;
+
+type Read<T> = Result<T, NotPlain>;
+
+/// Deeper than this is rare in a manifest (a group's `custom` map is at 4): left to the full
+/// reader, which has the nesting limit and its message.
+const MAX_DEPTH: usize = 16;
+
+/// Keys of one mapping; more (never in a manifest, whose largest mapping is a group's dozen
+/// fields) are the full reader's, which checks repeated keys by hashing, not one by one.
+const MAX_KEYS: usize = 64;
+
+/// libyaml's longest implicit key.
+const MAX_KEY: usize = 1024;
+
+/// The documents of `text` (byte order marks already handled by the caller): each one's value
+/// and located root, as the full reader gives them, spending at most `max_nodes` values.
+pub(crate) fn documents(text: &str, max_nodes: usize) -> Read<Vec<(Value, Option<Node>)>> {
+    check_characters(text)?;
+    let mut docs = Vec::new();
+    let mut lines = Vec::new();
+    let mut explicit = false;
+    let mut budget = max_nodes;
+    let mut finish = |lines: &mut Vec<Line<'_>>, docs: &mut Vec<_>, explicit: bool| {
+        if lines.is_empty() {
+            if explicit {
+                docs.push((Value::Null, None));
+            }
+            return Ok(());
+        }
+        let mut parser = Parser {
+            lines: lines.as_slice(),
+            at: 0,
+            budget: &mut budget,
+            entries: Vec::new(),
+            nodes: Vec::new(),
+        };
+        let (value, node) = parser.root()?;
+        docs.push((value, Some(node)));
+        lines.clear();
+        Ok(())
+    };
+    for (index, raw) in text.split('\n').enumerate() {
+        let number = index + 1;
+        if raw.starts_with("---") {
+            if raw.trim_end_matches(' ') != "---" {
+                return Err(NotPlain);
+            }
+            finish(&mut lines, &mut docs, explicit)?;
+            explicit = true;
+            continue;
+        }
+        if raw.starts_with("...") || raw.starts_with('%') {
+            return Err(NotPlain);
+        }
+        let content = raw.trim_start_matches(' ');
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        lines.push(Line {
+            number,
+            indent: raw.len() - content.len(),
+            text: content.trim_end_matches(' '),
+        });
+    }
+    finish(&mut lines, &mut docs, explicit)?;
+    if docs.is_empty() {
+        // Only comments: whether that is a document is the full reader's to say.
+        return Err(NotPlain);
+    }
+    Ok(docs)
+}
+
+/// Only what libyaml reads as printable, with `\n` the only line break and no tab: anything
+/// else (a carriage return, a C1 control, U+2028, a BOM left inside) is the full reader's.
+fn check_characters(text: &str) -> Read<()> {
+    let ascii_ok = |b: u8| b == b'\n' || (0x20..0x7f).contains(&b);
+    if text.bytes().all(ascii_ok) {
+        return Ok(());
+    }
+    let printable = |c: char| match c {
+        '\n' | ' '..='~' => true,
+        // U+2028 and U+2029 are line breaks to libyaml.
+        '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' => {
+            !matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}')
+        }
+        '\u{10000}'..='\u{10ffff}' => true,
+        _ => false,
+    };
+    if text.chars().all(printable) {
+        Ok(())
+    } else {
+        Err(NotPlain)
+    }
+}
+
+/// A line with content: its number, its indentation and its text, trailing spaces dropped.
+#[derive(Debug)]
+struct Line<'a> {
+    number: usize,
+    indent: usize,
+    text: &'a str,
+}
+
+struct Parser<'l, 'a> {
+    lines: &'l [Line<'a>],
+    /// The next line to read.
+    at: usize,
+    budget: &'l mut usize,
+    /// The entries of the mappings being read, innermost last, so that each mapping is made
+    /// at its size in one allocation.
+    entries: Vec<(Value, Value)>,
+    nodes: Vec<(String, Node)>,
+}
+
+impl<'a> Parser<'_, 'a> {
+    fn root(&mut self) -> Read<(Value, Node)> {
+        let first = &self.lines[0];
+        if first.indent != 0 {
+            return Err(NotPlain);
+        }
+        let text = first.text;
+        let node = if is_dash(text) {
+            self.sequence(0, 0)?
+        } else {
+            self.mapping(0, text, 0)?
+        };
+        if self.at != self.lines.len() {
+            // Something at a column no open block is at.
+            return Err(NotPlain);
+        }
+        Ok(node)
+    }
+
+    fn spend(&mut self) -> Read<()> {
+        *self.budget = self.budget.checked_sub(1).ok_or(NotPlain)?;
+        Ok(())
+    }
+
+    fn peek(&self) -> Option<&Line<'a>> {
+        self.lines.get(self.at)
+    }
+
+    /// A block mapping whose first key is `first`, the text of the current line from column
+    /// `col`; its other keys are on the following lines at `col`.
+    fn mapping(&mut self, col: usize, first: &'a str, depth: usize) -> Read<(Value, Node)> {
+        if depth > MAX_DEPTH {
+            return Err(NotPlain);
+        }
+        self.spend()?;
+        let line = self.lines[self.at].number;
+        let start = self.entries.len();
+        let mut text = first;
+        loop {
+            let key_line = self.lines[self.at].number;
+            let (key, written, rest) = key_of(text)?;
+            let mine = &self.entries[start..];
+            if written == "<<" || mine.len() >= MAX_KEYS || mine.iter().any(|(k, _)| *k == key) {
+                return Err(NotPlain);
+            }
+            self.spend()?;
+            self.at += 1;
+            let (value, node) = if is_empty(rest) {
+                self.below(col, key_line, true, depth)?
+            } else {
+                (self.inline(rest, col)?, leaf(key_line))
+            };
+            self.entries.push((key, value));
+            self.nodes.push((written.to_owned(), node));
+            match self.peek() {
+                Some(next) if next.indent == col && !is_dash(next.text) => text = next.text,
+                Some(next) if next.indent >= col => return Err(NotPlain),
+                _ => break,
+            }
+        }
+        let mut map = Mapping::with_capacity(self.entries.len() - start);
+        map.extend(self.entries.drain(start..));
+        let node = Node {
+            line,
+            kind: Kind::Map(self.nodes.drain(start..).collect()),
+        };
+        Ok((Value::Mapping(map), node))
+    }
+
+    /// A block sequence whose first `-` is on the current line at `col`.
+    fn sequence(&mut self, col: usize, depth: usize) -> Read<(Value, Node)> {
+        if depth > MAX_DEPTH {
+            return Err(NotPlain);
+        }
+        self.spend()?;
+        let line = self.lines[self.at].number;
+        let mut values = Vec::new();
+        let mut items = Vec::new();
+        loop {
+            let current = &self.lines[self.at];
+            let item_line = current.number;
+            let after = &current.text[1..];
+            let content = after.trim_start_matches(' ');
+            let content_col = col + 1 + (after.len() - content.len());
+            let (value, node) = if is_empty(content) {
+                self.at += 1;
+                self.below(col, item_line, false, depth)?
+            } else if is_dash(content) {
+                return Err(NotPlain);
+            } else if key_of(content).is_ok() {
+                self.mapping(content_col, content, depth + 1)?
+            } else {
+                self.at += 1;
+                (self.inline(content, col)?, leaf(item_line))
+            };
+            values.push(value);
+            items.push(node);
+            match self.peek() {
+                Some(next) if next.indent == col && is_dash(next.text) => {}
+                Some(next) if next.indent > col => return Err(NotPlain),
+                _ => break,
+            }
+        }
+        let node = Node {
+            line,
+            kind: Kind::Seq(items),
+        };
+        Ok((Value::Sequence(values), node))
+    }
+
+    /// The value of a key or `-` with nothing after it on its line (at `line`, column `col`):
+    /// a block on the following lines, deeper; under a key, a sequence at the key's column;
+    /// or null.
+    fn below(&mut self, col: usize, line: usize, key: bool, depth: usize) -> Read<(Value, Node)> {
+        let (value, mut node) = match self.peek() {
+            Some(next) if next.indent > col => {
+                let (indent, text) = (next.indent, next.text);
+                if is_dash(text) {
+                    self.sequence(indent, depth + 1)?
+                } else {
+                    self.mapping(indent, text, depth + 1)?
+                }
+            }
+            Some(next) if key && next.indent == col && is_dash(next.text) => {
+                self.sequence(col, depth + 1)?
+            }
+            _ => {
+                self.spend()?;
+                return Ok((Value::Null, leaf(line)));
+            }
+        };
+        node.line = line;
+        Ok((value, node))
+    }
+
+    /// A value written on the line of its key or `-` (at `col`): a scalar or a one-line flow
+    /// list of scalars. The next line must not be deeper: that would continue it.
+    fn inline(&mut self, text: &'a str, col: usize) -> Read<Value> {
+        if self.peek().is_some_and(|next| next.indent > col) {
+            return Err(NotPlain);
+        }
+        let (value, rest) = match text.as_bytes()[0] {
+            b'[' => self.flow_list(&text[1..])?,
+            b'{' => {
+                let rest = text[1..].trim_start_matches(' ');
+                let rest = rest.strip_prefix('}').ok_or(NotPlain)?;
+                self.spend()?;
+                (Value::Mapping(Mapping::new()), rest)
+            }
+            b'"' | b'\'' => {
+                let (s, rest) = quoted(text)?;
+                self.spend()?;
+                (Value::String(s), rest)
+            }
+            _ => {
+                let (plain, rest) = plain_in_block(text)?;
+                self.spend()?;
+                (resolve(plain)?, rest)
+            }
+        };
+        end_of_line(rest)?;
+        Ok(value)
+    }
+
+    /// `[a, "b", 1]` after its `[`: the list and the text after its `]`.
+    fn flow_list(&mut self, mut text: &'a str) -> Read<(Value, &'a str)> {
+        self.spend()?;
+        let mut items = Vec::new();
+        text = text.trim_start_matches(' ');
+        if let Some(rest) = text.strip_prefix(']') {
+            return Ok((Value::Sequence(items), rest));
+        }
+        loop {
+            let (item, rest) = match text.as_bytes().first() {
+                Some(b'"' | b'\'') => {
+                    let (s, rest) = quoted(text)?;
+                    (Value::String(s), rest)
+                }
+                Some(_) => {
+                    let end = text
+                        .find([',', ']', '[', '{', '}', ':', '#'])
+                        .ok_or(NotPlain)?;
+                    let plain = text[..end].trim_end_matches(' ');
+                    if plain.is_empty() {
+                        return Err(NotPlain);
+                    }
+                    (resolve(plain)?, &text[end..])
+                }
+                None => return Err(NotPlain),
+            };
+            self.spend()?;
+            items.push(item);
+            let rest = rest.trim_start_matches(' ');
+            if let Some(rest) = rest.strip_prefix(']') {
+                return Ok((Value::Sequence(items), rest));
+            }
+            text = rest
+                .strip_prefix(',')
+                .ok_or(NotPlain)?
+                .trim_start_matches(' ');
+            if text.starts_with(']') {
+                // A trailing comma: valid, but left to the full reader.
+                return Err(NotPlain);
+            }
+        }
+    }
+}
+
+fn leaf(line: usize) -> Node {
+    Node {
+        line,
+        kind: Kind::Leaf,
+    }
+}
+
+fn is_dash(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+/// Nothing or only a comment.
+fn is_empty(text: &str) -> bool {
+    text.is_empty() || text.starts_with('#')
+}
+
+/// After a value: nothing, or spaces and a comment.
+fn end_of_line(rest: &str) -> Read<()> {
+    let trimmed = rest.trim_start_matches(' ');
+    if trimmed.is_empty() || (trimmed.len() < rest.len() && trimmed.starts_with('#')) {
+        Ok(())
+    } else {
+        Err(NotPlain)
+    }
+}
+
+/// `key: rest` → the key as a value, as written (for the located node), and what follows
+/// the `:` and its spaces.
+fn key_of(text: &str) -> Read<(Value, &str, &str)> {
+    let (key, written, after) = match text.as_bytes()[0] {
+        b'"' | b'\'' => {
+            let (key, after) = quoted(text)?;
+            let written = &text[1..text.len() - after.len() - 1];
+            if written.len() != key.len() {
+                // `''` in a single-quoted key: the located key is the unescaped one, which
+                // this module does not keep apart from the text.
+                return Err(NotPlain);
+            }
+            (Value::String(key), written, after.trim_start_matches(' '))
+        }
+        _ => {
+            let colon = key_colon(text).ok_or(NotPlain)?;
+            let written = text[..colon].trim_end_matches(' ');
+            if written.is_empty() || written.contains(['[', ']', '{', '}', ',', '#', '"', '\'']) {
+                return Err(NotPlain);
+            }
+            (resolve(written)?, written, &text[colon..])
+        }
+    };
+    if written.len() > MAX_KEY {
+        return Err(NotPlain);
+    }
+    let rest = after.strip_prefix(':').ok_or(NotPlain)?;
+    if !(rest.is_empty() || rest.starts_with(' ')) {
+        return Err(NotPlain);
+    }
+    let value = rest.trim_start_matches(' ');
+    if matches!(key, Value::Null | Value::Bool(_)) {
+        return Err(NotPlain);
+    }
+    Ok((key, written, value))
+}
+
+/// Where the `:` of a plain key is: the first `:` followed by a space or the end of the line,
+/// before any comment.
+fn key_colon(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'#' if i > 0 && bytes[i - 1] == b' ' => return None,
+            b':' if bytes.get(i + 1).is_none_or(|&n| n == b' ') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A quoted scalar on one line: its content and the text after the closing quote. A double
+/// quoted one with an escape (`\`) is the full reader's.
+fn quoted(text: &str) -> Read<(String, &str)> {
+    let quote = text.as_bytes()[0];
+    let body = &text[1..];
+    if quote == b'"' {
+        let end = body.find(['"', '\\']).ok_or(NotPlain)?;
+        if body.as_bytes()[end] == b'\\' {
+            return Err(NotPlain);
+        }
+        return Ok((body[..end].to_owned(), &body[end + 1..]));
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    loop {
+        let end = rest.find('\'').ok_or(NotPlain)?;
+        out.push_str(&rest[..end]);
+        if rest[end + 1..].starts_with('\'') {
+            out.push('\'');
+            rest = &rest[end + 2..];
+        } else {
+            return Ok((out, &rest[end + 1..]));
+        }
+    }
+}
+
+/// A plain scalar on the rest of a block line: up to a comment, trailing spaces dropped; the
+/// scalar and what follows it. A `: ` or a final `:` inside it (a mapping where a scalar
+/// must be) and an indicator at its start are the full reader's.
+fn plain_in_block(text: &str) -> Read<(&str, &str)> {
+    let first = text.as_bytes()[0];
+    if b"-?:,[]{}#&*!|>'\"%@`".contains(&first) && !(first == b'-' && text.len() > 1) {
+        return Err(NotPlain);
+    }
+    let bytes = text.as_bytes();
+    let mut end = bytes.len();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'#' if bytes[i - 1] == b' ' => {
+                end = i;
+                break;
+            }
+            b':' if bytes.get(i + 1).is_none_or(|&n| n == b' ') => return Err(NotPlain),
+            _ => {}
+        }
+    }
+    let plain = text[..end].trim_end_matches(' ');
+    Ok((plain, &text[plain.len()..]))
+}
+
+/// A plain scalar's value, as `yaml_serde` resolves it, where that is plain to see: null,
+/// booleans, decimal integers that fit 64 bits, and text that cannot be a number. Anything
+/// that might be a float, or an integer written another way, is the full reader's.
+fn resolve(plain: &str) -> Read<Value> {
+    match plain {
+        "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
+        "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
+        _ => {}
+    }
+    let first = plain.as_bytes()[0];
+    if first.is_ascii_alphabetic() || first >= 0x80 || matches!(first, b'_' | b'/' | b'(' | b'$') {
+        // Rust's float parser takes `inf`, `nan` and `infinity` in any case, but
+        // `yaml_serde` keeps only finite floats, so a word is text.
+        return Ok(Value::String(plain.to_owned()));
+    }
+    let digits = plain.strip_prefix('-').unwrap_or(plain);
+    let decimal = !digits.is_empty()
+        && digits.len() <= 18
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    if !decimal || plain == "-0" {
+        return Err(NotPlain);
+    }
+    let n: i64 = plain.parse().map_err(|_| NotPlain)?;
+    Ok(Value::Number(n.into()))
+}
