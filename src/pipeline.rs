@@ -32,13 +32,23 @@ pub fn load_within(
     excluded: &[PathBuf],
     allow_empty: bool,
 ) -> anyhow::Result<Desired> {
+    load_manifests(paths, settings, excluded, allow_empty).map(|m| m.desired)
+}
+
+/// [`load_within`], also telling which files were read.
+fn load_manifests(
+    paths: &[PathBuf],
+    settings: &Settings,
+    excluded: &[PathBuf],
+    allow_empty: bool,
+) -> anyhow::Result<manifest::Manifests> {
     let manifests = manifest::load_manifests(paths, &settings.limits)
         .map_err(|errors| anyhow::anyhow!("{errors}"))?;
     if !allow_empty {
         no_manifest(paths, &manifests.files)?;
     }
     manifest::prune_scope::check(&manifests.prune_files, &manifests.files, excluded)?;
-    Ok(manifests.desired)
+    Ok(manifests)
 }
 
 /// An error when `paths` held no manifest file: a mistyped or unmounted directory must not
@@ -72,7 +82,7 @@ pub async fn plan(
 ) -> anyhow::Result<Planned> {
     // Manifests are loaded and validated before anything touches the network.
     let excluded: Vec<PathBuf> = baseline.map(Path::to_owned).into_iter().collect();
-    let desired = load_within(paths, settings, &excluded, allow_empty)?;
+    let head = load_manifests(paths, settings, &excluded, allow_empty)?;
     // The baseline only labels changes; its prune destroys nothing, so it is not checked.
     // A baseline that does not exist (the base branch of the pull request that adds the
     // manifests' directory) declares nothing: every change is "this change". Any other
@@ -88,11 +98,17 @@ pub async fn plan(
                 );
                 return Ok(Desired::default());
             }
-            manifest::load(&[dir.to_owned()], &settings.limits)
+            // The head's files that the baseline holds unchanged are not parsed again.
+            let head_root = match paths {
+                [root] if root.is_dir() => Some(root.as_path()),
+                _ => None,
+            };
+            manifest::load_baseline(dir, head_root, &head, &settings.limits)
                 .map_err(|errors| anyhow::anyhow!("{errors}"))
                 .context("cannot load the --baseline manifests")
         })
         .transpose()?;
+    let desired = head.desired;
     let mut options = options.clone();
     let scoped = match (&baseline, options.changed_only) {
         (Some(baseline), true) => {

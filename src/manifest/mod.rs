@@ -40,7 +40,8 @@ mod written;
 #[cfg(test)]
 mod tests;
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use crate::model::Desired;
 
@@ -120,6 +121,67 @@ pub fn load_manifests(paths: &[PathBuf], limits: &Limits) -> Result<Manifests, M
         })
     } else {
         Err(ManifestErrors::new(problems))
+    }
+}
+
+/// Loads the baseline manifests under `dir` beside the already loaded `head`, whose one root
+/// directory is `head_root` (`None` when the head was named some other way).
+///
+/// A baseline is the base branch of a pull request: most of its files are byte for byte the
+/// head's file at the same path below the root, and a file declares exactly what its bytes
+/// say (defaults and ids are per document), so such a file's groups are the head's groups
+/// from that file and are not parsed again. Only the files that differ are read, and a file
+/// that declares a prune always is (the head keeps prune prefixes for the set, not per file).
+/// The result is what loading `dir` whole would give, each group's `source` aside.
+pub fn load_baseline(
+    dir: &Path,
+    head_root: Option<&Path>,
+    head: &Manifests,
+    limits: &Limits,
+) -> Result<Desired, ManifestErrors> {
+    let mut problems = Vec::new();
+    let files = files::discover(&[dir.to_owned()], &mut problems);
+    let head_files: BTreeSet<&Path> = head.files.iter().map(PathBuf::as_path).collect();
+    let mut reused = BTreeSet::new();
+    let mut to_read = Vec::new();
+    for file in files {
+        let twin = head_root
+            .zip(file.strip_prefix(dir).ok())
+            .map(|(root, relative)| root.join(relative))
+            .filter(|twin| head_files.contains(twin.as_path()))
+            .filter(|twin| !head.prune_files.contains(twin))
+            .filter(|twin| same_bytes(&file, twin));
+        match twin {
+            Some(twin) => {
+                reused.insert(twin);
+            }
+            None => to_read.push(file),
+        }
+    }
+    let mut declared = read_files(&to_read, limits, &mut problems);
+    declared.groups.extend(
+        head.desired
+            .groups
+            .values()
+            .filter(|group| reused.contains(&*group.source.file))
+            .cloned(),
+    );
+    let desired = resolve(declared, &mut problems);
+    if problems.is_empty() {
+        Ok(desired)
+    } else {
+        Err(ManifestErrors::new(problems))
+    }
+}
+
+/// Whether two manifest files hold the same bytes (either unreadable: no).
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    match (
+        read_bounded(a, MAX_MANIFEST_BYTES),
+        read_bounded(b, MAX_MANIFEST_BYTES),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 

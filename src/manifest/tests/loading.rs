@@ -245,3 +245,74 @@ groups:
         Some(format!("{brackets} {brackets}").as_str())
     );
 }
+
+/// A baseline beside the head: files the head holds unchanged are taken from it, the others
+/// read; the result is what loading the baseline whole gives, each group's `source` aside.
+#[test]
+fn a_baseline_reads_only_the_files_that_differ_from_the_head_and_loads_the_same_groups() {
+    use crate::manifest::{load_baseline, load_manifests};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (base, head) = (dir.path().join("base"), dir.path().join("head"));
+    let write = |root: &Path, name: &str, text: &str| {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("a directory");
+        std::fs::write(path, text).expect("written");
+    };
+    let same = "defaults:\n  owner: alice\ngroups:\n  - id: same-a\n  - id: same-b\n";
+    let prune = "prune:\n  id_prefixes: [pr-]\ngroups:\n  - id: pr-kept\n";
+    for root in [&base, &head] {
+        write(root, "same.yaml", same);
+        write(root, "prune.yaml", prune);
+    }
+    write(
+        &base,
+        "changed.yaml",
+        "groups:\n  - id: edited\n    name: Old\n",
+    );
+    write(
+        &head,
+        "changed.yaml",
+        "groups:\n  - id: edited\n    name: New\n",
+    );
+    write(&base, "gone.yaml", "groups:\n  - id: removed\n");
+    // The same bytes at another path: read, not taken.
+    write(&base, "old/moved.yaml", "groups:\n  - id: moved\n");
+    write(&head, "new/moved.yaml", "groups:\n  - id: moved\n");
+
+    let limits = Limits::default();
+    let loaded = load_manifests(std::slice::from_ref(&head), &limits).expect("the head loads");
+    let whole = load_manifests(std::slice::from_ref(&base), &limits).expect("the baseline loads");
+    let without_sources = |desired: &crate::model::Desired| {
+        let mut desired = desired.clone();
+        for group in desired.groups.values_mut() {
+            group.source = Source::default();
+        }
+        desired
+    };
+    let scoped = load_baseline(&base, Some(&head), &loaded, &limits).expect("loads");
+    assert_eq!(without_sources(&scoped), without_sources(&whole.desired));
+    // Taken from the head: the unchanged file's groups point at the head's file.
+    let taken = |id: &str| scoped.groups[&GroupId::from(id)].source.file.to_path_buf();
+    assert_eq!(taken("same-a"), head.join("same.yaml"));
+    assert_eq!(
+        taken("pr-kept"),
+        base.join("prune.yaml"),
+        "a prune file is read"
+    );
+    assert_eq!(taken("moved"), base.join("old/moved.yaml"));
+    assert_eq!(taken("edited"), base.join("changed.yaml"));
+    // Without a head root nothing is taken.
+    let read = load_baseline(&base, None, &loaded, &limits).expect("loads");
+    assert_eq!(
+        read.groups[&GroupId::from("same-a")]
+            .source
+            .file
+            .to_path_buf(),
+        base.join("same.yaml")
+    );
+
+    // A duplicate between a taken file and a read one is still found.
+    write(&base, "gone.yaml", "groups:\n  - id: same-a\n");
+    let errors = load_baseline(&base, Some(&head), &loaded, &limits).expect_err("a duplicate");
+    assert!(errors.to_string().contains("duplicate id"), "{errors}");
+}
