@@ -168,12 +168,7 @@ pub async fn read_actual(
     options: &PlanOptions,
     progress: bool,
 ) -> Result<Actual, ApiError> {
-    let mut ids: BTreeSet<GroupId> = desired
-        .groups
-        .keys()
-        .filter(|id| options.in_scope(id))
-        .cloned()
-        .collect();
+    let mut ids: BTreeSet<GroupId> = options.scoped(desired).map(|(id, _)| id.clone()).collect();
     if !desired.prune_prefixes.is_empty() && options.lists_app() {
         let listed = client.list_group_ids(None).await?;
         ids.extend(
@@ -200,9 +195,13 @@ pub async fn read_actual(
     read_members(client, desired, baseline, options, &mut actual).await?;
 
     let mut wanted: BTreeMap<GroupId, BTreeSet<String>> = BTreeMap::new();
-    for manifests in std::iter::once(desired).chain(baseline) {
-        for (id, declared) in &manifests.groups {
-            let (Some(owner), Some(live)) = (&declared.group.owner, actual.groups.get_mut(id))
+    // Only groups read live can need a role: look those up, not every declared group.
+    for (id, live) in &mut actual.groups {
+        for manifests in std::iter::once(desired).chain(baseline) {
+            let Some(owner) = manifests
+                .groups
+                .get(id)
+                .and_then(|d| d.group.owner.as_ref())
             else {
                 continue;
             };
@@ -249,10 +248,8 @@ async fn read_members(
 ) -> Result<(), ApiError> {
     let managed: BTreeSet<GroupId> = std::iter::once(desired)
         .chain(baseline)
-        .flat_map(|manifests| manifests.groups.iter())
-        .filter(|(id, declared)| {
-            options.in_scope(id) && declared.ensure == Ensure::Present && declared.people.managed()
-        })
+        .flat_map(|manifests| options.scoped(manifests))
+        .filter(|(_, declared)| declared.ensure == Ensure::Present && declared.people.managed())
         .map(|(id, _)| id.clone())
         .collect();
     let ids: Vec<GroupId> = managed.into_iter().collect();
@@ -293,8 +290,8 @@ fn accounts_relied_on(
     options: &PlanOptions,
 ) -> BTreeSet<String> {
     let mut accounts = owners_relied_on(desired, actual, options);
-    for (id, declared) in &desired.groups {
-        if !options.in_scope(id) || declared.ensure != Ensure::Present {
+    for (id, declared) in options.scoped(desired) {
+        if declared.ensure != Ensure::Present {
             continue;
         }
         let live = actual.groups.get(id).and_then(|live| live.members.as_ref());
@@ -313,10 +310,9 @@ fn accounts_relied_on(
 }
 
 fn owners_relied_on(desired: &Desired, actual: &Actual, options: &PlanOptions) -> BTreeSet<String> {
-    desired
-        .groups
-        .iter()
-        .filter(|(id, declared)| options.in_scope(id) && declared.ensure == Ensure::Present)
+    options
+        .scoped(desired)
+        .filter(|(_, declared)| declared.ensure == Ensure::Present)
         .filter_map(|(id, declared)| {
             let live = actual.groups.get(id);
             let Some(owner) = declared.group.owner.as_ref() else {

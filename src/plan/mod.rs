@@ -77,6 +77,31 @@ impl PlanOptions {
             })
     }
 
+    /// The declared groups this run may touch, as [`Self::in_scope`] tells, found without
+    /// visiting every declared group when the run is limited to a list of ids (a scoped
+    /// plan, an event): a pull request's run then costs what it touches.
+    pub fn scoped<'a>(
+        &'a self,
+        desired: &'a Desired,
+    ) -> Box<dyn Iterator<Item = (&'a GroupId, &'a DesiredGroup)> + 'a> {
+        match &self.only {
+            Some(only) if only.prefixes.is_empty() => Box::new(
+                only.ids
+                    .iter()
+                    .filter_map(|id| desired.groups.get_key_value(id))
+                    .filter(|(id, _)| self.in_scope(id))
+                    .map(|(id, group)| (id, &**group)),
+            ),
+            _ => Box::new(
+                desired
+                    .groups
+                    .iter()
+                    .filter(|(id, _)| self.in_scope(id))
+                    .map(|(id, group)| (id, &**group)),
+            ),
+        }
+    }
+
     /// Whether prune lists the app's groups (`get_appid_group_list`): always, except in a
     /// scoped plan whose prune prefixes are the baseline's, where the groups to prune are the
     /// ones removed from the baseline ("prune from history").
@@ -99,18 +124,27 @@ pub fn changed_groups(desired: &Desired, baseline: &Desired) -> Changed {
         } = a;
         *group == b.group && *ensure == b.ensure && *protect == b.protect && *people == b.people
     };
-    let ids = desired
-        .groups
-        .keys()
-        .chain(baseline.groups.keys())
-        .filter(
-            |id| match (desired.groups.get(*id), baseline.groups.get(*id)) {
-                (Some(a), Some(b)) => !same(a, b),
-                _ => true,
-            },
-        )
-        .cloned()
-        .collect();
+    // Both maps are in id order: one merge, not a lookup of every id in the other map.
+    let mut ids = BTreeSet::new();
+    let (mut ours, mut theirs) = (
+        desired.groups.iter().peekable(),
+        baseline.groups.iter().peekable(),
+    );
+    loop {
+        let changed = match (ours.peek(), theirs.peek()) {
+            (None, None) => break,
+            (Some((a, _)), Some((b, _))) if a < b => ours.next().map(|(id, _)| id),
+            (Some((a, _)), Some((b, _))) if a > b => theirs.next().map(|(id, _)| id),
+            (Some(_), Some(_)) => {
+                let ((id, a), (_, b)) =
+                    (ours.next().expect("peeked"), theirs.next().expect("peeked"));
+                (!same(a, b)).then_some(id)
+            }
+            (Some(_), None) => ours.next().map(|(id, _)| id),
+            (None, Some(_)) => theirs.next().map(|(id, _)| id),
+        };
+        ids.extend(changed.cloned());
+    }
     let prune_changed = desired.prune_prefixes != baseline.prune_prefixes;
     Changed {
         ids,
