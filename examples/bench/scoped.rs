@@ -2,7 +2,7 @@
 //! binary run as a process, start to exit (manifest loading included), against the emulator.
 //!
 //! Pull request: every group is live and in sync; the base manifests are those, the head
-//! manifests rename `--pr-touch` groups. Rows: loading base and head in this process (what the
+//! manifests rename `--pr-touch` groups. Rows: loading the head and the baseline beside it in this process (what the
 //! scoped plan's process loads), `timctl plan --baseline base --changed-only head`, and the full
 //! `timctl plan head` of the same head.
 //!
@@ -99,12 +99,17 @@ pub async fn run(args: &Args, scenario: &Scenario) -> anyhow::Result<bool> {
     let mut problems = Vec::new();
 
     if args.pr_touch > 0 {
-        // What the scoped plan's process loads before any call: both sets of manifests.
+        // What the scoped plan's process loads before any call: the head, then the baseline
+        // beside it (its files that the head holds unchanged are taken, not parsed).
         let meter = Meter::start(&mut emulated)?;
-        let base = crate::load(&[dir.path().join("base")])?;
-        let head = crate::load(&[dir.path().join("head")])?;
-        rows.push(meter.finish(&mut emulated, "load base + head")?.0);
-        drop((base, head));
+        let (base, head) = (dir.path().join("base"), dir.path().join("head"));
+        let limits = timctl::manifest::Limits::default();
+        let loaded = timctl::manifest::load_manifests(std::slice::from_ref(&head), &limits)
+            .map_err(|errors| anyhow::anyhow!("{errors}"))?;
+        let baseline = timctl::manifest::load_baseline(&base, Some(&head), &loaded, &limits)
+            .map_err(|errors| anyhow::anyhow!("{errors}"))?;
+        rows.push(meter.finish(&mut emulated, "load head + baseline")?.0);
+        drop((loaded, baseline));
     }
 
     for (phase, plan_args) in plans(args) {
