@@ -523,11 +523,11 @@ fn report_unknown_keys(
     allowed: &[&str],
     problems: &mut Vec<Problem>,
 ) {
-    for key in map.keys() {
+    for (index, key) in map.keys().enumerate() {
         match key.as_str() {
             Some(k) if allowed.contains(&k) => {}
             Some(k) => {
-                let line = pos.and_then(|p| p.get(k)).map(|n| n.line);
+                let line = pos.and_then(|p| p.entry(index, k)).map(|n| n.line);
                 problems.push(ctx.problem(line, None, unknown_key(k, allowed)));
             }
             None => {

@@ -175,7 +175,7 @@ pub(crate) fn read_fields(
     problems: &mut Vec<Problem>,
 ) -> Fields {
     let mut fields = Fields::default();
-    for (key, value) in map {
+    for (index, (key, value)) in map.iter().enumerate() {
         let Some(key) = key.as_str() else {
             problems.push(ctx.problem(
                 None,
@@ -184,7 +184,7 @@ pub(crate) fn read_fields(
             ));
             continue;
         };
-        let key_pos = pos.and_then(|p| p.get(key));
+        let key_pos = pos.and_then(|p| p.entry(index, key));
         let line = key_pos.map(|n| n.line).or(ctx.line);
         let mut report = |message: String| problems.push(ctx.problem(line, Some(key), message));
         let text = |max, non_empty| {
@@ -330,13 +330,13 @@ fn custom(
         problems.push(ctx.problem(None, None, message));
     }
     let mut out = Vec::with_capacity(map.len());
-    for (key, value) in map {
+    for (index, (key, value)) in map.iter().enumerate() {
         let Some(key) = key.as_str() else {
             let message = format!("keys must be strings, found {}", describe(key));
             problems.push(ctx.problem(None, None, message));
             continue;
         };
-        let line = pos.and_then(|p| p.get(key)).map(|n| n.line);
+        let line = pos.and_then(|p| p.entry(index, key)).map(|n| n.line);
         // `custom.KEY`, or `custom` itself for the empty key.
         let field = Some(key).filter(|k| !k.is_empty());
         for message in validate::custom_key(key, limits) {

@@ -38,6 +38,23 @@ impl Node {
         }
     }
 
+    /// Entry `index` of a block mapping, which must be under `key`: how a loop over a parsed
+    /// mapping (in the file's order, as the located entries are) finds each entry's line in
+    /// constant time. Where the orders differ (a merge `<<` reorders), the entry is searched
+    /// for by key in a small mapping and given no line in a large one, so that a mapping of
+    /// many keys costs time in proportion to them, never their square.
+    pub fn entry(&self, index: usize, key: &str) -> Option<&Node> {
+        const SEARCHED: usize = 64;
+        match &self.kind {
+            Kind::Map(entries) => match entries.get(index) {
+                Some((k, node)) if k == key => Some(node),
+                _ if entries.len() <= SEARCHED => self.get(key),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Item `index` of a block sequence that must hold exactly `len` items.
     pub fn item(&self, index: usize, len: usize) -> Option<&Node> {
         match &self.kind {
@@ -492,6 +509,17 @@ prune: {id_prefixes: [x]}
             let docs = documents(&format!("{line}\n"));
             assert_eq!(docs.len(), 1);
         }
+    }
+
+    #[test]
+    fn entries_are_found_by_their_place_and_searched_for_only_in_small_mappings() {
+        let small = documents("b: 1\na: 2\n").remove(0).expect("content");
+        assert_eq!(small.entry(1, "a").map(|n| n.line), Some(2));
+        assert_eq!(small.entry(0, "a").map(|n| n.line), Some(2), "searched");
+        let text: String = (0..100).map(|i| format!("k{i}: v\n")).collect();
+        let large = documents(&text).remove(0).expect("content");
+        assert_eq!(large.entry(99, "k99").map(|n| n.line), Some(100));
+        assert_eq!(large.entry(0, "k99"), None, "not searched: no line");
     }
 
     #[test]
