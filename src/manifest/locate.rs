@@ -274,14 +274,14 @@ impl Parser<'_> {
     }
 }
 
-fn leaf(line: usize) -> Node {
+pub(super) fn leaf(line: usize) -> Node {
     Node {
         line,
         kind: Kind::Leaf,
     }
 }
 
-fn is_dash(text: &str) -> bool {
+pub(super) fn is_dash(text: &str) -> bool {
     text == "-" || text.starts_with("- ") || text.starts_with("-\t")
 }
 
@@ -294,7 +294,7 @@ fn is_empty_value(rest: &str) -> bool {
 
 /// The longest implicit key: libyaml drops a simple key whose `:` comes more than 1024
 /// characters after its start, and stopping there keeps this search short on long lines.
-const MAX_KEY: usize = 1024;
+pub(super) const MAX_KEY: usize = 1024;
 
 /// The key of a `key: value` line and the byte offset just after its `:`.
 ///

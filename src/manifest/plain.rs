@@ -18,7 +18,7 @@
 
 use serde_yaml::{Mapping, Value};
 
-use super::locate::{Kind, Node};
+use super::locate::{Kind, MAX_KEY, Node, is_dash, leaf};
 
 /// The text is outside the subset: read it with the full reader.
 #[derive(Debug, PartialEq, Eq)]
@@ -33,9 +33,6 @@ const MAX_DEPTH: usize = 16;
 /// Keys of one mapping; more (never in a manifest, whose largest mapping is a group's dozen
 /// fields) are the full reader's, which checks repeated keys by hashing, not one by one.
 const MAX_KEYS: usize = 64;
-
-/// libyaml's longest implicit key.
-const MAX_KEY: usize = 1024;
 
 /// The documents of `text` (byte order marks already handled by the caller): each one's value
 /// and located root, as the full reader gives them, spending at most `max_nodes` values.
@@ -343,17 +340,6 @@ impl<'a> Parser<'_, 'a> {
             }
         }
     }
-}
-
-fn leaf(line: usize) -> Node {
-    Node {
-        line,
-        kind: Kind::Leaf,
-    }
-}
-
-fn is_dash(text: &str) -> bool {
-    text == "-" || text.starts_with("- ")
 }
 
 /// Nothing or only a comment.

@@ -84,22 +84,19 @@ impl PlanOptions {
         &'a self,
         desired: &'a Desired,
     ) -> Box<dyn Iterator<Item = (&'a GroupId, &'a DesiredGroup)> + 'a> {
-        match &self.only {
+        let groups: Box<dyn Iterator<Item = (&GroupId, &Box<DesiredGroup>)>> = match &self.only {
             Some(only) if only.prefixes.is_empty() => Box::new(
                 only.ids
                     .iter()
-                    .filter_map(|id| desired.groups.get_key_value(id))
-                    .filter(|(id, _)| self.in_scope(id))
-                    .map(|(id, group)| (id, &**group)),
+                    .filter_map(|id| desired.groups.get_key_value(id)),
             ),
-            _ => Box::new(
-                desired
-                    .groups
-                    .iter()
-                    .filter(|(id, _)| self.in_scope(id))
-                    .map(|(id, group)| (id, &**group)),
-            ),
-        }
+            _ => Box::new(desired.groups.iter()),
+        };
+        Box::new(
+            groups
+                .filter(|(id, _)| self.in_scope(id))
+                .map(|(id, group)| (id, &**group)),
+        )
     }
 
     /// Whether prune lists the app's groups (`get_appid_group_list`): always, except in a
