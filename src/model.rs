@@ -10,6 +10,7 @@
 //! Nothing here does I/O.
 
 mod custom;
+mod join;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use compact_str::CompactString;
 pub use custom::Custom;
+pub use join::{Pair, side_by_side};
 
 /// A GroupId, the identity of a group. Validation of its shape lives in `manifest::validate`.
 ///

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
     Actual, ActualGroup, CompactString, Custom, Desired, DesiredGroup, Ensure, Group, GroupId,
-    GroupType, Role,
+    GroupType, Pair, Role, side_by_side,
 };
 
 pub use change::*;
@@ -121,27 +121,13 @@ pub fn changed_groups(desired: &Desired, baseline: &Desired) -> Changed {
         } = a;
         *group == b.group && *ensure == b.ensure && *protect == b.protect && *people == b.people
     };
-    // Both maps are in id order: one merge, not a lookup of every id in the other map.
-    let mut ids = BTreeSet::new();
-    let (mut ours, mut theirs) = (
-        desired.groups.iter().peekable(),
-        baseline.groups.iter().peekable(),
-    );
-    loop {
-        let changed = match (ours.peek(), theirs.peek()) {
-            (None, None) => break,
-            (Some((a, _)), Some((b, _))) if a < b => ours.next().map(|(id, _)| id),
-            (Some((a, _)), Some((b, _))) if a > b => theirs.next().map(|(id, _)| id),
-            (Some(_), Some(_)) => {
-                let ((id, a), (_, b)) =
-                    (ours.next().expect("peeked"), theirs.next().expect("peeked"));
-                (!same(a, b)).then_some(id)
-            }
-            (Some(_), None) => ours.next().map(|(id, _)| id),
-            (None, Some(_)) => theirs.next().map(|(id, _)| id),
-        };
-        ids.extend(changed.cloned());
-    }
+    let ids = side_by_side(&desired.groups, &baseline.groups)
+        .filter_map(|pair| match pair {
+            Pair::Both(id, a, b) => (!same(a, b)).then_some(id),
+            Pair::Left(id, _) | Pair::Right(id, _) => Some(id),
+        })
+        .cloned()
+        .collect();
     let prune_changed = desired.prune_prefixes != baseline.prune_prefixes;
     Changed {
         ids,
@@ -162,20 +148,29 @@ pub fn plan(desired: &Desired, actual: &Actual, options: &PlanOptions) -> Result
             prefixes: desired.prune_prefixes.iter().cloned().collect(),
         });
     }
-    for (id, declared) in &desired.groups {
+    // Declared groups first, then the live ones no manifest declares: one walk of both.
+    let mut undeclared = Vec::new();
+    for pair in side_by_side(&desired.groups, &actual.groups) {
+        let (id, declared, live) = match pair {
+            Pair::Right(id, live) => {
+                undeclared.push((id, live));
+                continue;
+            }
+            Pair::Left(id, declared) => (id, declared, None),
+            Pair::Both(id, declared, live) => (id, declared, Some(&**live)),
+        };
         if declared.protect {
             planner.plan.protected.insert(id.clone());
         }
         if options.in_scope(id) {
-            let live = actual.groups.get(id).map(Box::as_ref);
             if live.is_some() && declared.ensure == Ensure::Present {
                 planner.plan.existing_declared += 1;
             }
             planner.group(declared, live, options);
         }
     }
-    for (id, live) in &actual.groups {
-        if desired.groups.contains_key(id) || !options.in_scope(id) {
+    for (id, live) in undeclared {
+        if !options.in_scope(id) {
             continue;
         }
         if let Some(prefix) = desired.prune_prefix(id) {
@@ -767,19 +762,22 @@ fn diff_custom(actual: &Option<Custom>, desired: &Option<Custom>) -> Vec<CustomD
     };
     let empty = Custom::new();
     let actual = actual.as_ref().unwrap_or(&empty);
-    let present = |map: &Custom, key: &str| {
-        map.get(key)
-            .filter(|value| !value.is_empty())
-            .map(str::to_owned)
-    };
-    let keys: BTreeSet<&str> = actual.keys().chain(desired.keys()).collect();
-    keys.into_iter()
-        .filter_map(|key| {
-            let (before, after) = (present(actual, key), present(desired, key));
+    // An empty value is no value: the service deletes a key written empty.
+    fn present(value: Option<&str>) -> Option<&str> {
+        value.filter(|value| !value.is_empty())
+    }
+    side_by_side(actual, desired)
+        .filter_map(|pair| {
+            let (key, before, after) = match pair {
+                Pair::Left(key, before) => (key, Some(before), None),
+                Pair::Right(key, after) => (key, None, Some(after)),
+                Pair::Both(key, before, after) => (key, Some(before), Some(after)),
+            };
+            let (before, after) = (present(before), present(after));
             (before != after).then(|| CustomDiff {
                 key: key.to_owned(),
-                actual: before,
-                desired: after,
+                actual: before.map(str::to_owned),
+                desired: after.map(str::to_owned),
                 origin: None,
             })
         })
