@@ -16,7 +16,9 @@ use anyhow::Context;
 
 use crate::api::{ApiError, Client, ClientConfig, Credentials, Endpoint};
 use crate::emulator::{self, Emulator};
-use crate::model::{Actual, CompactString, Desired, Ensure, GroupId, GroupType, Role};
+use crate::model::{
+    Actual, CompactString, Desired, Ensure, GroupId, GroupType, Pair, Role, side_by_side,
+};
 use crate::plan::{PlanOptions, PlanTarget};
 use crate::settings::{Settings, Target};
 
@@ -44,82 +46,101 @@ pub fn seal_key(settings: &Settings) -> Option<String> {
 
 impl Connection {
     pub async fn open(settings: &Settings) -> anyhow::Result<Connection> {
-        match &settings.target {
-            Target::Remote {
-                endpoint,
-                sdkappid,
-                admin,
-                credentials,
-            } => {
-                let client = client(
-                    endpoint.clone(),
-                    *sdkappid,
-                    admin,
-                    credentials.clone(),
-                    settings,
-                )?;
-                Ok(Connection {
-                    client,
-                    sdkappid: *sdkappid,
-                    target: PlanTarget {
-                        sdkappid: *sdkappid,
-                        endpoint: endpoint.to_string(),
-                        builtin_emulator: false,
-                        region: endpoint.region().map(|r| r.as_str().to_owned()),
-                        url: Some(endpoint.base_url()),
-                    },
-                    embedded: None,
-                })
-            }
-            Target::Embedded { state } => {
-                if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("cannot create {}", dir.display()))?;
-                }
-                // The demo has no console: it imports owners and members on first use (each
-                // logged) and accepts any well-formed custom key (still at most 10 a group).
-                let config = emulator::Config {
-                    state: Some(state.clone()),
-                    custom_keys: emulator::CustomKeys::Any,
-                    auto_import_accounts: true,
-                    // Another timctl in this directory (a plan while an apply runs) holds the
-                    // state; wait a while for it to finish, then refuse.
-                    lock_wait: std::time::Duration::from_secs(10),
-                    ..emulator::Config::dev()
-                };
-                let sdkappid = config.sdkappid;
-                let admin = config.admins[0].clone();
-                let key = config.secret_key.clone();
-                let emulator = Emulator::start(config, "127.0.0.1:0")
-                    .await
-                    .context("cannot start the built-in emulator")?;
-                eprintln!(
-                    "timctl: no sdkappid configured: using the built-in emulator (state in {})",
-                    state.display()
-                );
-                let endpoint = Endpoint::url(&emulator.base_url())
-                    .context("the built-in emulator's address is not a URL")?;
-                let client = client(
-                    endpoint,
-                    sdkappid,
-                    &admin,
-                    Credentials::SecretKey(key),
-                    settings,
-                )?;
-                Ok(Connection {
-                    client,
-                    sdkappid,
-                    target: PlanTarget {
-                        sdkappid,
-                        endpoint: format!("state in {}", state.display()),
-                        builtin_emulator: true,
-                        region: None,
-                        url: None,
-                    },
-                    embedded: Some(emulator),
-                })
-            }
+        let connection = match Connection::prepare(settings) {
+            Some(remote) => remote?,
+            None => Connection::embedded(settings).await?,
+        };
+        announce_reads(settings);
+        Ok(connection)
+    }
+
+    /// The connection to a remote target, made without writing anything or reaching the
+    /// network (the HTTP client, its TLS roots, the signer), so that it can be made while the
+    /// manifests load; `None` for the built-in emulator, which [`Connection::open`] starts
+    /// only once they are valid (it takes its state's lock and may make its directory).
+    pub fn prepare(settings: &Settings) -> Option<anyhow::Result<Connection>> {
+        let Target::Remote {
+            endpoint,
+            sdkappid,
+            admin,
+            credentials,
+        } = &settings.target
+        else {
+            return None;
+        };
+        let connection = client(
+            endpoint.clone(),
+            *sdkappid,
+            admin,
+            credentials.clone(),
+            settings,
+        )
+        .map(|client| Connection {
+            client,
+            sdkappid: *sdkappid,
+            target: PlanTarget {
+                sdkappid: *sdkappid,
+                endpoint: endpoint.to_string(),
+                builtin_emulator: false,
+                region: endpoint.region().map(|r| r.as_str().to_owned()),
+                url: Some(endpoint.base_url()),
+            },
+            embedded: None,
+        });
+        Some(connection)
+    }
+
+    /// Starts the built-in emulator and connects to it.
+    async fn embedded(settings: &Settings) -> anyhow::Result<Connection> {
+        let Target::Embedded { state } = &settings.target else {
+            anyhow::bail!("the settings name a remote target, not the built-in emulator");
+        };
+        if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
+        // The demo has no console: it imports owners and members on first use (each
+        // logged) and accepts any well-formed custom key (still at most 10 a group).
+        let config = emulator::Config {
+            state: Some(state.clone()),
+            custom_keys: emulator::CustomKeys::Any,
+            auto_import_accounts: true,
+            // Another timctl in this directory (a plan while an apply runs) holds the
+            // state; wait a while for it to finish, then refuse.
+            lock_wait: std::time::Duration::from_secs(10),
+            ..emulator::Config::dev()
+        };
+        let sdkappid = config.sdkappid;
+        let admin = config.admins[0].clone();
+        let key = config.secret_key.clone();
+        let emulator = Emulator::start(config, "127.0.0.1:0")
+            .await
+            .context("cannot start the built-in emulator")?;
+        eprintln!(
+            "timctl: no sdkappid configured: using the built-in emulator (state in {})",
+            state.display()
+        );
+        let endpoint = Endpoint::url(&emulator.base_url())
+            .context("the built-in emulator's address is not a URL")?;
+        let client = client(
+            endpoint,
+            sdkappid,
+            &admin,
+            Credentials::SecretKey(key),
+            settings,
+        )?;
+        Ok(Connection {
+            client,
+            sdkappid,
+            target: PlanTarget {
+                sdkappid,
+                endpoint: format!("state in {}", state.display()),
+                builtin_emulator: true,
+                region: None,
+                url: None,
+            },
+            embedded: Some(emulator),
+        })
     }
 
     /// Stops the embedded emulator, if any, after its last write is durable.
@@ -129,6 +150,15 @@ impl Connection {
         {
             tracing::warn!(%error, "the built-in emulator did not shut down cleanly");
         }
+    }
+}
+
+/// Says in `-v` output why reads are slower when the app's custom keys are not declared.
+pub fn announce_reads(settings: &Settings) {
+    if settings.limits.configured_keys.is_none() {
+        tracing::info!(
+            "get_group_info is read without a ResponseFilter, so every answer carries the groups' member lists and grows with them: declare the app's group custom fields (timctl.yaml custom_fields) to read only the fields timctl compares"
+        );
     }
 }
 
@@ -144,11 +174,6 @@ fn client(
         .configured_keys
         .as_ref()
         .map(|keys| keys.iter().cloned().collect::<Vec<_>>());
-    if custom_keys.is_none() {
-        tracing::info!(
-            "get_group_info is read without a ResponseFilter, so every answer carries the groups' member lists and grows with them: declare the app's group custom fields (timctl.yaml custom_fields) to read only the fields timctl compares"
-        );
-    }
     Ok(Client::new(ClientConfig {
         rate: settings.rate,
         timeout: settings.timeout,
@@ -195,14 +220,13 @@ pub async fn read_actual(
     read_members(client, desired, baseline, options, &mut actual).await?;
 
     let mut wanted: BTreeMap<GroupId, BTreeSet<String>> = BTreeMap::new();
-    // Only groups read live can need a role: look those up, not every declared group.
-    for (id, live) in &mut actual.groups {
-        for manifests in std::iter::once(desired).chain(baseline) {
-            let Some(owner) = manifests
-                .groups
-                .get(id)
-                .and_then(|d| d.group.owner.as_ref())
-            else {
+    // Only groups read live can need a role, and every group read is in scope.
+    for manifests in std::iter::once(desired).chain(baseline) {
+        for pair in side_by_side(options.scoped(manifests), actual.groups.iter_mut()) {
+            let Pair::Both(id, declared, live) = pair else {
+                continue;
+            };
+            let Some(owner) = declared.group.owner.as_ref() else {
                 continue;
             };
             if live.group.owner.as_ref() == Some(owner) {
@@ -290,11 +314,13 @@ fn accounts_relied_on(
     options: &PlanOptions,
 ) -> BTreeSet<String> {
     let mut accounts = owners_relied_on(desired, actual, options);
-    for (id, declared) in options.scoped(desired) {
+    for (_, declared, live) in
+        side_by_side(options.scoped(desired), &actual.groups).filter_map(Pair::left)
+    {
         if declared.ensure != Ensure::Present {
             continue;
         }
-        let live = actual.groups.get(id).and_then(|live| live.members.as_ref());
+        let live = live.and_then(|live| live.members.as_ref());
         let people = &declared.people;
         for account in [&people.admins, &people.members]
             .into_iter()
@@ -310,11 +336,10 @@ fn accounts_relied_on(
 }
 
 fn owners_relied_on(desired: &Desired, actual: &Actual, options: &PlanOptions) -> BTreeSet<String> {
-    options
-        .scoped(desired)
-        .filter(|(_, declared)| declared.ensure == Ensure::Present)
-        .filter_map(|(id, declared)| {
-            let live = actual.groups.get(id);
+    side_by_side(options.scoped(desired), &actual.groups)
+        .filter_map(Pair::left)
+        .filter(|(_, declared, _)| declared.ensure == Ensure::Present)
+        .filter_map(|(_, declared, live)| {
             let Some(owner) = declared.group.owner.as_ref() else {
                 // A replace carries the live owner of a group whose owner is unmanaged.
                 let live = live?;

@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use crate::live::{self, Connection};
 use crate::manifest;
-use crate::model::Desired;
+use crate::model::{Actual, Desired};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::settings::Settings;
 
@@ -32,7 +32,9 @@ pub fn load_within(
     excluded: &[PathBuf],
     allow_empty: bool,
 ) -> anyhow::Result<Desired> {
-    load_manifests(paths, settings, excluded, allow_empty).map(|m| m.desired)
+    let manifests = load_manifests(paths, settings, excluded, allow_empty)?;
+    manifests.spent.free_in_background();
+    Ok(manifests.desired)
 }
 
 /// [`load_within`], also telling which files were read.
@@ -70,6 +72,29 @@ pub struct Planned {
     pub plan: Plan,
     /// The key a saved plan is sealed with (the app's secret key), when there is one.
     pub seal_key: Option<String>,
+    /// What the plan was made from, given back rather than freed on the way out.
+    pub inputs: Inputs,
+}
+
+/// The manifests and the live groups a plan was made from: at 10,000 groups, freeing them
+/// one by one takes longer than planning them. A command that exits next hands them to
+/// [`Inputs::leave_to_exit`]; anything else drops them.
+#[expect(
+    dead_code,
+    reason = "held to be freed, or left to the exit, when the caller says"
+)]
+pub struct Inputs {
+    desired: Desired,
+    baseline: Option<Desired>,
+    actual: Actual,
+}
+
+impl Inputs {
+    /// Not freed: the process is about to exit, and the system takes all its memory back at
+    /// once. Only for a command's last step, never in a loop (`reconcile` drops its inputs).
+    pub fn leave_to_exit(self) {
+        std::mem::forget(self);
+    }
 }
 
 /// The whole pipeline: loads the manifests (and the baseline), connects, reads, plans.
@@ -82,7 +107,16 @@ pub async fn plan(
 ) -> anyhow::Result<Planned> {
     // Manifests are loaded and validated before anything touches the network.
     let excluded: Vec<PathBuf> = baseline.map(Path::to_owned).into_iter().collect();
-    let head = load_manifests(paths, settings, &excluded, allow_empty)?;
+    // A remote target's client is made meanwhile, on a thread of its own.
+    let (head, prepared) = std::thread::scope(|scope| {
+        let prepared = scope.spawn(|| Connection::prepare(settings));
+        let head = load_manifests(paths, settings, &excluded, allow_empty);
+        let prepared = prepared
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (head, prepared)
+    });
+    let head = head?;
     // The baseline only labels changes; its prune destroys nothing, so it is not checked.
     // A baseline that does not exist (the base branch of the pull request that adds the
     // manifests' directory) declares nothing: every change is "this change". Any other
@@ -108,6 +142,8 @@ pub async fn plan(
                 .context("cannot load the --baseline manifests")
         })
         .transpose()?;
+    // Valid: what is left of reading them is freed while the reads are on the wire.
+    head.spent.free_in_background();
     let desired = head.desired;
     let mut options = options.clone();
     let scoped = match (&baseline, options.changed_only) {
@@ -129,24 +165,37 @@ pub async fn plan(
         (None, true) => anyhow::bail!("--changed-only needs --baseline DIR"),
         _ => None,
     };
-    let connection = Connection::open(settings).await?;
-    let mut plan = plan_against(&connection, &desired, baseline.as_ref(), &options).await?;
+    let connection = match prepared {
+        Some(prepared) => {
+            live::announce_reads(settings);
+            prepared?
+        }
+        None => Connection::open(settings).await?,
+    };
+    let (mut plan, actual) =
+        plan_against(&connection, &desired, baseline.as_ref(), &options).await?;
     plan.target = Some(connection.target.clone());
     plan.scoped = scoped;
     Ok(Planned {
         connection,
         plan,
         seal_key: live::seal_key(settings),
+        inputs: Inputs {
+            desired,
+            baseline,
+            actual,
+        },
     })
 }
 
-/// Reads the live state and plans; with a baseline, labels each change.
+/// Reads the live state and plans; with a baseline, labels each change. Gives back the plan
+/// and the live state it was made against.
 pub async fn plan_against(
     connection: &Connection,
     desired: &Desired,
     baseline: Option<&Desired>,
     options: &PlanOptions,
-) -> anyhow::Result<Plan> {
+) -> anyhow::Result<(Plan, Actual)> {
     let progress = std::io::stderr().is_terminal();
     let actual =
         live::read_actual(&connection.client, desired, baseline, options, progress).await?;
@@ -168,5 +217,5 @@ pub async fn plan_against(
             }
         }
     }
-    Ok(plan)
+    Ok((plan, actual))
 }

@@ -254,7 +254,7 @@ async fn run_once(
         }
     };
     let plan = match pipeline::plan_against(connection, &desired, None, options).await {
-        Ok(plan) => plan,
+        Ok((plan, _)) => plan,
         Err(error) => {
             record.error = Some(format!("{error:#}"));
             return record;

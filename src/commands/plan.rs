@@ -24,6 +24,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         connection,
         plan,
         seal_key,
+        inputs,
     } = pipeline::plan(
         &args.paths,
         args.baseline.as_deref(),
@@ -51,5 +52,6 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         );
     }
     connection.close().await;
+    inputs.leave_to_exit();
     Ok(changes_exit(args.detailed_exitcode, !plan.is_empty()))
 }

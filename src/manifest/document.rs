@@ -47,6 +47,7 @@ pub(crate) struct Declared {
 }
 
 /// Reads one file's bytes into `out`, pushing every problem.
+#[cfg(test)]
 pub(crate) fn read_file(
     file: &Path,
     bytes: &[u8],
@@ -54,11 +55,71 @@ pub(crate) fn read_file(
     out: &mut Declared,
     problems: &mut Vec<Problem>,
 ) {
-    let max_nodes = nodes::budget_for(bytes.len());
-    read_file_within(file, bytes, limits, max_nodes, out, problems);
+    read_file_keeping(file, bytes, limits, out, problems, &mut Spent::default());
 }
 
-/// [`read_file`], building at most `max_nodes` YAML values (aliases' copies included).
+/// [`read_file`], handing the file's parsed trees to `spent` to be freed when it says.
+pub(crate) fn read_file_keeping(
+    file: &Path,
+    bytes: &[u8],
+    limits: &Limits,
+    out: &mut Declared,
+    problems: &mut Vec<Problem>,
+    spent: &mut Spent,
+) {
+    let max_nodes = nodes::budget_for(bytes.len());
+    if let Some(read) = read_file_within(file, bytes, limits, max_nodes, out, problems) {
+        spent.keep(read, bytes.len());
+    }
+}
+
+/// Parsed YAML trees whose freeing is put off. Freeing a file's values and lines is a third
+/// of the work of reading it, and it can wait until the network is being waited on: a plan
+/// frees them on a thread of its own once the manifests are valid, while its reads are on
+/// the wire. Dropping a `Spent` frees them at once.
+#[derive(Debug, Default)]
+pub struct Spent {
+    trees: Vec<Read>,
+    /// Bytes of the text the kept trees were read from.
+    bytes: usize,
+}
+
+/// The most text whose trees are kept to be freed later (a tree takes about ten times its
+/// text): about 20,000 groups' worth. Past it, trees are freed as they are made, so that
+/// putting work off never holds more than some tens of MB.
+const MAX_SPENT_BYTES: usize = 4 << 20;
+
+impl Spent {
+    fn keep(&mut self, read: Read, bytes: usize) {
+        if self.bytes + bytes <= MAX_SPENT_BYTES {
+            self.bytes += bytes;
+            self.trees.push(read);
+        }
+    }
+
+    /// Takes the trees `other` kept, as far as the bound allows.
+    pub(crate) fn extend(&mut self, other: Spent) {
+        if self.bytes + other.bytes <= MAX_SPENT_BYTES {
+            self.bytes += other.bytes;
+            self.trees.extend(other.trees);
+        }
+    }
+
+    /// Frees the trees on a thread of its own, or here if no thread can be started. A
+    /// process that exits first leaves the rest to the system.
+    pub fn free_in_background(self) {
+        if self.trees.is_empty() {
+            return;
+        }
+        // When no thread starts, the closure is dropped here, and the trees with it.
+        let _detached = std::thread::Builder::new()
+            .name("timctl-free".into())
+            .spawn(move || drop(self));
+    }
+}
+
+/// [`read_file`], building at most `max_nodes` YAML values (aliases' copies included); the
+/// parsed trees, when there are any, for the caller to free.
 pub(crate) fn read_file_within(
     file: &Path,
     bytes: &[u8],
@@ -66,7 +127,7 @@ pub(crate) fn read_file_within(
     max_nodes: usize,
     out: &mut Declared,
     problems: &mut Vec<Problem>,
-) {
+) -> Option<Read> {
     let problem = |line, message: String| Problem {
         file: file.to_owned(),
         line,
@@ -81,34 +142,28 @@ pub(crate) fn read_file_within(
             let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
             let message = format!("not valid UTF-8 (byte {})", e.valid_up_to());
             problems.push(problem(Some(line), message));
-            return;
+            return None;
         }
     };
     let text = &*scan::without_boms(text);
-    let Some(read) = read_text(text, max_nodes, &problem, problems) else {
-        return;
-    };
+    let read = read_text(text, max_nodes, &problem, problems)?;
     let shared: Arc<Path> = Arc::from(file);
     let source = SourceText::new(text);
-    let Read {
-        values,
-        positions,
-        dropped_tags,
-    } = read;
-    for (index, value) in values.iter().enumerate() {
+    for (index, value) in read.values.iter().enumerate() {
         if let Some(value) = value {
-            let pos = positions.get(index).and_then(Option::as_ref);
+            let pos = read.positions.get(index).and_then(Option::as_ref);
             read_document(&shared, &source, value, pos, limits, out, problems);
         }
     }
-    for (line, tag) in dropped_tags {
-        let (group, field) = place(&values, &positions, line);
+    for (line, tag) in &read.dropped_tags {
+        let (group, field) = place(&read.values, &read.positions, *line);
         problems.push(Problem {
             group,
             field,
-            ..problem(Some(line), unsupported_tag(&tag))
+            ..problem(Some(*line), unsupported_tag(tag))
         });
     }
+    Some(read)
 }
 
 /// A file's documents as YAML values, with their located lines where known.
@@ -282,7 +337,7 @@ fn path_at(value: &Value, pos: &Node, line: usize, path: &mut Vec<Step>) {
             if let Some((key, node)) = entry
                 && let Some(value) = map.get(key.as_str())
             {
-                path.push(Step::Key(key.clone()));
+                path.push(Step::Key(key.to_string()));
                 path_at(value, node, line, path);
             }
         }
@@ -535,5 +590,48 @@ fn report_unknown_keys(
                 problems.push(ctx.problem(None, None, message));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> Read {
+        Read {
+            values: vec![Some(Value::Null)],
+            positions: vec![None],
+            dropped_tags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn trees_are_kept_for_later_only_up_to_the_bound() {
+        let mut spent = Spent::default();
+        spent.keep(tree(), MAX_SPENT_BYTES - 10);
+        spent.keep(tree(), 10);
+        assert_eq!(spent.trees.len(), 2, "exactly at the bound: kept");
+        spent.keep(tree(), 1);
+        assert_eq!(spent.trees.len(), 2, "past the bound: freed at once");
+
+        let mut joined = Spent::default();
+        joined.keep(tree(), 5);
+        joined.extend(spent);
+        assert_eq!(joined.trees.len(), 1, "a whole part past the bound is freed");
+        assert_eq!(joined.bytes, 5);
+    }
+
+    #[test]
+    fn loading_keeps_each_file_s_trees_to_be_freed_later() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        for name in ["a.yaml", "b.yaml"] {
+            let text = format!("groups:\n  - id: {}\n", name.trim_end_matches(".yaml"));
+            std::fs::write(dir.path().join(name), text).expect("written");
+        }
+        let loaded = super::super::load_manifests(&[dir.path().to_owned()], &Limits::default())
+            .expect("valid");
+        assert_eq!(loaded.desired.groups.len(), 2);
+        assert_eq!(loaded.spent.trees.len(), 2);
+        loaded.spent.free_in_background();
     }
 }

@@ -14,6 +14,8 @@
 //! `---` the way libyaml does; if the count differs from the parser's, the caller drops every
 //! line of the file (see `document.rs`).
 
+use crate::model::CompactString;
+
 /// One node of a document and the 1-based line where it starts: for a mapping value, the line
 /// of its key; for a sequence item, the line of its `-`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +27,7 @@ pub(crate) struct Node {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Kind {
     Leaf,
-    Map(Vec<(String, Node)>),
+    Map(Vec<(CompactString, Node)>),
     Seq(Vec<Node>),
 }
 
@@ -235,7 +237,7 @@ impl Parser<'_> {
             } else {
                 (leaf(key_line), self.skip_deeper(row + 1, Some(col)))
             };
-            entries.push((key, value));
+            entries.push((key.into(), value));
             row = next;
             match self.next_content(next) {
                 Some(r) if self.rows[r].indent == col && !is_dash(self.at(r, col)) => row = r,

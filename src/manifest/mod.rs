@@ -47,6 +47,7 @@ use crate::model::Desired;
 
 pub use files::MAX_MANIFEST_BYTES;
 // For the other files timctl reads (`timctl.yaml`, saved plans), which want the same bounds.
+pub use document::Spent;
 #[allow(
     unused_imports,
     reason = "callers outside the manifest loader match on it"
@@ -92,13 +93,15 @@ impl Default for Limits {
 }
 
 /// The loaded manifests and the files they came from.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Manifests {
     pub desired: Desired,
     /// Every manifest file read, in reading order (files with no group included).
     pub files: Vec<PathBuf>,
     /// The files among them that declare a prune.
     pub prune_files: Vec<PathBuf>,
+    /// The files' parsed trees, not freed yet: see [`Spent`].
+    pub spent: Spent,
 }
 
 /// Reads and validates the manifests under `paths` (files, or directories walked recursively).
@@ -110,7 +113,7 @@ pub fn load(paths: &[PathBuf], limits: &Limits) -> Result<Desired, ManifestError
 pub fn load_manifests(paths: &[PathBuf], limits: &Limits) -> Result<Manifests, ManifestErrors> {
     let mut problems = Vec::new();
     let files = files::discover(paths, &mut problems);
-    let declared = read_files(&files, limits, &mut problems);
+    let (declared, spent) = read_files(&files, limits, &mut problems);
     let prune_files = declared.prune_files.iter().cloned().collect();
     let desired = resolve(declared, &mut problems);
     if problems.is_empty() {
@@ -118,6 +121,7 @@ pub fn load_manifests(paths: &[PathBuf], limits: &Limits) -> Result<Manifests, M
             desired,
             files,
             prune_files,
+            spent,
         })
     } else {
         Err(ManifestErrors::new(problems))
@@ -158,7 +162,8 @@ pub fn load_baseline(
             None => to_read.push(file),
         }
     }
-    let mut declared = read_files(&to_read, limits, &mut problems);
+    // Few files differ in a pull request: their trees are freed here.
+    let (mut declared, _trees) = read_files(&to_read, limits, &mut problems);
     declared.groups.extend(
         head.desired
             .groups
@@ -187,30 +192,36 @@ fn same_bytes(a: &Path, b: &Path) -> bool {
 
 /// Reads and parses `files` on up to one thread per core, each thread a run of consecutive
 /// files, and joins the results in file order: the groups, and the problems, come out exactly
-/// as one thread reading the files in order would give them.
+/// as one thread reading the files in order would give them. Also gives the parsed trees.
 fn read_files(
     files: &[PathBuf],
     limits: &Limits,
     problems: &mut Vec<Problem>,
-) -> document::Declared {
+) -> (document::Declared, Spent) {
     let read = |files: &[PathBuf]| {
         let mut declared = document::Declared::default();
         let mut problems = Vec::new();
+        let mut spent = Spent::default();
         for file in files {
             match read_bounded(file, MAX_MANIFEST_BYTES) {
-                Ok(bytes) => {
-                    document::read_file(file, &bytes, limits, &mut declared, &mut problems)
-                }
+                Ok(bytes) => document::read_file_keeping(
+                    file,
+                    &bytes,
+                    limits,
+                    &mut declared,
+                    &mut problems,
+                    &mut spent,
+                ),
                 Err(error) => problems.push(files::read_problem(file, error)),
             }
         }
-        (declared, problems)
+        (declared, problems, spent)
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, 8)
         .min(files.len().max(1));
-    let parts: Vec<(document::Declared, Vec<Problem>)> = if threads == 1 {
+    let parts: Vec<(document::Declared, Vec<Problem>, Spent)> = if threads == 1 {
         vec![read(files)]
     } else {
         let chunk = files.len().div_ceil(threads);
@@ -226,7 +237,9 @@ fn read_files(
         })
     };
     let mut declared = document::Declared::default();
-    for (part, found) in parts {
+    let mut spent = Spent::default();
+    for (part, found, trees) in parts {
+        spent.extend(trees);
         let document::Declared {
             groups,
             prune_prefixes,
@@ -237,7 +250,7 @@ fn read_files(
         declared.prune_files.extend(prune_files);
         problems.extend(found);
     }
-    declared
+    (declared, spent)
 }
 
 /// Indexes the declared groups by id; a second declaration of an id is a problem naming both.

@@ -19,6 +19,7 @@
 use serde_yaml::{Mapping, Value};
 
 use super::locate::{Kind, MAX_KEY, Node, is_dash, leaf};
+use crate::model::CompactString;
 
 /// The text is outside the subset: read it with the full reader.
 #[derive(Debug, PartialEq, Eq)]
@@ -131,7 +132,7 @@ struct Parser<'l, 'a> {
     /// The entries of the mappings being read, innermost last, so that each mapping is made
     /// at its size in one allocation.
     entries: Vec<(Value, Value)>,
-    nodes: Vec<(String, Node)>,
+    nodes: Vec<(CompactString, Node)>,
 }
 
 impl<'a> Parser<'_, 'a> {
@@ -187,7 +188,7 @@ impl<'a> Parser<'_, 'a> {
                 (self.inline(rest, col)?, leaf(key_line))
             };
             self.entries.push((key, value));
-            self.nodes.push((written.to_owned(), node));
+            self.nodes.push((written.into(), node));
             match self.peek() {
                 Some(next) if next.indent == col && !is_dash(next.text) => text = next.text,
                 Some(next) if next.indent >= col => return Err(NotPlain),

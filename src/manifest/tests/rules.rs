@@ -444,7 +444,7 @@ fn aliases_that_copy_more_values_than_a_manifest_holds_are_refused() {
     let mut declared = crate::manifest::document::Declared::default();
     let mut found = Vec::new();
     let (file, limits) = (std::path::Path::new("g.yaml"), Limits::default());
-    read_file_within(
+    let _trees = read_file_within(
         file,
         text.as_bytes(),
         &limits,
