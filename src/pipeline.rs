@@ -32,19 +32,19 @@ pub fn load_within(
     excluded: &[PathBuf],
     allow_empty: bool,
 ) -> anyhow::Result<Desired> {
-    let manifests = load_manifests(paths, settings, excluded, allow_empty)?;
-    manifests.spent.free_in_background();
-    Ok(manifests.desired)
+    load_manifests(paths, settings, excluded, allow_empty, false).map(|m| m.desired)
 }
 
-/// [`load_within`], also telling which files were read.
+/// [`load_within`], also telling which files were read; with `keep_trees`, their parsed trees
+/// are kept for the caller to free ([`manifest::Spent`]).
 fn load_manifests(
     paths: &[PathBuf],
     settings: &Settings,
     excluded: &[PathBuf],
     allow_empty: bool,
+    keep_trees: bool,
 ) -> anyhow::Result<manifest::Manifests> {
-    let manifests = manifest::load_manifests(paths, &settings.limits)
+    let manifests = manifest::load_manifests_keeping(paths, &settings.limits, keep_trees)
         .map_err(|errors| anyhow::anyhow!("{errors}"))?;
     if !allow_empty {
         no_manifest(paths, &manifests.files)?;
@@ -110,7 +110,10 @@ pub async fn plan(
     // A remote target's client is made meanwhile, on a thread of its own.
     let (head, prepared) = std::thread::scope(|scope| {
         let prepared = scope.spawn(|| Connection::prepare(settings));
-        let head = load_manifests(paths, settings, &excluded, allow_empty);
+        // A full read takes a while on the wire: the trees are freed meanwhile. A scoped
+        // read is short, and keeping them would only take fresh memory for the next file.
+        let keep_trees = !options.changed_only;
+        let head = load_manifests(paths, settings, &excluded, allow_empty, keep_trees);
         let prepared = prepared
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));

@@ -74,14 +74,16 @@ pub(crate) fn read_file_keeping(
 }
 
 /// Parsed YAML trees whose freeing is put off. Freeing a file's values and lines is a third
-/// of the work of reading it, and it can wait until the network is being waited on: a plan
-/// frees them on a thread of its own once the manifests are valid, while its reads are on
-/// the wire. Dropping a `Spent` frees them at once.
+/// of the work of reading it, and it can wait until the network is being waited on: a full
+/// plan frees them on a thread of its own once the manifests are valid, while its reads are
+/// on the wire. Dropping a `Spent` frees them at once.
 #[derive(Debug, Default)]
 pub struct Spent {
     trees: Vec<Read>,
     /// Bytes of the text the kept trees were read from.
     bytes: usize,
+    /// Whether trees are kept at all ([`Spent::default`] keeps none).
+    keeping: bool,
 }
 
 /// The most text whose trees are kept to be freed later (a tree takes about ten times its
@@ -90,8 +92,16 @@ pub struct Spent {
 const MAX_SPENT_BYTES: usize = 4 << 20;
 
 impl Spent {
+    /// Keeps trees up to [`MAX_SPENT_BYTES`] of text, or (`keeping` false) none.
+    pub(crate) fn new(keeping: bool) -> Spent {
+        Spent {
+            keeping,
+            ..Spent::default()
+        }
+    }
+
     fn keep(&mut self, read: Read, bytes: usize) {
-        if self.bytes + bytes <= MAX_SPENT_BYTES {
+        if self.keeping && self.bytes + bytes <= MAX_SPENT_BYTES {
             self.bytes += bytes;
             self.trees.push(read);
         }
@@ -99,7 +109,7 @@ impl Spent {
 
     /// Takes the trees `other` kept, as far as the bound allows.
     pub(crate) fn extend(&mut self, other: Spent) {
-        if self.bytes + other.bytes <= MAX_SPENT_BYTES {
+        if self.keeping && self.bytes + other.bytes <= MAX_SPENT_BYTES {
             self.bytes += other.bytes;
             self.trees.extend(other.trees);
         }
@@ -607,31 +617,43 @@ mod tests {
 
     #[test]
     fn trees_are_kept_for_later_only_up_to_the_bound() {
-        let mut spent = Spent::default();
+        let mut none = Spent::default();
+        none.keep(tree(), 1);
+        assert!(none.trees.is_empty(), "a default Spent keeps nothing");
+
+        let mut spent = Spent::new(true);
         spent.keep(tree(), MAX_SPENT_BYTES - 10);
         spent.keep(tree(), 10);
         assert_eq!(spent.trees.len(), 2, "exactly at the bound: kept");
         spent.keep(tree(), 1);
         assert_eq!(spent.trees.len(), 2, "past the bound: freed at once");
 
-        let mut joined = Spent::default();
+        let mut joined = Spent::new(true);
         joined.keep(tree(), 5);
         joined.extend(spent);
-        assert_eq!(joined.trees.len(), 1, "a whole part past the bound is freed");
+        assert_eq!(
+            joined.trees.len(),
+            1,
+            "a whole part past the bound is freed"
+        );
         assert_eq!(joined.bytes, 5);
     }
 
     #[test]
-    fn loading_keeps_each_file_s_trees_to_be_freed_later() {
+    fn loading_keeps_each_file_s_trees_only_when_asked() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         for name in ["a.yaml", "b.yaml"] {
             let text = format!("groups:\n  - id: {}\n", name.trim_end_matches(".yaml"));
             std::fs::write(dir.path().join(name), text).expect("written");
         }
-        let loaded = super::super::load_manifests(&[dir.path().to_owned()], &Limits::default())
-            .expect("valid");
-        assert_eq!(loaded.desired.groups.len(), 2);
-        assert_eq!(loaded.spent.trees.len(), 2);
-        loaded.spent.free_in_background();
+        let paths = [dir.path().to_owned()];
+        let kept = super::super::load_manifests_keeping(&paths, &Limits::default(), true);
+        let kept = kept.expect("valid");
+        assert_eq!(kept.desired.groups.len(), 2);
+        assert_eq!(kept.spent.trees.len(), 2);
+        kept.spent.free_in_background();
+        let freed = super::super::load_manifests(&paths, &Limits::default()).expect("valid");
+        assert_eq!(freed.desired, kept.desired);
+        assert!(freed.spent.trees.is_empty(), "freed as they were read");
     }
 }

@@ -111,9 +111,20 @@ pub fn load(paths: &[PathBuf], limits: &Limits) -> Result<Desired, ManifestError
 
 /// [`load`], also telling which files were read.
 pub fn load_manifests(paths: &[PathBuf], limits: &Limits) -> Result<Manifests, ManifestErrors> {
+    load_manifests_keeping(paths, limits, false)
+}
+
+/// [`load_manifests`]; with `keep_trees`, the files' parsed trees are kept in
+/// [`Manifests::spent`] for the caller to free later (see [`Spent`]) rather than freed as
+/// each file is read.
+pub fn load_manifests_keeping(
+    paths: &[PathBuf],
+    limits: &Limits,
+    keep_trees: bool,
+) -> Result<Manifests, ManifestErrors> {
     let mut problems = Vec::new();
     let files = files::discover(paths, &mut problems);
-    let (declared, spent) = read_files(&files, limits, &mut problems);
+    let (declared, spent) = read_files(&files, limits, keep_trees, &mut problems);
     let prune_files = declared.prune_files.iter().cloned().collect();
     let desired = resolve(declared, &mut problems);
     if problems.is_empty() {
@@ -162,8 +173,7 @@ pub fn load_baseline(
             None => to_read.push(file),
         }
     }
-    // Few files differ in a pull request: their trees are freed here.
-    let (mut declared, _trees) = read_files(&to_read, limits, &mut problems);
+    let (mut declared, _trees) = read_files(&to_read, limits, false, &mut problems);
     declared.groups.extend(
         head.desired
             .groups
@@ -192,16 +202,18 @@ fn same_bytes(a: &Path, b: &Path) -> bool {
 
 /// Reads and parses `files` on up to one thread per core, each thread a run of consecutive
 /// files, and joins the results in file order: the groups, and the problems, come out exactly
-/// as one thread reading the files in order would give them. Also gives the parsed trees.
+/// as one thread reading the files in order would give them. Also gives the parsed trees,
+/// when `keep_trees`.
 fn read_files(
     files: &[PathBuf],
     limits: &Limits,
+    keep_trees: bool,
     problems: &mut Vec<Problem>,
 ) -> (document::Declared, Spent) {
     let read = |files: &[PathBuf]| {
         let mut declared = document::Declared::default();
         let mut problems = Vec::new();
-        let mut spent = Spent::default();
+        let mut spent = Spent::new(keep_trees);
         for file in files {
             match read_bounded(file, MAX_MANIFEST_BYTES) {
                 Ok(bytes) => document::read_file_keeping(
@@ -237,7 +249,7 @@ fn read_files(
         })
     };
     let mut declared = document::Declared::default();
-    let mut spent = Spent::default();
+    let mut spent = Spent::new(keep_trees);
     for (part, found, trees) in parts {
         spent.extend(trees);
         let document::Declared {
