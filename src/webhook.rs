@@ -148,7 +148,17 @@ impl Event {
             "Group.CallbackAfterMemberExit" => {
                 people.managed() && accounts("ExitMemberList").iter().any(|a| listed(a))
             }
-            "Group.CallbackAfterMemberFieldChanged" => people.admins.is_some(),
+            // A role set or cancelled: worth a read where admins are managed and the new
+            // role is not the declared one. A name card alone is not managed.
+            "Group.CallbackAfterMemberFieldChanged" => {
+                match (&people.admins, text("Member_Account"), text("Role")) {
+                    (None, ..) | (Some(_), _, None) => false,
+                    (Some(admins), Some(account), Some(role @ ("Admin" | "Member"))) => {
+                        (role == "Admin") != admins.contains(account)
+                    }
+                    (Some(_), ..) => true,
+                }
+            }
             // Destroyed or created: a declared group is read (and made again, or compared).
             _ => true,
         }
@@ -443,6 +453,66 @@ mod tests {
             "Group.CallbackAfterCreateGroup",
             serde_json::json!({}),
         ));
+    }
+
+    #[test]
+    fn a_role_change_is_worth_a_read_only_where_it_differs_from_the_declared_admins() {
+        use crate::model::{DesiredGroup, Group, People, Source};
+        let mut desired = Desired::default();
+        for (id, admins) in [("ops", Some(["ann"])), ("eng", None)] {
+            desired.groups.insert(
+                GroupId::from(id),
+                Box::new(DesiredGroup {
+                    group: Group::new(id),
+                    ensure: Ensure::Present,
+                    protect: false,
+                    source: Source::default(),
+                    people: People {
+                        admins: admins.map(|a| a.into_iter().map(Into::into).collect()),
+                        ..People::default()
+                    },
+                }),
+            );
+        }
+        let changed = |group: &str, body: serde_json::Value| {
+            Event {
+                group: GroupId::from(group),
+                command: "Group.CallbackAfterMemberFieldChanged".to_owned(),
+                body,
+            }
+            .actionable(&desired)
+        };
+        let role = |account: &str, role: &str| serde_json::json!({"Member_Account": account, "Role": role});
+        assert!(
+            changed("ops", role("ann", "Member")),
+            "a declared admin unmade"
+        );
+        assert!(
+            changed("ops", role("bob", "Admin")),
+            "an undeclared admin made"
+        );
+        assert!(
+            !changed("ops", role("ann", "Admin")),
+            "timctl's own promotion echoing"
+        );
+        assert!(
+            !changed("ops", role("bob", "Member")),
+            "an undeclared admin unmade"
+        );
+        assert!(
+            changed("ops", role("bob", "Boss")),
+            "a role this does not know"
+        );
+        assert!(
+            changed("ops", serde_json::json!({"Role": "Admin"})),
+            "no account"
+        );
+        let card = serde_json::json!({"Member_Account": "ann", "NameCard": "Ann"});
+        assert!(!changed("ops", card), "a name card alone is not managed");
+        assert!(
+            !changed("eng", role("ann", "Admin")),
+            "admins not managed here"
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@
 //! queues them; one background task delivers them in order. The queue is bounded: when it is
 //! full a callback is dropped with a warning, so a slow or dead receiver never slows an answer.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
-use super::rules::GroupType;
+use super::rules::{GroupType, Role};
 use super::seed::SeedGroup;
 use super::wire::Command;
 
@@ -43,6 +43,7 @@ pub const AFTER_GROUP_DESTROYED: &str = "Group.CallbackAfterGroupDestroyed";
 pub const AFTER_NEW_MEMBER_JOIN: &str = "Group.CallbackAfterNewMemberJoin";
 pub const AFTER_MEMBER_EXIT: &str = "Group.CallbackAfterMemberExit";
 pub const AFTER_CHANGE_GROUP_OWNER: &str = "Group.CallbackAfterChangeGroupOwner";
+pub const AFTER_MEMBER_FIELD_CHANGED: &str = "Group.CallbackAfterMemberFieldChanged";
 
 /// Where and how to send callbacks (the console's callback configuration).
 #[derive(Clone)]
@@ -153,6 +154,7 @@ pub(crate) fn fires(write: Write) -> bool {
                 | Command::DestroyGroup
                 | Command::AddGroupMember
                 | Command::DeleteGroupMember
+                | Command::ModifyGroupMemberInfo
         ),
         Write::Console => true,
     }
@@ -167,7 +169,9 @@ pub(crate) fn now_ms() -> u64 {
 
 /// The callbacks a durable write fires, from the group before and after it (`None`: not
 /// there). `import_group`, `import_group_member` and seeding fire none (documented: imports
-/// are for migration); a member's role or profile (`modify_group_member_info`) fires none here.
+/// are for migration). A member made or unmade admin fires
+/// `Group.CallbackAfterMemberFieldChanged` with its new `Role`; the owner's role moves with
+/// the owner change, which has its own callback. Name cards are not modelled.
 pub(crate) fn after_write(
     write: Write,
     before: Option<&SeedGroup>,
@@ -277,6 +281,27 @@ pub(crate) fn after_write(
                         "NewOwner_Account": new.owner.clone().unwrap_or_default(),
                     }),
                 );
+            }
+            let roles: BTreeMap<&str, Role> = old
+                .members
+                .iter()
+                .map(|m| (m.account.as_str(), m.role))
+                .collect();
+            for member in &new.members {
+                let Some(&role) = roles.get(member.account.as_str()) else {
+                    continue;
+                };
+                if role != member.role && ![role, member.role].contains(&Role::Owner) {
+                    push(
+                        AFTER_MEMBER_FIELD_CHANGED,
+                        new,
+                        json!({
+                            "Operator_Account": operator,
+                            "Member_Account": member.account,
+                            "Role": member.role.as_str(),
+                        }),
+                    );
+                }
             }
             let left: Vec<Value> = was
                 .difference(&is)
@@ -478,10 +503,55 @@ mod tests {
     }
 
     #[test]
-    fn imports_and_member_roles_fire_nothing() {
+    fn imports_fire_nothing() {
         let group = SeedGroup::new("g", GroupType::Public, "G");
-        for command in [Command::ImportGroup, Command::ModifyGroupMemberInfo] {
-            assert!(after_write(Write::Api(command), None, Some(&group), "admin", 1).is_empty());
+        let fired = after_write(Write::Api(Command::ImportGroup), None, Some(&group), "a", 1);
+        assert!(fired.is_empty());
+    }
+
+    fn member(account: &str, role: Role) -> super::super::seed::SeedMember {
+        super::super::seed::SeedMember {
+            account: account.to_owned(),
+            role,
+            join_time: None,
         }
+    }
+
+    #[test]
+    fn a_member_made_or_unmade_admin_fires_a_member_field_change_with_its_role() {
+        let mut before = SeedGroup::new("g", GroupType::Public, "G");
+        before.owner = Some("o".into());
+        before.members = vec![
+            member("o", Role::Owner),
+            member("a", Role::Admin),
+            member("m", Role::Member),
+            member("n", Role::Member),
+        ];
+        let mut after = before.clone();
+        after.members[1].role = Role::Member;
+        after.members[2].role = Role::Admin;
+        let write = Write::Api(Command::ModifyGroupMemberInfo);
+        let fired = after_write(write, Some(&before), Some(&after), "admin", 7);
+        let bodies: Vec<&Value> = fired.iter().map(|c| &c.body).collect();
+        assert_eq!(
+            bodies,
+            [
+                &json!({"CallbackCommand": AFTER_MEMBER_FIELD_CHANGED, "GroupId": "g",
+                    "Type": "Public", "EventTime": 7, "Operator_Account": "admin",
+                    "Member_Account": "a", "Role": "Member"}),
+                &json!({"CallbackCommand": AFTER_MEMBER_FIELD_CHANGED, "GroupId": "g",
+                    "Type": "Public", "EventTime": 7, "Operator_Account": "admin",
+                    "Member_Account": "m", "Role": "Admin"}),
+            ]
+        );
+
+        // An owner change moves the owner's role: that is the owner change's callback only.
+        let mut moved = before.clone();
+        moved.owner = Some("m".into());
+        moved.members[0].role = Role::Member;
+        moved.members[2].role = Role::Owner;
+        let fired = after_write(Write::Console, Some(&before), Some(&moved), "admin", 7);
+        let commands: Vec<&str> = fired.iter().map(|c| c.command).collect();
+        assert_eq!(commands, [AFTER_CHANGE_GROUP_OWNER]);
     }
 }

@@ -224,3 +224,57 @@ fn a_member_added_by_hand_to_an_exclusive_list_is_removed_by_its_callback() {
     assert_eq!(count(&world, "delete_group_member"), 1);
     assert_eq!(count(&world, "get_appid_group_list"), 0);
 }
+
+#[test]
+fn an_admin_unmade_by_hand_is_made_admin_again_by_its_callback_and_the_echo_costs_no_read() {
+    use timctl::emulator::Role;
+    let port = free_port();
+    let world = world(port);
+    world.write(
+        "groups/g.yaml",
+        "defaults:\n  type: Public\ngroups:\n  - {id: ops-a, name: A, admins: [bob]}\n",
+    );
+    world.timctl(&["apply", "groups", "--auto-approve"]).code(0);
+    let role_of = |account: &str| {
+        world
+            .group("ops-a")
+            .unwrap()
+            .members
+            .iter()
+            .find(|m| m.account == account)
+            .map(|m| m.role)
+    };
+    assert_eq!(role_of("bob"), Some(Role::Admin));
+    let _controller = controller(&world, port);
+    world.clear_log();
+    world.edit("ops-a", |g| {
+        for member in &mut g.members {
+            if member.account == "bob" {
+                member.role = Role::Member;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while role_of("bob") != Some(Role::Admin) {
+        assert!(
+            Instant::now() < deadline,
+            "bob was not made admin again within 10 s (interval 1h)"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // timctl's own promotion calls back too; it reports the declared role, so it starts no
+    // run: one read and one read-back of the group, and of its member list.
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(count(&world, "modify_group_member_info"), 1);
+    assert!(
+        count(&world, "get_group_info") <= 2,
+        "{:?}",
+        world.commands()
+    );
+    assert!(
+        count(&world, "get_group_member_info") <= 2,
+        "{:?}",
+        world.commands()
+    );
+    assert_eq!(count(&world, "get_appid_group_list"), 0);
+}

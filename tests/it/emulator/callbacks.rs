@@ -238,8 +238,9 @@ async fn each_rest_write_posts_its_documented_callback_and_imports_post_none() {
     )
     .await;
     // Neither custom data nor other base fields fire the info callback (documented: only
-    // name, introduction, notification and face URL), nor does a member's role. Silence
-    // mutes the members' system notification, not the app's callback.
+    // name, introduction, notification and face URL). Silence mutes the members' system
+    // notification, not the app's callback. A member made admin fires the member-profile
+    // callback with its new role.
     tim.ok(
         "modify_group_base_info",
         json!({"GroupId": "g", "AppDefinedData": [{"Key": "team", "Value": "x"}],
@@ -269,7 +270,7 @@ async fn each_rest_write_posts_its_documented_callback_and_imports_post_none() {
     .await;
     tim.ok("destroy_group", json!({"GroupId": "g"})).await;
 
-    let got = receiver.wait_for(5).await;
+    let got = receiver.wait_for(6).await;
     let bodies: Vec<Value> = got.iter().map(without_event_time).collect();
     assert_eq!(
         bodies,
@@ -280,6 +281,9 @@ async fn each_rest_write_posts_its_documented_callback_and_imports_post_none() {
             json!({"CallbackCommand": "Group.CallbackAfterNewMemberJoin", "GroupId": "g",
                    "Type": "Public", "JoinType": "Invited", "Operator_Account": "administrator",
                    "NewMemberList": [{"Member_Account": "bob"}, {"Member_Account": "carol"}]}),
+            json!({"CallbackCommand": "Group.CallbackAfterMemberFieldChanged", "GroupId": "g",
+                   "Type": "Public", "Operator_Account": "administrator",
+                   "Member_Account": "carol", "Role": "Admin"}),
             json!({"CallbackCommand": "Group.CallbackAfterChangeGroupOwner", "GroupId": "g",
                    "Type": "Public", "Operator_Account": "administrator",
                    "OldOwner_Account": "alice", "NewOwner_Account": "bob"}),
@@ -295,7 +299,7 @@ async fn each_rest_write_posts_its_documented_callback_and_imports_post_none() {
         assert_eq!(received.query["CallbackCommand"], body["CallbackCommand"]);
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(receiver.received().len(), 5, "{:?}", receiver.commands());
+    assert_eq!(receiver.received().len(), 6, "{:?}", receiver.commands());
 }
 
 #[tokio::test]
@@ -382,6 +386,35 @@ async fn a_console_edit_posts_the_callbacks_of_the_equivalent_rest_writes() {
         json!({"CallbackCommand": "Group.CallbackAfterMemberExit", "GroupId": "g",
                "Type": "Public", "ExitType": "Kicked", "Operator_Account": "administrator",
                "ExitMemberList": [{"Member_Account": "alice"}]})
+    );
+
+    // Making a member admin in the console posts the member-profile callback.
+    tim.emu
+        .edit_group("g", |g| {
+            g.members.push(SeedMember {
+                account: "carol".to_owned(),
+                role: timctl::emulator::Role::Member,
+                join_time: None,
+            });
+        })
+        .await
+        .unwrap();
+    tim.emu
+        .edit_group("g", |g| {
+            for member in &mut g.members {
+                if member.account == "carol" {
+                    member.role = timctl::emulator::Role::Admin;
+                }
+            }
+        })
+        .await
+        .unwrap();
+    let got = receiver.wait_for(6).await;
+    assert_eq!(
+        without_event_time(&got[5]),
+        json!({"CallbackCommand": "Group.CallbackAfterMemberFieldChanged", "GroupId": "g",
+               "Type": "Public", "Operator_Account": "administrator",
+               "Member_Account": "carol", "Role": "Admin"})
     );
 }
 
