@@ -374,7 +374,7 @@ fn read_document<'a>(
         file,
         source,
         group: None,
-        prefix: String::new(),
+        prefix: "".into(),
         line: pos.map(|p| p.line),
     };
     let map = match value {
@@ -394,7 +394,7 @@ fn read_document<'a>(
     let child = |key: &str| {
         let node = pos.and_then(|p| p.get(key));
         let ctx = Ctx {
-            prefix: format!("{key}."),
+            prefix: format!("{key}.").into(),
             line: node.map(|n| n.line).or(root.line),
             ..root.clone()
         };
@@ -421,7 +421,7 @@ fn read_document<'a>(
             for (index, item) in items.iter().enumerate() {
                 let item_pos = node.and_then(|n| n.item(index, items.len()));
                 let item_ctx = Ctx {
-                    prefix: format!("groups[{index}]."),
+                    prefix: format!("groups[{index}].").into(),
                     line: item_pos.map(|n| n.line).or(ctx.line),
                     ..root.clone()
                 };
@@ -470,11 +470,11 @@ fn read_group(
         }
         Some(Value::String(id)) => {
             ctx.group = Some(GroupId::from(id.as_str()));
-            ctx.prefix.clear();
+            ctx.prefix = "".into();
             for message in validate::group_id(id) {
                 problems.push(ctx.problem(id_line, Some("id"), message));
             }
-            Some(id.clone())
+            Some(CompactString::from(id.as_str()))
         }
         Some(other) => {
             let written = || ctx.source.scalar(id_line, Some("id"), other);
@@ -489,16 +489,16 @@ fn read_group(
     Some(desired_group(id?, merged, ctx))
 }
 
-fn desired_group(id: String, f: Fields, ctx: Ctx<'_>) -> DesiredGroup {
+fn desired_group(id: CompactString, f: Fields, ctx: Ctx<'_>) -> DesiredGroup {
     DesiredGroup {
         group: Group {
-            id: GroupId::from(id),
+            id: GroupId(id),
             group_type: f.group_type.map(|w| w.value),
-            name: f.name.map(|w| w.value.into()),
-            owner: f.owner.map(|w| w.value.into()),
-            introduction: f.introduction.map(|w| w.value.into()),
-            notification: f.notification.map(|w| w.value.into()),
-            face_url: f.face_url.map(|w| w.value.into()),
+            name: f.name.map(|w| w.value),
+            owner: f.owner.map(|w| w.value),
+            introduction: f.introduction.map(|w| w.value),
+            notification: f.notification.map(|w| w.value),
+            face_url: f.face_url.map(|w| w.value),
             max_members: f.max_members.map(|w| w.value),
             apply_join: f.apply_join.map(|w| w.value),
             mute_all: f.mute_all.map(|w| w.value),
@@ -522,7 +522,7 @@ fn desired_group(id: String, f: Fields, ctx: Ctx<'_>) -> DesiredGroup {
 
 /// The accounts of an `admins` or `members` list, their lines dropped.
 fn accounts(written: fields::Accounts) -> BTreeSet<CompactString> {
-    written.into_iter().map(|(a, _)| a.into()).collect()
+    written.into_iter().map(|(a, _)| a).collect()
 }
 
 /// `prune: {id_prefixes: [...]}`: every prefix a non-empty string.

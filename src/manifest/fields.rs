@@ -8,6 +8,7 @@
 //! A key written with no value (`name:`, YAML null) is a type error like any other: "omitted"
 //! is spelled by leaving the key out.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ use super::scan::HONOURED_TAGS;
 use super::suggest::{TYPE_ALIASES, unknown_key, unknown_value};
 use super::validate;
 use super::written::SourceText;
-use crate::model::{ApplyJoin, Custom, Ensure, GroupId, GroupType};
+use crate::model::{ApplyJoin, CompactString, Custom, Ensure, GroupId, GroupType};
 
 /// The keys of a group entry, in the order the docs list them.
 pub(crate) const GROUP_KEYS: &[&str] = &[
@@ -61,17 +62,17 @@ pub(crate) struct Written<T> {
 
 /// Accounts as written in `admins` or `members`, each with the line of its item where the
 /// parser gives one. Kept as a list, not a set, so that validation can point at a repeat.
-pub(crate) type Accounts = Vec<(String, Option<usize>)>;
+pub(crate) type Accounts = Vec<(CompactString, Option<usize>)>;
 
 /// The fields of a group entry or a `defaults` block, as written; `None` = not written.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Fields {
     pub group_type: Option<Written<GroupType>>,
-    pub name: Option<Written<String>>,
-    pub owner: Option<Written<String>>,
-    pub introduction: Option<Written<String>>,
-    pub notification: Option<Written<String>>,
-    pub face_url: Option<Written<String>>,
+    pub name: Option<Written<CompactString>>,
+    pub owner: Option<Written<CompactString>>,
+    pub introduction: Option<Written<CompactString>>,
+    pub notification: Option<Written<CompactString>>,
+    pub face_url: Option<Written<CompactString>>,
     pub max_members: Option<Written<u32>>,
     pub apply_join: Option<Written<ApplyJoin>>,
     pub mute_all: Option<Written<bool>>,
@@ -131,11 +132,21 @@ pub(crate) struct Ctx<'a> {
     /// The file's text, to quote a value as written.
     pub source: &'a SourceText<'a>,
     pub group: Option<GroupId>,
-    pub prefix: String,
+    /// Mostly a word known in advance (`custom.` in a group), so not made anew for each.
+    pub prefix: Cow<'static, str>,
     pub line: Option<usize>,
 }
 
 impl Ctx<'_> {
+    /// The prefix of `field` inside this one's.
+    pub fn within(&self, field: &'static str) -> Cow<'static, str> {
+        if self.prefix.is_empty() {
+            Cow::Borrowed(field)
+        } else {
+            Cow::Owned(format!("{}{field}", self.prefix))
+        }
+    }
+
     /// A problem about `field` (relative to the prefix), or about the node itself.
     pub fn problem(
         &self,
@@ -233,7 +244,7 @@ pub(crate) fn read_fields(
             "members_silent" => fields.members_silent = keep(boolean(value), line, &mut report),
             "admins" | "members" => {
                 let list_ctx = Ctx {
-                    prefix: format!("{}{key}", ctx.prefix),
+                    prefix: ctx.within(if key == "admins" { "admins" } else { "members" }),
                     line,
                     ..ctx.clone()
                 };
@@ -262,7 +273,7 @@ pub(crate) fn read_fields(
             }
             "custom" => {
                 let custom_ctx = Ctx {
-                    prefix: format!("{}custom.", ctx.prefix),
+                    prefix: ctx.within("custom."),
                     line,
                     ..ctx.clone()
                 };
@@ -407,7 +418,7 @@ pub(crate) fn text_as_written(
     max: Option<usize>,
     non_empty: bool,
     written: impl FnOnce() -> Option<String>,
-) -> Result<String, String> {
+) -> Result<CompactString, String> {
     let Value::String(s) = value else {
         return Err(expected_as_written("a string", value, written));
     };
@@ -417,7 +428,8 @@ pub(crate) fn text_as_written(
     if let Some(max) = max {
         validate::byte_len(s, max)?;
     }
-    Ok(s.clone())
+    // In place up to 24 bytes, as the model keeps it: no heap copy for most values.
+    Ok(CompactString::from(s.as_str()))
 }
 
 fn boolean(value: &Value) -> Result<bool, String> {

@@ -149,13 +149,17 @@ pub(crate) fn merged(
     };
     if let Some(t) = &fields.group_type {
         let kind = t.value;
-        let type_note = note(&[("type", t.from_defaults)]);
+        // Built only for a problem: most groups have none, and take their type from defaults.
+        let type_note = || note(&[("type", t.from_defaults)]);
         let community_id = id.map(|id| id.starts_with(COMMUNITY_PREFIX));
         if kind == GroupType::Community && community_id == Some(false) {
             problems.push(ctx.problem(
                 id_line,
                 Some("id"),
-                format!("a Community group's id must start with {COMMUNITY_PREFIX:?}{type_note}"),
+                format!(
+                    "a Community group's id must start with {COMMUNITY_PREFIX:?}{}",
+                    type_note()
+                ),
             ));
         }
         if kind != GroupType::Community && community_id == Some(true) {
@@ -164,7 +168,8 @@ pub(crate) fn merged(
                 Some("id"),
                 format!(
                     "ids starting with {COMMUNITY_PREFIX:?} are for Community groups, and this \
-                     group is {kind}{type_note}"
+                     group is {kind}{}",
+                    type_note()
                 ),
             ));
         }
@@ -307,20 +312,17 @@ fn people(fields: &Fields, ctx: &Ctx<'_>, problems: &mut Vec<Problem>) {
         people.insert(owner.value.as_str());
     }
     let cap = match (&fields.max_members, kind.and_then(|t| t.value.member_cap())) {
-        (Some(m), _) => Some((m.value, "max_members".to_owned(), m.line, m.from_defaults)),
-        (None, Some(cap)) => kind.map(|t| {
-            (
-                cap,
-                format!("the most a {} group holds", t.value),
-                t.line,
-                t.from_defaults,
-            )
-        }),
+        (Some(m), _) => Some(m.value),
+        (None, Some(cap)) => Some(cap),
         (None, None) => None,
     };
-    if let Some((cap, what, _, _)) = cap
+    if let Some(cap) = cap
         && people.len() > cap as usize
     {
+        let what = match (&fields.max_members, kind) {
+            (None, Some(t)) => format!("the most a {} group holds", t.value),
+            _ => "max_members".to_owned(),
+        };
         let (key, list) = match (&fields.members, &fields.admins) {
             (Some(m), _) => ("members", m),
             (None, Some(a)) => ("admins", a),
