@@ -212,52 +212,36 @@ async fn main() -> ExitCode {
 }
 
 fn scenario(args: &Args) -> Scenario {
+    let in_sync = Scenario::in_sync(args.groups);
     if args.pr_touch > 0 || args.prune_pruned > 0 {
         // The pull request and prune scenarios: every group live and in sync; the prune
         // scenario's groups are not declared, and have no members but their owner.
         return Scenario {
-            groups: args.groups,
-            drift: 0.0,
-            new: 0.0,
-            transfers: 0.0,
-            destroys: 0,
-            muted: 0.0,
             members: if args.prune_pruned > 0 {
                 0
             } else {
                 args.members
             },
-            declared_members: 0,
-            member_drift: 0.0,
             pruned: args.prune_pruned,
+            ..in_sync
         };
     }
     if args.declared_members > 0 {
         // The members scenario: the groups' fields are all in sync.
         return Scenario {
-            groups: args.groups,
-            drift: 0.0,
-            new: 0.0,
-            transfers: 0.0,
-            destroys: 0,
-            muted: 0.0,
-            members: 0,
             declared_members: args.declared_members,
             member_drift: args.member_drift,
-            pruned: 0,
+            ..in_sync
         };
     }
     Scenario {
-        groups: args.groups,
         drift: args.drift,
         new: args.new,
         transfers: args.transfers,
         destroys: args.destroys,
         muted: args.muted,
         members: args.members,
-        declared_members: 0,
-        member_drift: 0.0,
-        pruned: 0,
+        ..in_sync
     }
 }
 
@@ -762,16 +746,9 @@ mod tests {
     #[test]
     fn five_percent_of_200_people_is_4_adds_4_removals_and_2_role_changes() {
         let scenario = Scenario {
-            groups: 3,
-            drift: 0.0,
-            new: 0.0,
-            transfers: 0.0,
-            destroys: 0,
-            muted: 0.0,
-            members: 0,
             declared_members: 200,
             member_drift: 0.05,
-            pruned: 0,
+            ..Scenario::in_sync(3)
         };
         let d = scenario.people_drift();
         assert_eq!(

@@ -104,6 +104,23 @@ pub struct Expected {
 }
 
 impl Scenario {
+    /// `groups` live groups, declared as they are: nothing drifted, new, moved, destroyed or
+    /// pruned, no members but their owners. The other scenarios change this one.
+    pub fn in_sync(groups: usize) -> Scenario {
+        Scenario {
+            groups,
+            drift: 0.0,
+            new: 0.0,
+            transfers: 0.0,
+            destroys: 0,
+            muted: 0.0,
+            members: 0,
+            declared_members: 0,
+            member_drift: 0.0,
+            pruned: 0,
+        }
+    }
+
     pub fn kind(&self, i: usize) -> Kind {
         if i < self.destroys {
             return Kind::Absent;
