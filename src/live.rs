@@ -17,7 +17,8 @@ use anyhow::Context;
 use crate::api::{ApiError, Client, ClientConfig, Credentials, Endpoint};
 use crate::emulator::{self, Emulator};
 use crate::model::{
-    Actual, CompactString, Desired, Ensure, GroupId, GroupType, Pair, Role, side_by_side,
+    Actual, ActualGroup, CompactString, Desired, DesiredGroup, Ensure, GroupId, GroupType, Pair,
+    Role, side_by_side,
 };
 use crate::plan::{PlanOptions, PlanTarget};
 use crate::settings::{Settings, Target};
@@ -313,21 +314,22 @@ fn accounts_relied_on(
     actual: &Actual,
     options: &PlanOptions,
 ) -> BTreeSet<String> {
-    let mut accounts = owners_relied_on(desired, actual, options);
+    let mut accounts = BTreeSet::new();
     for (_, declared, live) in
         side_by_side(options.scoped(desired), &actual.groups).filter_map(Pair::left)
     {
         if declared.ensure != Ensure::Present {
             continue;
         }
-        let live = live.and_then(|live| live.members.as_ref());
+        accounts.extend(owner_relied_on(declared, live.map(|live| &**live), options));
+        let members = live.and_then(|live| live.members.as_ref());
         let people = &declared.people;
         for account in [&people.admins, &people.members]
             .into_iter()
             .flatten()
             .flatten()
         {
-            if live.is_none_or(|members| !members.contains_key(account.as_str())) {
+            if members.is_none_or(|members| !members.contains_key(account.as_str())) {
                 accounts.insert(account.to_string());
             }
         }
@@ -335,39 +337,38 @@ fn accounts_relied_on(
     accounts
 }
 
-fn owners_relied_on(desired: &Desired, actual: &Actual, options: &PlanOptions) -> BTreeSet<String> {
-    side_by_side(options.scoped(desired), &actual.groups)
-        .filter_map(Pair::left)
-        .filter(|(_, declared, _)| declared.ensure == Ensure::Present)
-        .filter_map(|(_, declared, live)| {
-            let Some(owner) = declared.group.owner.as_ref() else {
-                // A replace carries the live owner of a group whose owner is unmanaged.
-                let live = live?;
-                let replaced = options.allow_replace
-                    && declared
-                        .group
-                        .group_type
-                        .is_some_and(|t| Some(t) != live.group.group_type);
-                return live
+/// The account a present declared group would make its owner, given the `live` group.
+fn owner_relied_on(
+    declared: &DesiredGroup,
+    live: Option<&ActualGroup>,
+    options: &PlanOptions,
+) -> Option<String> {
+    let Some(owner) = declared.group.owner.as_ref() else {
+        // A replace carries the live owner of a group whose owner is unmanaged.
+        let live = live?;
+        let replaced = options.allow_replace
+            && declared
+                .group
+                .group_type
+                .is_some_and(|t| Some(t) != live.group.group_type);
+        return live
+            .group
+            .owner
+            .as_ref()
+            .filter(|owner| replaced && !owner.is_empty())
+            .map(|owner| owner.to_string());
+    };
+    let relied = match live {
+        None => true,
+        Some(live) => {
+            live.group.owner.as_ref() != Some(owner)
+                || declared
                     .group
-                    .owner
-                    .as_ref()
-                    .filter(|owner| replaced && !owner.is_empty())
-                    .map(|owner| owner.to_string());
-            };
-            let relied = match live {
-                None => true,
-                Some(live) => {
-                    live.group.owner.as_ref() != Some(owner)
-                        || declared
-                            .group
-                            .group_type
-                            .is_some_and(|t| Some(t) != live.group.group_type)
-                }
-            };
-            relied.then(|| owner.to_string())
-        })
-        .collect()
+                    .group_type
+                    .is_some_and(|t| Some(t) != live.group.group_type)
+        }
+    };
+    relied.then(|| owner.to_string())
 }
 
 /// Reads `ids`, with a progress bar on stderr labelled `shown` when it is given.

@@ -36,13 +36,19 @@ pub enum Pair<K, A, B> {
 }
 
 impl<K, A, B> Pair<K, A, B> {
+    /// The id and what each side holds for it.
+    pub fn sides(self) -> (K, Option<A>, Option<B>) {
+        match self {
+            Pair::Left(key, a) => (key, Some(a), None),
+            Pair::Right(key, b) => (key, None, Some(b)),
+            Pair::Both(key, a, b) => (key, Some(a), Some(b)),
+        }
+    }
+
     /// The left side's, if it holds the id.
     pub fn left(self) -> Option<(K, A, Option<B>)> {
-        match self {
-            Pair::Left(key, a) => Some((key, a, None)),
-            Pair::Both(key, a, b) => Some((key, a, Some(b))),
-            Pair::Right(..) => None,
-        }
+        let (key, a, b) = self.sides();
+        Some((key, a?, b))
     }
 }
 
@@ -110,10 +116,9 @@ mod tests {
             right in proptest::collection::btree_map(0u16..300, any::<u8>(), 0..80),
         ) {
             let walked: Vec<_> = side_by_side(&left, &right)
-                .map(|pair| match pair {
-                    Pair::Left(k, a) => (*k, Some(*a), None),
-                    Pair::Right(k, b) => (*k, None, Some(*b)),
-                    Pair::Both(k, a, b) => (*k, Some(*a), Some(*b)),
+                .map(|pair| {
+                    let (k, a, b) = pair.sides();
+                    (*k, a.copied(), b.copied())
                 })
                 .collect();
             let mut ids: Vec<u16> = left.keys().chain(right.keys()).copied().collect();

@@ -768,11 +768,7 @@ fn diff_custom(actual: &Option<Custom>, desired: &Option<Custom>) -> Vec<CustomD
     }
     side_by_side(actual, desired)
         .filter_map(|pair| {
-            let (key, before, after) = match pair {
-                Pair::Left(key, before) => (key, Some(before), None),
-                Pair::Right(key, after) => (key, None, Some(after)),
-                Pair::Both(key, before, after) => (key, Some(before), Some(after)),
-            };
+            let (key, before, after) = pair.sides();
             let (before, after) = (present(before), present(after));
             (before != after).then(|| CustomDiff {
                 key: key.to_owned(),
