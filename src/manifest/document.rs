@@ -82,8 +82,8 @@ pub struct Spent {
     trees: Vec<Read>,
     /// Bytes of the text the kept trees were read from.
     bytes: usize,
-    /// Whether trees are kept at all ([`Spent::default`] keeps none).
-    keeping: bool,
+    /// The most bytes of text whose trees are kept; 0 ([`Spent::default`]) keeps none.
+    limit: usize,
 }
 
 /// The most text whose trees are kept to be freed later (a tree takes about ten times its
@@ -94,14 +94,20 @@ const MAX_SPENT_BYTES: usize = 4 << 20;
 impl Spent {
     /// Keeps trees up to [`MAX_SPENT_BYTES`] of text, or (`keeping` false) none.
     pub(crate) fn new(keeping: bool) -> Spent {
+        Spent::share(keeping, 1)
+    }
+
+    /// One of `parts` that are joined later ([`Spent::extend`]): each keeps its share of
+    /// [`MAX_SPENT_BYTES`], so that what the parts kept is never freed at the join.
+    pub(crate) fn share(keeping: bool, parts: usize) -> Spent {
         Spent {
-            keeping,
+            limit: if keeping { MAX_SPENT_BYTES / parts } else { 0 },
             ..Spent::default()
         }
     }
 
     fn keep(&mut self, read: Read, bytes: usize) {
-        if self.keeping && self.bytes + bytes <= MAX_SPENT_BYTES {
+        if self.limit > 0 && self.bytes + bytes <= self.limit {
             self.bytes += bytes;
             self.trees.push(read);
         }
@@ -109,7 +115,7 @@ impl Spent {
 
     /// Takes the trees `other` kept, as far as the bound allows.
     pub(crate) fn extend(&mut self, other: Spent) {
-        if self.keeping && self.bytes + other.bytes <= MAX_SPENT_BYTES {
+        if self.limit > 0 && self.bytes + other.bytes <= self.limit {
             self.bytes += other.bytes;
             self.trees.extend(other.trees);
         }
@@ -637,6 +643,17 @@ mod tests {
             "a whole part past the bound is freed"
         );
         assert_eq!(joined.bytes, 5);
+
+        // Parts read side by side keep their shares, so joining them frees nothing.
+        let mut whole = Spent::new(true);
+        for _ in 0..2 {
+            let mut part = Spent::share(true, 2);
+            part.keep(tree(), MAX_SPENT_BYTES / 2);
+            part.keep(tree(), 1);
+            assert_eq!(part.trees.len(), 1, "a part keeps only its share");
+            whole.extend(part);
+        }
+        assert_eq!(whole.trees.len(), 2);
     }
 
     #[test]

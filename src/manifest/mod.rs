@@ -210,10 +210,14 @@ fn read_files(
     keep_trees: bool,
     problems: &mut Vec<Problem>,
 ) -> (document::Declared, Spent) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 8)
+        .min(files.len().max(1));
     let read = |files: &[PathBuf]| {
         let mut declared = document::Declared::default();
         let mut problems = Vec::new();
-        let mut spent = Spent::new(keep_trees);
+        let mut spent = Spent::share(keep_trees, threads);
         for file in files {
             match read_bounded(file, MAX_MANIFEST_BYTES) {
                 Ok(bytes) => document::read_file_keeping(
@@ -229,10 +233,6 @@ fn read_files(
         }
         (declared, problems, spent)
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, 8)
-        .min(files.len().max(1));
     let parts: Vec<(document::Declared, Vec<Problem>, Spent)> = if threads == 1 {
         vec![read(files)]
     } else {
