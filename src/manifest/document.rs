@@ -15,11 +15,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_yaml::{Mapping, Value};
+use serde_yaml::Value;
 
 use super::Limits;
 use super::fields::{
-    self, Block, Ctx, Fields, describe, expected, expected_as_written, unsupported_tag,
+    self, Block, Ctx, Fields, describe, expected, expected_as_written, not_a_key, unsupported_tag,
 };
 use super::locate::{self, Node};
 use super::nodes;
@@ -27,6 +27,7 @@ use super::plain;
 use super::problem::Problem;
 use super::scan::{self, MAX_NESTING};
 use super::suggest::unknown_key;
+use super::tree::{Item, Val};
 use super::validate;
 use super::written::SourceText;
 use crate::model::{CompactString, DesiredGroup, Ensure, Group, GroupId, People, Source};
@@ -73,10 +74,12 @@ pub(crate) fn read_file_keeping(
     }
 }
 
-/// Parsed YAML trees whose freeing is put off. Freeing a file's values and lines is a third
-/// of the work of reading it, and it can wait until the network is being waited on: a full
-/// plan frees them on a thread of its own once the manifests are valid, while its reads are
-/// on the wire. Dropping a `Spent` frees them at once.
+/// Parsed YAML trees whose freeing is put off. Freeing the values and lines the full reader
+/// made of a file is a third of the work of reading it, and it can wait until the network is
+/// being waited on: a full plan frees them on a thread of its own once the manifests are
+/// valid, while its reads are on the wire. Dropping a `Spent` frees them at once. (What the
+/// one-pass reader makes borrows the file's text and is a few vectors a group: it is freed
+/// as it is read.)
 #[derive(Debug, Default)]
 pub struct Spent {
     trees: Vec<Read>,
@@ -135,7 +138,7 @@ impl Spent {
 }
 
 /// [`read_file`], building at most `max_nodes` YAML values (aliases' copies included); the
-/// parsed trees, when there are any, for the caller to free.
+/// full reader's trees, when it read the file, for the caller to free.
 pub(crate) fn read_file_within(
     file: &Path,
     bytes: &[u8],
@@ -162,14 +165,19 @@ pub(crate) fn read_file_within(
         }
     };
     let text = &*scan::without_boms(text);
-    let read = read_text(text, max_nodes, &problem, problems)?;
     let shared: Arc<Path> = Arc::from(file);
     let source = SourceText::new(text);
-    for (index, value) in read.values.iter().enumerate() {
-        if let Some(value) = value {
-            let pos = read.positions.get(index).and_then(Option::as_ref);
-            read_document(&shared, &source, value, pos, limits, out, problems);
+    if let Ok(documents) = plain::documents(text, max_nodes) {
+        #[cfg(debug_assertions)]
+        same_as_full(text, max_nodes, &problem, &documents);
+        for document in &documents {
+            read_document(&shared, &source, document, limits, out, problems);
         }
+        return None;
+    }
+    let read = read_full(text, max_nodes, &problem, problems)?;
+    for document in read.documents() {
+        read_document(&shared, &source, &document, limits, out, problems);
     }
     for (line, tag) in &read.dropped_tags {
         let (group, field) = place(&read.values, &read.positions, *line);
@@ -182,51 +190,54 @@ pub(crate) fn read_file_within(
     Some(read)
 }
 
-/// A file's documents as YAML values, with their located lines where known.
+/// A file's documents as the full reader read them: YAML values, with their located lines
+/// where known.
 #[derive(Debug, PartialEq)]
 pub(super) struct Read {
+    /// `None` for a document whose merge (`<<`) failed.
     pub values: Vec<Option<Value>>,
     pub positions: Vec<Option<Node>>,
     /// Tags the parser dropped: (line, tag as written).
     pub dropped_tags: Vec<(usize, String)>,
 }
 
-/// Reads `text` in one pass where it is plain block YAML ([`plain`]), and with the full
-/// reader otherwise; `None` when the file cannot be read further (its problem is pushed).
-fn read_text(
+impl Read {
+    /// The documents that could be read, as the rules read them.
+    pub fn documents(&self) -> Vec<Item<'_>> {
+        let located = |index: usize| self.positions.get(index).and_then(Option::as_ref);
+        self.values
+            .iter()
+            .enumerate()
+            .filter_map(|(index, value)| {
+                let pos = located(index);
+                Some(Item::view(value.as_ref()?, pos, pos.map(|p| p.line)))
+            })
+            .collect()
+    }
+}
+
+/// Every file a debug build reads in one pass checks the one-pass reader against the full
+/// one.
+#[cfg(debug_assertions)]
+fn same_as_full(
     text: &str,
     max_nodes: usize,
     problem: &dyn Fn(Option<usize>, String) -> Problem,
-    problems: &mut Vec<Problem>,
-) -> Option<Read> {
-    let Ok(documents) = plain::documents(text, max_nodes) else {
-        return read_full(text, max_nodes, problem, problems);
-    };
-    let (values, positions) = documents
-        .into_iter()
-        .map(|(value, node)| (Some(value), node))
-        .unzip();
-    let read = Read {
-        values,
-        positions,
-        dropped_tags: Vec::new(),
-    };
-    #[cfg(debug_assertions)]
-    {
-        // Every file a debug build reads checks the one-pass reader against the full one.
-        let mut found = Vec::new();
-        let full = read_full(text, max_nodes, problem, &mut found);
-        assert!(
-            found.is_empty(),
-            "the full reader found problems: {found:?}\n{text}"
-        );
-        assert_eq!(
-            full.as_ref(),
-            Some(&read),
-            "the two readers differ on:\n{text}"
-        );
-    }
-    Some(read)
+    documents: &[Item<'_>],
+) {
+    let mut found = Vec::new();
+    let full = read_full(text, max_nodes, problem, &mut found);
+    assert!(
+        found.is_empty(),
+        "the full reader found problems: {found:?}\n{text}"
+    );
+    let full = full.expect("the full reader read the file");
+    assert!(full.dropped_tags.is_empty(), "tags in plain text:\n{text}");
+    assert_eq!(
+        full.documents(),
+        documents,
+        "the two readers differ on:\n{text}"
+    );
 }
 
 /// The full reader: [`scan`], `yaml_serde` on a budget ([`nodes`]), merges, and [`locate`].
@@ -370,8 +381,7 @@ fn path_at(value: &Value, pos: &Node, line: usize, path: &mut Vec<Step>) {
 fn read_document<'a>(
     file: &'a Arc<Path>,
     source: &'a SourceText<'a>,
-    value: &Value,
-    pos: Option<&Node>,
+    document: &Item<'_>,
     limits: &Limits,
     out: &mut Declared,
     problems: &mut Vec<Problem>,
@@ -381,11 +391,11 @@ fn read_document<'a>(
         source,
         group: None,
         prefix: "".into(),
-        line: pos.map(|p| p.line),
+        line: document.line,
     };
-    let map = match value {
-        Value::Null => return,
-        Value::Mapping(map) => map,
+    let map = match &document.value {
+        Val::Null => return,
+        Val::Map(map) => map,
         other => {
             let message = format!(
                 "expected a mapping with keys {}; found {}",
@@ -396,22 +406,25 @@ fn read_document<'a>(
             return;
         }
     };
-    report_unknown_keys(map, pos, &root, TOP_KEYS, problems);
+    report_unknown_keys(map, &root, TOP_KEYS, problems);
     let child = |key: &str| {
-        let node = pos.and_then(|p| p.get(key));
+        let item = document.value.get(key);
         let ctx = Ctx {
             prefix: format!("{key}.").into(),
-            line: node.map(|n| n.line).or(root.line),
+            line: item.and_then(|i| i.line).or(root.line),
             ..root.clone()
         };
-        (map.get(key).filter(|v| !v.is_null()), node, ctx)
+        (item.filter(|i| i.value != Val::Null), ctx)
     };
 
     let defaults = match child("defaults") {
-        (Some(Value::Mapping(m)), node, ctx) => {
-            fields::read_fields(m, node, &ctx, Block::Defaults, limits, problems)
-        }
-        (Some(other), _, ctx) => {
+        (
+            Some(Item {
+                value: Val::Map(m), ..
+            }),
+            ctx,
+        ) => fields::read_fields(m, &ctx, Block::Defaults, limits, problems),
+        (Some(Item { value: other, .. }), ctx) => {
             let message = format!(
                 "expected a mapping of group fields, found {}",
                 describe(other)
@@ -419,31 +432,36 @@ fn read_document<'a>(
             problems.push(ctx.problem(None, None, message));
             Fields::default()
         }
-        (None, ..) => Fields::default(),
+        (None, _) => Fields::default(),
     };
 
     match child("groups") {
-        (Some(Value::Sequence(items)), node, ctx) => {
+        (
+            Some(Item {
+                value: Val::Seq(items),
+                ..
+            }),
+            ctx,
+        ) => {
             for (index, item) in items.iter().enumerate() {
-                let item_pos = node.and_then(|n| n.item(index, items.len()));
                 let item_ctx = Ctx {
                     prefix: format!("groups[{index}].").into(),
-                    line: item_pos.map(|n| n.line).or(ctx.line),
+                    line: item.line.or(ctx.line),
                     ..root.clone()
                 };
-                let group = read_group(item, item_pos, item_ctx, &defaults, limits, problems);
+                let group = read_group(item, item_ctx, &defaults, limits, problems);
                 out.groups.extend(group.map(Box::new));
             }
         }
-        (Some(other), _, ctx) => {
+        (Some(Item { value: other, .. }), ctx) => {
             let message = format!("expected a list of groups, found {}", describe(other));
             problems.push(ctx.problem(None, None, message));
         }
-        (None, ..) => {}
+        (None, _) => {}
     }
 
-    if let (Some(value), node, ctx) = child("prune") {
-        let prefixes = read_prune(value, node, &ctx, problems);
+    if let (Some(item), ctx) = child("prune") {
+        let prefixes = read_prune(&item.value, &ctx, problems);
         if !prefixes.is_empty() {
             out.prune_files.insert(file.to_path_buf());
         }
@@ -453,34 +471,34 @@ fn read_document<'a>(
 
 /// One entry of `groups`. `ctx` names the entry by index until its id is known.
 fn read_group(
-    item: &Value,
-    pos: Option<&Node>,
+    item: &Item<'_>,
     mut ctx: Ctx<'_>,
     defaults: &Fields,
     limits: &Limits,
     problems: &mut Vec<Problem>,
 ) -> Option<DesiredGroup> {
-    let Value::Mapping(map) = item else {
+    let Val::Map(map) = &item.value else {
         let message = format!(
             "expected a group (a mapping with an id), found {}",
-            describe(item)
+            describe(&item.value)
         );
         problems.push(ctx.problem(None, None, message));
         return None;
     };
-    let id_line = pos.and_then(|p| p.get("id")).map(|n| n.line).or(ctx.line);
-    let id = match map.get("id") {
+    let id = item.value.get("id");
+    let id_line = id.and_then(|i| i.line).or(ctx.line);
+    let id = match id.map(|i| &i.value) {
         None => {
             problems.push(ctx.problem(None, None, "missing id; every group needs one"));
             None
         }
-        Some(Value::String(id)) => {
-            ctx.group = Some(GroupId::from(id.as_str()));
+        Some(Val::Str(id)) => {
+            ctx.group = Some(GroupId::from(&**id));
             ctx.prefix = "".into();
             for message in validate::group_id(id) {
                 problems.push(ctx.problem(id_line, Some("id"), message));
             }
-            Some(CompactString::from(id.as_str()))
+            Some(CompactString::from(&**id))
         }
         Some(other) => {
             let written = || ctx.source.scalar(id_line, Some("id"), other);
@@ -489,7 +507,7 @@ fn read_group(
             None
         }
     };
-    let own = fields::read_fields(map, pos, &ctx, Block::Group, limits, problems);
+    let own = fields::read_fields(map, &ctx, Block::Group, limits, problems);
     let merged = own.over(defaults);
     validate::merged(id.as_deref(), id_line, &merged, &ctx, problems);
     Some(desired_group(id?, merged, ctx))
@@ -532,13 +550,8 @@ fn accounts(written: fields::Accounts) -> BTreeSet<CompactString> {
 }
 
 /// `prune: {id_prefixes: [...]}`: every prefix a non-empty string.
-fn read_prune(
-    value: &Value,
-    pos: Option<&Node>,
-    ctx: &Ctx<'_>,
-    problems: &mut Vec<Problem>,
-) -> Vec<String> {
-    let Value::Mapping(map) = value else {
+fn read_prune(value: &Val<'_>, ctx: &Ctx<'_>, problems: &mut Vec<Problem>) -> Vec<String> {
+    let Val::Map(map) = value else {
         let message = format!(
             "expected a mapping with id_prefixes, found {}",
             describe(value)
@@ -546,11 +559,11 @@ fn read_prune(
         problems.push(ctx.problem(None, None, message));
         return Vec::new();
     };
-    report_unknown_keys(map, pos, ctx, PRUNE_KEYS, problems);
-    let node = pos.and_then(|p| p.get("id_prefixes"));
-    let line = node.map(|n| n.line);
-    let items = match map.get("id_prefixes") {
-        Some(Value::Sequence(items)) => items,
+    report_unknown_keys(map, ctx, PRUNE_KEYS, problems);
+    let list = value.get("id_prefixes");
+    let line = list.and_then(|i| i.line);
+    let items = match list.map(|i| &i.value) {
+        Some(Val::Seq(items)) => items,
         None => {
             let message = "missing id_prefixes: the id prefixes under which live groups that \
                            no manifest declares are destroyed";
@@ -565,18 +578,15 @@ fn read_prune(
     };
     let mut prefixes = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        let line = node
-            .and_then(|n| n.item(index, items.len()))
-            .map(|n| n.line)
-            .or(line);
+        let line = item.line.or(line);
         let field = format!("id_prefixes[{index}]");
-        match item {
-            Value::String(s) if s.is_empty() => problems.push(ctx.problem(
+        match &item.value {
+            Val::Str(s) if s.is_empty() => problems.push(ctx.problem(
                 line,
                 Some(&field),
                 "must not be empty: an empty prefix would prune every group",
             )),
-            Value::String(s) => prefixes.push(s.clone()),
+            Val::Str(s) => prefixes.push(s.to_string()),
             other => {
                 let written = || ctx.source.scalar(line, None, other);
                 let message = expected_as_written("a string", other, written);
@@ -588,23 +598,16 @@ fn read_prune(
 }
 
 fn report_unknown_keys(
-    map: &Mapping,
-    pos: Option<&Node>,
+    map: &[(Val<'_>, Item<'_>)],
     ctx: &Ctx<'_>,
     allowed: &[&str],
     problems: &mut Vec<Problem>,
 ) {
-    for (index, key) in map.keys().enumerate() {
+    for (key, item) in map {
         match key.as_str() {
             Some(k) if allowed.contains(&k) => {}
-            Some(k) => {
-                let line = pos.and_then(|p| p.entry(index, k)).map(|n| n.line);
-                problems.push(ctx.problem(line, None, unknown_key(k, allowed)));
-            }
-            None => {
-                let message = format!("keys must be strings, found {}", describe(key));
-                problems.push(ctx.problem(None, None, message));
-            }
+            Some(k) => problems.push(ctx.problem(item.line, None, unknown_key(k, allowed))),
+            None => problems.push(ctx.problem(item.line, None, not_a_key(key))),
         }
     }
 }
@@ -657,17 +660,23 @@ mod tests {
     }
 
     #[test]
-    fn loading_keeps_each_file_s_trees_only_when_asked() {
+    fn loading_keeps_the_full_reader_s_trees_only_when_asked() {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        for name in ["a.yaml", "b.yaml"] {
-            let text = format!("groups:\n  - id: {}\n", name.trim_end_matches(".yaml"));
-            std::fs::write(dir.path().join(name), text).expect("written");
+        // An anchor is outside what the one-pass reader reads: the full reader reads a and b.
+        for name in ["a", "b"] {
+            let text = format!("groups:\n  - id: &i {name}\n    name: *i\n");
+            std::fs::write(dir.path().join(format!("{name}.yaml")), text).expect("written");
         }
+        std::fs::write(dir.path().join("c.yaml"), "groups:\n  - id: c\n").expect("written");
         let paths = [dir.path().to_owned()];
         let kept = super::super::load_manifests_keeping(&paths, &Limits::default(), true);
         let kept = kept.expect("valid");
-        assert_eq!(kept.desired.groups.len(), 2);
-        assert_eq!(kept.spent.trees.len(), 2);
+        assert_eq!(kept.desired.groups.len(), 3);
+        assert_eq!(
+            kept.spent.trees.len(),
+            2,
+            "the one-pass reader's tree borrows the text and is freed as it is read"
+        );
         kept.spent.free_in_background();
         let freed = super::super::load_manifests(&paths, &Limits::default()).expect("valid");
         assert_eq!(freed.desired, kept.desired);

@@ -1,9 +1,9 @@
 //! Reading the fields of one group entry, or of a `defaults` block, out of a YAML mapping.
 //!
-//! Fields are read one by one from a `yaml_serde::Value` rather than deserialized into a struct,
-//! so that a wrong type in one field (`max_members: lots`) is one problem among the others
-//! instead of the end of the file. Each field keeps the line of its key, for the checks that
-//! run later on the merged group (`validate.rs`).
+//! Fields are read one by one from the document's [`tree`](super::tree) rather than
+//! deserialized into a struct, so that a wrong type in one field (`max_members: lots`) is one
+//! problem among the others instead of the end of the file. Each field keeps the line of its
+//! key, for the checks that run later on the merged group (`validate.rs`).
 //!
 //! A key written with no value (`name:`, YAML null) is a type error like any other: "omitted"
 //! is spelled by leaving the key out.
@@ -12,14 +12,14 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_yaml::{Mapping, Value};
+use serde_yaml::Value;
 
 use super::Limits;
-use super::locate::Node;
 use super::nodes::big_integer;
 use super::problem::Problem;
 use super::scan::HONOURED_TAGS;
 use super::suggest::{TYPE_ALIASES, unknown_key, unknown_value};
+use super::tree::{Item, Val};
 use super::validate;
 use super::written::SourceText;
 use crate::model::{ApplyJoin, CompactString, Custom, Ensure, GroupId, GroupType};
@@ -178,25 +178,20 @@ pub(crate) enum Block {
 /// Reads every field of `map`, reporting unknown keys, type errors and the checks that need no
 /// other field (lengths, custom keys, enum values).
 pub(crate) fn read_fields(
-    map: &Mapping,
-    pos: Option<&Node>,
+    map: &[(Val<'_>, Item<'_>)],
     ctx: &Ctx<'_>,
     block: Block,
     limits: &Limits,
     problems: &mut Vec<Problem>,
 ) -> Fields {
     let mut fields = Fields::default();
-    for (index, (key, value)) in map.iter().enumerate() {
+    for (key, item) in map {
         let Some(key) = key.as_str() else {
-            problems.push(ctx.problem(
-                None,
-                None,
-                format!("keys must be strings, found {}", describe(key)),
-            ));
+            problems.push(ctx.problem(item.line, None, not_a_key(key)));
             continue;
         };
-        let key_pos = pos.and_then(|p| p.entry(index, key));
-        let line = key_pos.map(|n| n.line).or(ctx.line);
+        let value = &item.value;
+        let line = item.line.or(ctx.line);
         let mut report = |message: String| problems.push(ctx.problem(line, Some(key), message));
         let text = |max, non_empty| {
             text_as_written(value, max, non_empty, || {
@@ -248,7 +243,7 @@ pub(crate) fn read_fields(
                     line,
                     ..ctx.clone()
                 };
-                let read = accounts(value, key_pos, &list_ctx, problems).map(|value| Written {
+                let read = accounts(value, &list_ctx, problems).map(|value| Written {
                     value,
                     line,
                     from_defaults: false,
@@ -277,12 +272,11 @@ pub(crate) fn read_fields(
                     line,
                     ..ctx.clone()
                 };
-                fields.custom =
-                    custom(value, key_pos, &custom_ctx, limits, problems).map(|value| Written {
-                        value,
-                        line,
-                        from_defaults: false,
-                    });
+                fields.custom = custom(value, &custom_ctx, limits, problems).map(|value| Written {
+                    value,
+                    line,
+                    from_defaults: false,
+                });
             }
             other => {
                 let allowed = match block {
@@ -318,13 +312,12 @@ fn keep<T>(
 /// The `custom` map: every key and value checked, all problems reported. `None` when it is not
 /// a mapping or any entry is wrong.
 fn custom(
-    value: &Value,
-    pos: Option<&Node>,
+    value: &Val<'_>,
     ctx: &Ctx<'_>,
     limits: &Limits,
     problems: &mut Vec<Problem>,
 ) -> Option<Custom> {
-    let Some(map) = value.as_mapping() else {
+    let Val::Map(map) = value else {
         let message = match local_tag(value) {
             Some(tag) => unsupported_tag(&tag),
             None => format!(
@@ -341,13 +334,12 @@ fn custom(
         problems.push(ctx.problem(None, None, message));
     }
     let mut out = Vec::with_capacity(map.len());
-    for (index, (key, value)) in map.iter().enumerate() {
+    for (key, item) in map {
         let Some(key) = key.as_str() else {
-            let message = format!("keys must be strings, found {}", describe(key));
-            problems.push(ctx.problem(None, None, message));
+            problems.push(ctx.problem(item.line, None, not_a_key(key)));
             continue;
         };
-        let line = pos.and_then(|p| p.entry(index, key)).map(|n| n.line);
+        let (line, value) = (item.line, &item.value);
         // `custom.KEY`, or `custom` itself for the empty key.
         let field = Some(key).filter(|k| !k.is_empty());
         for message in validate::custom_key(key, limits) {
@@ -366,26 +358,18 @@ fn custom(
 
 /// An `admins` or `members` list: every item a non-empty account id, none repeated. `None`
 /// when it is not a list or any item is wrong (every problem reported, at the item's line).
-fn accounts(
-    value: &Value,
-    pos: Option<&Node>,
-    ctx: &Ctx<'_>,
-    problems: &mut Vec<Problem>,
-) -> Option<Accounts> {
-    let Value::Sequence(items) = value else {
+fn accounts(value: &Val<'_>, ctx: &Ctx<'_>, problems: &mut Vec<Problem>) -> Option<Accounts> {
+    let Val::Seq(items) = value else {
         let message = expected("a list of account ids", value);
         problems.push(ctx.problem(None, None, message));
         return None;
     };
     let before = problems.len();
     let mut out: Accounts = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let line = pos
-            .and_then(|p| p.item(index, items.len()))
-            .map(|n| n.line)
-            .or(ctx.line);
-        let written = || ctx.source.scalar(line, None, item);
-        match text_as_written(item, None, true, written) {
+    for item in items {
+        let line = item.line.or(ctx.line);
+        let written = || ctx.source.scalar(line, None, &item.value);
+        match text_as_written(&item.value, None, true, written) {
             Err(message) => problems.push(ctx.problem(line, None, message)),
             Ok(account) if account.trim() != account => problems.push(ctx.problem(
                 line,
@@ -414,12 +398,12 @@ fn accounts(
 /// A string field, with its byte limit and whether it may be empty; `written` is the value as
 /// the file spells it, for the hint to quote it when it is not a string.
 pub(crate) fn text_as_written(
-    value: &Value,
+    value: &Val<'_>,
     max: Option<usize>,
     non_empty: bool,
     written: impl FnOnce() -> Option<String>,
 ) -> Result<CompactString, String> {
-    let Value::String(s) = value else {
+    let Val::Str(s) = value else {
         return Err(expected_as_written("a string", value, written));
     };
     if non_empty && s.is_empty() {
@@ -429,22 +413,25 @@ pub(crate) fn text_as_written(
         validate::byte_len(s, max)?;
     }
     // In place up to 24 bytes, as the model keeps it: no heap copy for most values.
-    Ok(CompactString::from(s.as_str()))
+    Ok(CompactString::from(&**s))
 }
 
-fn boolean(value: &Value) -> Result<bool, String> {
-    value
-        .as_bool()
-        .ok_or_else(|| expected("true or false", value))
+/// A boolean; a tagged one (`!flag true`) is refused like any tagged value.
+fn boolean(value: &Val<'_>) -> Result<bool, String> {
+    match value {
+        Val::Bool(b) => Ok(*b),
+        _ => Err(expected("true or false", value)),
+    }
 }
 
 /// A non-negative whole number that fits 64 bits. A whole number outside (negative, too
 /// large for 64 bits or even for a float: `1e400`) is out of `range`, which says what is
 /// allowed; anything else is the wrong type.
-fn whole(value: &Value, range: &str) -> Result<u64, String> {
+fn whole(value: &Val<'_>, range: &str) -> Result<u64, String> {
     let out_of_range = |written: &dyn std::fmt::Display| validate::out_of_range(written, range);
     match value {
-        Value::Number(n) => {
+        Val::Int(n) => return u64::try_from(*n).map_err(|_| out_of_range(n)),
+        Val::Other(Value::Number(n)) => {
             if let Some(u) = n.as_u64() {
                 return Ok(u);
             }
@@ -455,13 +442,15 @@ fn whole(value: &Value, range: &str) -> Result<u64, String> {
                 return Err(out_of_range(n));
             }
         }
-        Value::String(s) if overflows_a_float(s) => return Err(out_of_range(s)),
+        Val::Str(s) if overflows_a_float(s) => return Err(out_of_range(s)),
+        Val::Other(other) => {
+            if let Some(digits) = big_integer(other) {
+                return Err(out_of_range(&digits));
+            }
+        }
         _ => {}
     }
-    match big_integer(value) {
-        Some(digits) => Err(out_of_range(&digits)),
-        None => Err(expected("a whole number", value)),
-    }
+    Err(expected("a whole number", value))
 }
 
 /// A number in YAML's float syntax too large for a float (`1e400`), which the parser leaves
@@ -475,14 +464,14 @@ fn overflows_a_float(s: &str) -> bool {
 
 /// A string that must be one of `allowed`.
 fn enum_value<'a>(
-    value: &Value,
+    value: &Val<'_>,
     allowed: &[&'a str],
     aliases: &[(&str, &str)],
 ) -> Result<&'a str, String> {
     if let Some(tag) = local_tag(value) {
         return Err(unsupported_tag(&tag));
     }
-    let Value::String(s) = value else {
+    let Val::Str(s) = value else {
         return Err(format!(
             "expected one of {}, found {}",
             allowed.join(", "),
@@ -508,15 +497,25 @@ pub(crate) fn unsupported_tag(tag: &str) -> String {
 }
 
 /// A value's local tag (`!custom`), which the parser keeps: it is refused, not read.
-fn local_tag(value: &Value) -> Option<String> {
+fn local_tag(value: &Val<'_>) -> Option<String> {
     match value {
-        Value::Tagged(tagged) if big_integer(value).is_none() => Some(tagged.tag.to_string()),
+        Val::Other(tagged @ Value::Tagged(t)) if big_integer(tagged).is_none() => {
+            Some(t.tag.to_string())
+        }
         _ => None,
     }
 }
 
+/// Why a mapping key that is not a string is refused.
+pub(crate) fn not_a_key(key: &Val<'_>) -> String {
+    match local_tag(key) {
+        Some(tag) => unsupported_tag(&tag),
+        None => format!("keys must be strings, found {}", describe(key)),
+    }
+}
+
 /// "expected X, found Y"; for a tagged value, why tags are refused.
-pub(crate) fn expected(what: &str, found: &Value) -> String {
+pub(crate) fn expected(what: &str, found: &Val<'_>) -> String {
     expected_as_written(what, found, || None)
 }
 
@@ -524,7 +523,7 @@ pub(crate) fn expected(what: &str, found: &Value) -> String {
 /// `written` in the file (`"0o17"`) when it is known, else the value as the parser read it.
 pub(crate) fn expected_as_written(
     what: &str,
-    found: &Value,
+    found: &Val<'_>,
     written: impl FnOnce() -> Option<String>,
 ) -> String {
     if let Some(tag) = local_tag(found) {
@@ -533,9 +532,11 @@ pub(crate) fn expected_as_written(
     let mut message = format!("expected {what}, found {}", describe(found));
     if what == "a string" {
         let read = match found {
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => big_integer(found).map(str::to_owned),
+            Val::Int(n) => Some(n.to_string()),
+            Val::Bool(b) => Some(b.to_string()),
+            Val::Other(Value::Number(n)) => Some(n.to_string()),
+            Val::Other(other) => big_integer(other).map(str::to_owned),
+            _ => None,
         };
         if let Some(read) = read {
             let shown = written().unwrap_or(read);
@@ -546,18 +547,28 @@ pub(crate) fn expected_as_written(
 }
 
 /// How a value is named in messages.
-pub(crate) fn describe(value: &Value) -> String {
+pub(crate) fn describe(value: &Val<'_>) -> String {
+    match value {
+        Val::Null => "null (an empty value)".into(),
+        Val::Bool(b) => format!("boolean {b}"),
+        Val::Int(n) => format!("integer {n}"),
+        Val::Str(s) => format!("string {s:?}"),
+        Val::Seq(_) => "a list".into(),
+        Val::Map(_) => "a mapping".into(),
+        Val::Other(other) => describe_value(other),
+    }
+}
+
+/// [`describe`] for what only the full reader gives.
+fn describe_value(value: &Value) -> String {
     if let Some(digits) = big_integer(value) {
         return format!("integer {digits}");
     }
     match value {
-        Value::Null => "null (an empty value)".into(),
-        Value::Bool(b) => format!("boolean {b}"),
         Value::Number(n) if n.is_f64() => format!("number {n}"),
         Value::Number(n) => format!("integer {n}"),
-        Value::String(s) => format!("string {s:?}"),
-        Value::Sequence(_) => "a list".into(),
-        Value::Mapping(_) => "a mapping".into(),
         Value::Tagged(t) => format!("a value tagged {}", t.tag),
+        // The tree gives every other value a shape of its own.
+        other => describe(&Item::view(other, None, None).value),
     }
 }

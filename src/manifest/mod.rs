@@ -15,8 +15,10 @@
 //! - `files.rs`: which files are manifests;
 //! - `document.rs`: one file → groups and prune prefixes;
 //! - `scan.rs`: nesting too deep to parse, refused before the parser sees it;
+//! - `plain.rs`: plain block YAML, read in one pass, which is nearly every manifest;
 //! - `nodes.rs`: YAML values from the parser, on a budget that aliases cannot multiply;
-//! - `fields.rs`: one group's (or `defaults`') fields, read one by one from YAML values;
+//! - `tree.rs`: a document as the rules read it, from either reader, each value with its line;
+//! - `fields.rs`: one group's (or `defaults`') fields, read one by one from that tree;
 //! - `validate.rs`: the service's rules;
 //! - `locate.rs`: line numbers, since the YAML parser gives them only with its errors;
 //! - `suggest.rs`: "did you mean";
@@ -34,6 +36,7 @@ pub mod prune_scope;
 mod scan;
 mod schema;
 pub(crate) mod suggest;
+mod tree;
 pub mod validate;
 mod written;
 

@@ -9,17 +9,19 @@
 //! thing outside it (an anchor, alias, tag, block scalar, escape, multi-line scalar, float,
 //! explicit key, merge key, repeated key, tab, carriage return, directive, `...`, deep
 //! nesting, a value that does not parse) it gives up with [`NotPlain`], and the caller reads
-//! the file with the full reader, which also reports every error.
+//! the file with the full reader, which also reports every error. What it reads is a
+//! [`tree`](super::tree) whose scalars borrow the text: no string is copied unless a `''`
+//! in a single-quoted scalar has to be undone.
 //!
 //! Guarantee: where this module answers, the answer is what the full reader gives for the
 //! same text: the same values (resolved as `yaml_serde` resolves plain scalars) and the same
-//! located lines. Debug builds check that on every file they read (see `document.rs`), and
-//! the tests compare the two on generated text.
+//! located lines, as [`Item::view`] shows the full reader's. Debug builds check that on every
+//! file they read (see `document.rs`), and the tests compare the two on generated text.
 
-use serde_yaml::{Mapping, Value};
+use std::borrow::Cow;
 
-use super::locate::{Kind, MAX_KEY, Node, is_dash, leaf};
-use crate::model::CompactString;
+use super::locate::{MAX_KEY, is_dash};
+use super::tree::{Item, Val};
 
 /// The text is outside the subset: read it with the full reader.
 #[derive(Debug, PartialEq, Eq)]
@@ -35,18 +37,22 @@ const MAX_DEPTH: usize = 16;
 /// fields) are the full reader's, which checks repeated keys by hashing, not one by one.
 const MAX_KEYS: usize = 64;
 
-/// The documents of `text` (byte order marks already handled by the caller): each one's value
-/// and located root, as the full reader gives them, spending at most `max_nodes` values.
-pub(crate) fn documents(text: &str, max_nodes: usize) -> Read<Vec<(Value, Option<Node>)>> {
+/// The documents of `text` (byte order marks already handled by the caller), as the full
+/// reader's values are seen with their lines ([`Item::view`]), spending at most `max_nodes`
+/// values.
+pub(crate) fn documents<'a>(text: &'a str, max_nodes: usize) -> Read<Vec<Item<'a>>> {
     check_characters(text)?;
     let mut docs = Vec::new();
     let mut lines = Vec::new();
     let mut explicit = false;
     let mut budget = max_nodes;
-    let mut finish = |lines: &mut Vec<Line<'_>>, docs: &mut Vec<_>, explicit: bool| {
+    let mut finish = |lines: &mut Vec<Line<'a>>, docs: &mut Vec<Item<'a>>, explicit: bool| {
         if lines.is_empty() {
             if explicit {
-                docs.push((Value::Null, None));
+                docs.push(Item {
+                    line: None,
+                    value: Val::Null,
+                });
             }
             return Ok(());
         }
@@ -55,10 +61,8 @@ pub(crate) fn documents(text: &str, max_nodes: usize) -> Read<Vec<(Value, Option
             at: 0,
             budget: &mut budget,
             entries: Vec::new(),
-            nodes: Vec::new(),
         };
-        let (value, node) = parser.root()?;
-        docs.push((value, Some(node)));
+        docs.push(parser.root()?);
         lines.clear();
         Ok(())
     };
@@ -131,12 +135,11 @@ struct Parser<'l, 'a> {
     budget: &'l mut usize,
     /// The entries of the mappings being read, innermost last, so that each mapping is made
     /// at its size in one allocation.
-    entries: Vec<(Value, Value)>,
-    nodes: Vec<(CompactString, Node)>,
+    entries: Vec<(Val<'a>, Item<'a>)>,
 }
 
 impl<'a> Parser<'_, 'a> {
-    fn root(&mut self) -> Read<(Value, Node)> {
+    fn root(&mut self) -> Read<Item<'a>> {
         let first = &self.lines[0];
         if first.indent != 0 {
             return Err(NotPlain);
@@ -165,7 +168,7 @@ impl<'a> Parser<'_, 'a> {
 
     /// A block mapping whose first key is `first`, the text of the current line from column
     /// `col`; its other keys are on the following lines at `col`.
-    fn mapping(&mut self, col: usize, first: &'a str, depth: usize) -> Read<(Value, Node)> {
+    fn mapping(&mut self, col: usize, first: &'a str, depth: usize) -> Read<Item<'a>> {
         if depth > MAX_DEPTH {
             return Err(NotPlain);
         }
@@ -182,36 +185,34 @@ impl<'a> Parser<'_, 'a> {
             }
             self.spend()?;
             self.at += 1;
-            let (value, node) = if is_empty(rest) {
+            let value = if is_empty(rest) {
                 self.below(col, key_line, true, depth)?
             } else {
-                (self.inline(rest, col)?, leaf(key_line))
+                Item {
+                    line: Some(key_line),
+                    value: self.inline(rest, col)?,
+                }
             };
             self.entries.push((key, value));
-            self.nodes.push((written.into(), node));
             match self.peek() {
                 Some(next) if next.indent == col && !is_dash(next.text) => text = next.text,
                 Some(next) if next.indent >= col => return Err(NotPlain),
                 _ => break,
             }
         }
-        let mut map = Mapping::with_capacity(self.entries.len() - start);
-        map.extend(self.entries.drain(start..));
-        let node = Node {
-            line,
-            kind: Kind::Map(self.nodes.drain(start..).collect()),
-        };
-        Ok((Value::Mapping(map), node))
+        Ok(Item {
+            line: Some(line),
+            value: Val::Map(self.entries.drain(start..).collect()),
+        })
     }
 
     /// A block sequence whose first `-` is on the current line at `col`.
-    fn sequence(&mut self, col: usize, depth: usize) -> Read<(Value, Node)> {
+    fn sequence(&mut self, col: usize, depth: usize) -> Read<Item<'a>> {
         if depth > MAX_DEPTH {
             return Err(NotPlain);
         }
         self.spend()?;
         let line = self.lines[self.at].number;
-        let mut values = Vec::new();
         let mut items = Vec::new();
         loop {
             let current = &self.lines[self.at];
@@ -219,7 +220,7 @@ impl<'a> Parser<'_, 'a> {
             let after = &current.text[1..];
             let content = after.trim_start_matches(' ');
             let content_col = col + 1 + (after.len() - content.len());
-            let (value, node) = if is_empty(content) {
+            let item = if is_empty(content) {
                 self.at += 1;
                 self.below(col, item_line, false, depth)?
             } else if is_dash(content) {
@@ -228,28 +229,29 @@ impl<'a> Parser<'_, 'a> {
                 self.mapping(content_col, content, depth + 1)?
             } else {
                 self.at += 1;
-                (self.inline(content, col)?, leaf(item_line))
+                Item {
+                    line: Some(item_line),
+                    value: self.inline(content, col)?,
+                }
             };
-            values.push(value);
-            items.push(node);
+            items.push(item);
             match self.peek() {
                 Some(next) if next.indent == col && is_dash(next.text) => {}
                 Some(next) if next.indent > col => return Err(NotPlain),
                 _ => break,
             }
         }
-        let node = Node {
-            line,
-            kind: Kind::Seq(items),
-        };
-        Ok((Value::Sequence(values), node))
+        Ok(Item {
+            line: Some(line),
+            value: Val::Seq(items),
+        })
     }
 
     /// The value of a key or `-` with nothing after it on its line (at `line`, column `col`):
     /// a block on the following lines, deeper; under a key, a sequence at the key's column;
     /// or null.
-    fn below(&mut self, col: usize, line: usize, key: bool, depth: usize) -> Read<(Value, Node)> {
-        let (value, mut node) = match self.peek() {
+    fn below(&mut self, col: usize, line: usize, key: bool, depth: usize) -> Read<Item<'a>> {
+        let mut item = match self.peek() {
             Some(next) if next.indent > col => {
                 let (indent, text) = (next.indent, next.text);
                 if is_dash(text) {
@@ -263,16 +265,19 @@ impl<'a> Parser<'_, 'a> {
             }
             _ => {
                 self.spend()?;
-                return Ok((Value::Null, leaf(line)));
+                Item {
+                    line: None,
+                    value: Val::Null,
+                }
             }
         };
-        node.line = line;
-        Ok((value, node))
+        item.line = Some(line);
+        Ok(item)
     }
 
     /// A value written on the line of its key or `-` (at `col`): a scalar or a one-line flow
     /// list of scalars. The next line must not be deeper: that would continue it.
-    fn inline(&mut self, text: &'a str, col: usize) -> Read<Value> {
+    fn inline(&mut self, text: &'a str, col: usize) -> Read<Val<'a>> {
         if self.peek().is_some_and(|next| next.indent > col) {
             return Err(NotPlain);
         }
@@ -282,12 +287,12 @@ impl<'a> Parser<'_, 'a> {
                 let rest = text[1..].trim_start_matches(' ');
                 let rest = rest.strip_prefix('}').ok_or(NotPlain)?;
                 self.spend()?;
-                (Value::Mapping(Mapping::new()), rest)
+                (Val::Map(Vec::new()), rest)
             }
             b'"' | b'\'' => {
                 let (s, rest) = quoted(text)?;
                 self.spend()?;
-                (Value::String(s), rest)
+                (Val::Str(s), rest)
             }
             _ => {
                 let (plain, rest) = plain_in_block(text)?;
@@ -300,18 +305,18 @@ impl<'a> Parser<'_, 'a> {
     }
 
     /// `[a, "b", 1]` after its `[`: the list and the text after its `]`.
-    fn flow_list(&mut self, mut text: &'a str) -> Read<(Value, &'a str)> {
+    fn flow_list(&mut self, mut text: &'a str) -> Read<(Val<'a>, &'a str)> {
         self.spend()?;
         let mut items = Vec::new();
         text = text.trim_start_matches(' ');
         if let Some(rest) = text.strip_prefix(']') {
-            return Ok((Value::Sequence(items), rest));
+            return Ok((Val::Seq(items), rest));
         }
         loop {
             let (item, rest) = match text.as_bytes().first() {
                 Some(b'"' | b'\'') => {
                     let (s, rest) = quoted(text)?;
-                    (Value::String(s), rest)
+                    (Val::Str(s), rest)
                 }
                 Some(_) => {
                     let end = text
@@ -326,10 +331,15 @@ impl<'a> Parser<'_, 'a> {
                 None => return Err(NotPlain),
             };
             self.spend()?;
-            items.push(item);
+            // On the list's line, which the rules fall back on: the located tree, too, has
+            // no line for the items of a one-line list.
+            items.push(Item {
+                line: None,
+                value: item,
+            });
             let rest = rest.trim_start_matches(' ');
             if let Some(rest) = rest.strip_prefix(']') {
-                return Ok((Value::Sequence(items), rest));
+                return Ok((Val::Seq(items), rest));
             }
             text = rest
                 .strip_prefix(',')
@@ -360,7 +370,7 @@ fn end_of_line(rest: &str) -> Read<()> {
 
 /// `key: rest` → the key as a value, as written (for the located node), and what follows
 /// the `:` and its spaces.
-fn key_of(text: &str) -> Read<(Value, &str, &str)> {
+fn key_of(text: &str) -> Read<(Val<'_>, &str, &str)> {
     let (key, written, after) = match text.as_bytes()[0] {
         b'"' | b'\'' => {
             let (key, after) = quoted(text)?;
@@ -370,7 +380,7 @@ fn key_of(text: &str) -> Read<(Value, &str, &str)> {
                 // this module does not keep apart from the text.
                 return Err(NotPlain);
             }
-            (Value::String(key), written, after.trim_start_matches(' '))
+            (Val::Str(key), written, after.trim_start_matches(' '))
         }
         _ => {
             let colon = key_colon(text).ok_or(NotPlain)?;
@@ -389,7 +399,7 @@ fn key_of(text: &str) -> Read<(Value, &str, &str)> {
         return Err(NotPlain);
     }
     let value = rest.trim_start_matches(' ');
-    if matches!(key, Value::Null | Value::Bool(_)) {
+    if matches!(key, Val::Null | Val::Bool(_)) {
         return Err(NotPlain);
     }
     Ok((key, written, value))
@@ -409,9 +419,10 @@ fn key_colon(text: &str) -> Option<usize> {
     None
 }
 
-/// A quoted scalar on one line: its content and the text after the closing quote. A double
-/// quoted one with an escape (`\`) is the full reader's.
-fn quoted(text: &str) -> Read<(String, &str)> {
+/// A quoted scalar on one line: its content (borrowed unless a `''` had to be undone) and
+/// the text after the closing quote. A double quoted one with an escape (`\`) is the full
+/// reader's.
+fn quoted(text: &str) -> Read<(Cow<'_, str>, &str)> {
     let quote = text.as_bytes()[0];
     let body = &text[1..];
     if quote == b'"' {
@@ -419,7 +430,11 @@ fn quoted(text: &str) -> Read<(String, &str)> {
         if body.as_bytes()[end] == b'\\' {
             return Err(NotPlain);
         }
-        return Ok((body[..end].to_owned(), &body[end + 1..]));
+        return Ok((Cow::Borrowed(&body[..end]), &body[end + 1..]));
+    }
+    let end = body.find('\'').ok_or(NotPlain)?;
+    if !body[end + 1..].starts_with('\'') {
+        return Ok((Cow::Borrowed(&body[..end]), &body[end + 1..]));
     }
     let mut out = String::new();
     let mut rest = body;
@@ -430,7 +445,7 @@ fn quoted(text: &str) -> Read<(String, &str)> {
             out.push('\'');
             rest = &rest[end + 2..];
         } else {
-            return Ok((out, &rest[end + 1..]));
+            return Ok((Cow::Owned(out), &rest[end + 1..]));
         }
     }
 }
@@ -462,18 +477,18 @@ fn plain_in_block(text: &str) -> Read<(&str, &str)> {
 /// A plain scalar's value, as `yaml_serde` resolves it, where that is plain to see: null,
 /// booleans, decimal integers that fit 64 bits, and text that cannot be a number. Anything
 /// that might be a float, or an integer written another way, is the full reader's.
-fn resolve(plain: &str) -> Read<Value> {
+fn resolve(plain: &str) -> Read<Val<'_>> {
     match plain {
-        "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
-        "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
-        "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
+        "~" | "null" | "Null" | "NULL" => return Ok(Val::Null),
+        "true" | "True" | "TRUE" => return Ok(Val::Bool(true)),
+        "false" | "False" | "FALSE" => return Ok(Val::Bool(false)),
         _ => {}
     }
     let first = plain.as_bytes()[0];
     if first.is_ascii_alphabetic() || first >= 0x80 || matches!(first, b'_' | b'/' | b'(' | b'$') {
         // Rust's float parser takes `inf`, `nan` and `infinity` in any case, but
         // `yaml_serde` keeps only finite floats, so a word is text.
-        return Ok(Value::String(plain.to_owned()));
+        return Ok(Val::Str(Cow::Borrowed(plain)));
     }
     let digits = plain.strip_prefix('-').unwrap_or(plain);
     let decimal = !digits.is_empty()
@@ -483,6 +498,5 @@ fn resolve(plain: &str) -> Read<Value> {
     if !decimal || plain == "-0" {
         return Err(NotPlain);
     }
-    let n: i64 = plain.parse().map_err(|_| NotPlain)?;
-    Ok(Value::Number(n.into()))
+    plain.parse().map(Val::Int).map_err(|_| NotPlain)
 }

@@ -18,6 +18,7 @@ use std::cell::OnceCell;
 use serde_yaml::Value;
 
 use super::nodes;
+use super::tree::Val;
 
 /// The longest line searched for a scalar, in bytes.
 pub(crate) const MAX_LINE: usize = 4096;
@@ -45,12 +46,13 @@ impl<'a> SourceText<'a> {
 
     /// The plain scalar written on `line` for `key` (`key: 0o17`, `{key: 0o17}`), or, with no
     /// key, the one list item (`- 0o17`, `[0o17]`) there, that the parser reads as `found`.
-    pub fn scalar(&self, line: Option<usize>, key: Option<&str>, found: &Value) -> Option<String> {
+    pub fn scalar(&self, line: Option<usize>, key: Option<&str>, found: &Val) -> Option<String> {
+        let found = found.scalar()?;
         let text = self.line(line?).filter(|text| text.len() <= MAX_LINE)?;
         let mut matches = pieces(text)
             .filter(|(piece_key, _)| *piece_key == key)
             .map(|(_, scalar)| scalar)
-            .filter(|scalar| reads_as(scalar, found));
+            .filter(|scalar| reads_as(scalar, &found));
         let first = matches.next()?;
         // Two different texts for the same value (`[0x1F, 31]`): not knowing which, say none.
         matches
@@ -116,6 +118,7 @@ fn reads_as(scalar: &str, found: &Value) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tree::Item;
     use super::*;
 
     fn found(text: &str) -> Value {
@@ -124,7 +127,7 @@ mod tests {
     }
 
     fn scalar(line: &str, key: Option<&str>, value: &str) -> Option<String> {
-        SourceText::new(line).scalar(Some(1), key, &found(value))
+        SourceText::new(line).scalar(Some(1), key, &Item::view(&found(value), None, None).value)
     }
 
     #[test]
@@ -175,11 +178,11 @@ mod tests {
         assert_eq!(scalar("    other: 0o17", Some("name"), "15"), None);
         assert_eq!(scalar("  id_prefixes: [0x1F, 31]", None, "31"), None);
         assert_eq!(
-            SourceText::new("a: 1").scalar(Some(9), Some("a"), &found("1")),
+            SourceText::new("a: 1").scalar(Some(9), Some("a"), &Val::Int(1)),
             None
         );
         assert_eq!(
-            SourceText::new("a: 1").scalar(None, Some("a"), &found("1")),
+            SourceText::new("a: 1").scalar(None, Some("a"), &Val::Int(1)),
             None
         );
     }

@@ -31,15 +31,12 @@ fn compare(text: &str) -> Result<bool, String> {
     if !problems.is_empty() {
         return Err(format!("the full reader found problems: {problems:?}"));
     }
-    let (values, positions): (Vec<_>, Vec<_>) = plain
-        .into_iter()
-        .map(|(value, node)| (Some(value), node))
-        .unzip();
-    if full.values != values {
-        return Err(format!("values: {:?}\nfull: {:?}", values, full.values));
+    if full.values.len() != plain.len() {
+        return Err(format!("documents: {plain:?}\nfull: {:?}", full.values));
     }
-    if full.positions != positions {
-        return Err(format!("lines: {positions:?}\nfull: {:?}", full.positions));
+    let seen = full.documents();
+    if seen != plain {
+        return Err(format!("values and lines: {plain:?}\nfull: {seen:?}"));
     }
     if !full.dropped_tags.is_empty() {
         return Err(format!("dropped tags: {:?}", full.dropped_tags));

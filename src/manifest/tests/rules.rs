@@ -526,6 +526,26 @@ groups:
             format!(r#"g.yaml:10: group "b": {}"#, tag("!<tag:example.com:url>")),
         ]
     );
+
+    // A local tag on a boolean, on a mapping or on a key is refused too, not read through.
+    let text = "groups:
+  - id: a
+    mute_all: !flag true
+    custom: !map
+      team: x
+    !k name: n
+!top groups: []
+";
+    assert_eq!(
+        problems(text),
+        [
+            // A tagged key is not located: the problem is at its mapping's line.
+            format!("g.yaml:1: {}", tag("!top")),
+            format!(r#"g.yaml:2: group "a": {}"#, tag("!k")),
+            format!(r#"g.yaml:3: group "a": field mute_all: {}"#, tag("!flag")),
+            format!(r#"g.yaml:4: group "a": field custom: {}"#, tag("!map")),
+        ]
+    );
 }
 
 #[test]
