@@ -285,13 +285,15 @@ pub struct DesiredGroup {
 
 /// The resolved manifests: every declared group, and the prune scope.
 ///
-/// Groups are boxed here and in [`Actual`]: a `BTreeMap` built in one pass from a sorted list
-/// first gathers its pairs in a vector, and with boxes that vector (and the map's nodes) hold
-/// 8-byte pointers rather than 240-byte groups, which at 100,000 groups is the difference
-/// between a transient copy of 25 MB and one of 1 MB.
+/// Groups are behind pointers here and in [`Actual`]: a `BTreeMap` built in one pass from a
+/// sorted list first gathers its pairs in a vector, and with pointers that vector (and the
+/// map's nodes) hold 8 bytes rather than 240-byte groups, which at 100,000 groups is the
+/// difference between a transient copy of 25 MB and one of 1 MB. Here they are shared
+/// pointers, so that a pull request's baseline holds the head's groups of every file it has
+/// unchanged without copying them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Desired {
-    pub groups: BTreeMap<GroupId, Box<DesiredGroup>>,
+    pub groups: BTreeMap<GroupId, Arc<DesiredGroup>>,
     /// Live groups whose id starts with one of these and that no manifest declares are
     /// destroyed. Empty: prune is off.
     pub prune_prefixes: BTreeSet<String>,

@@ -157,11 +157,7 @@ pub async fn plan(
             options.only = Some(changed);
             Some(plan::Scoped {
                 changed: count,
-                unchecked: desired
-                    .groups
-                    .keys()
-                    .filter(|id| !options.in_scope(id))
-                    .count(),
+                unchecked: desired.groups.len() - options.scoped(&desired).count(),
                 listed,
             })
         }

@@ -393,7 +393,7 @@ mod tests {
         desired.prune_prefixes.insert("ops-".to_owned());
         desired.groups.insert(
             GroupId::from("eng"),
-            Box::new(DesiredGroup {
+            Arc::new(DesiredGroup {
                 group: Group {
                     name: Some("Eng".into()),
                     owner: Some("alice".into()),
@@ -462,7 +462,7 @@ mod tests {
         for (id, admins) in [("ops", Some(["ann"])), ("eng", None)] {
             desired.groups.insert(
                 GroupId::from(id),
-                Box::new(DesiredGroup {
+                Arc::new(DesiredGroup {
                     group: Group::new(id),
                     ensure: Ensure::Present,
                     protect: false,

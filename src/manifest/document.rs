@@ -41,7 +41,7 @@ pub(crate) struct Declared {
     /// Boxed, as in [`crate::model::Desired`]: sorting and indexing 100,000 of them then
     /// moves pointers, not 240-byte groups.
     #[allow(clippy::vec_box)]
-    pub groups: Vec<Box<DesiredGroup>>,
+    pub groups: Vec<Arc<DesiredGroup>>,
     pub prune_prefixes: BTreeSet<String>,
     /// The files that declare a prune, for [`super::prune_scope`].
     pub prune_files: BTreeSet<std::path::PathBuf>,
@@ -450,7 +450,7 @@ fn read_document<'a>(
                     ..root.clone()
                 };
                 let group = read_group(item, item_ctx, &defaults, limits, problems);
-                out.groups.extend(group.map(Box::new));
+                out.groups.extend(group.map(Arc::new));
             }
         }
         (Some(Item { value: other, .. }), ctx) => {

@@ -43,8 +43,9 @@ mod written;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::model::Desired;
 
@@ -177,12 +178,19 @@ pub fn load_baseline(
         }
     }
     let (mut declared, _trees) = read_files(&to_read, limits, false, &mut problems);
+    // The groups of one file share its path: whether the file is reused is asked once.
+    let mut file_reused: HashMap<*const Path, bool> = HashMap::new();
     declared.groups.extend(
         head.desired
             .groups
             .values()
-            .filter(|group| reused.contains(&*group.source.file))
-            .cloned(),
+            .filter(|group| {
+                let file = &group.source.file;
+                *file_reused
+                    .entry(Arc::as_ptr(file))
+                    .or_insert_with(|| reused.contains(&**file))
+            })
+            .map(Arc::clone),
     );
     let desired = resolve(declared, &mut problems);
     if problems.is_empty() {

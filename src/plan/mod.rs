@@ -20,6 +20,7 @@ mod safety;
 mod scope;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::model::{
     Actual, ActualGroup, CompactString, Custom, Desired, DesiredGroup, Ensure, Group, GroupId,
@@ -84,7 +85,7 @@ impl PlanOptions {
         &'a self,
         desired: &'a Desired,
     ) -> Box<dyn Iterator<Item = (&'a GroupId, &'a DesiredGroup)> + 'a> {
-        let groups: Box<dyn Iterator<Item = (&GroupId, &Box<DesiredGroup>)>> = match &self.only {
+        let groups: Box<dyn Iterator<Item = (&GroupId, &Arc<DesiredGroup>)>> = match &self.only {
             Some(only) if only.prefixes.is_empty() => Box::new(
                 only.ids
                     .iter()
@@ -123,7 +124,9 @@ pub fn changed_groups(desired: &Desired, baseline: &Desired) -> Changed {
     };
     let ids = side_by_side(&desired.groups, &baseline.groups)
         .filter_map(|pair| match pair {
-            Pair::Both(id, a, b) => (!same(a, b)).then_some(id),
+            // A group of a file the baseline holds unchanged is the head's own (see
+            // `manifest::load_baseline`): the same, with nothing to compare.
+            Pair::Both(id, a, b) => (!Arc::ptr_eq(a, b) && !same(a, b)).then_some(id),
             Pair::Left(id, _) | Pair::Right(id, _) => Some(id),
         })
         .cloned()
@@ -148,9 +151,11 @@ pub fn plan(desired: &Desired, actual: &Actual, options: &PlanOptions) -> Result
             prefixes: desired.prune_prefixes.iter().cloned().collect(),
         });
     }
-    // Declared groups first, then the live ones no manifest declares: one walk of both.
+    // The declared groups in scope first, then the live ones no manifest declares: one walk
+    // of both. A scoped run visits only its own: it is planned in what it touches. (A live
+    // group declared out of scope comes out on the right, and is left alone below.)
     let mut undeclared = Vec::new();
-    for pair in side_by_side(&desired.groups, &actual.groups) {
+    for pair in side_by_side(options.scoped(desired), &actual.groups) {
         let (id, declared, live) = match pair {
             Pair::Right(id, live) => {
                 undeclared.push((id, live));
@@ -159,18 +164,17 @@ pub fn plan(desired: &Desired, actual: &Actual, options: &PlanOptions) -> Result
             Pair::Left(id, declared) => (id, declared, None),
             Pair::Both(id, declared, live) => (id, declared, Some(&**live)),
         };
+        // Only changes of groups in scope are checked against it.
         if declared.protect {
             planner.plan.protected.insert(id.clone());
         }
-        if options.in_scope(id) {
-            if live.is_some() && declared.ensure == Ensure::Present {
-                planner.plan.existing_declared += 1;
-            }
-            planner.group(declared, live, options);
+        if live.is_some() && declared.ensure == Ensure::Present {
+            planner.plan.existing_declared += 1;
         }
+        planner.group(declared, live, options);
     }
     for (id, live) in undeclared {
-        if !options.in_scope(id) {
+        if !options.in_scope(id) || desired.groups.contains_key(id) {
             continue;
         }
         if let Some(prefix) = desired.prune_prefix(id) {
@@ -203,8 +207,8 @@ impl Planner {
     /// `account_check`). A missing one replaces the "not a member" error it also causes.
     fn accounts(&mut self, desired: &Desired, actual: &Actual, options: &PlanOptions) {
         let mut missing = BTreeSet::new();
-        for (id, declared) in &desired.groups {
-            if !options.in_scope(id) || declared.ensure != Ensure::Present {
+        for (id, declared) in options.scoped(desired) {
+            if declared.ensure != Ensure::Present {
                 continue;
             }
             let Some(owner) = &declared.group.owner else {

@@ -31,7 +31,7 @@ fn in_sync() -> (Desired, Actual) {
     let mut desired = Desired::default();
     desired.groups.insert(
         group.id.clone(),
-        Box::new(DesiredGroup {
+        Arc::new(DesiredGroup {
             group: group.clone(),
             ensure: Ensure::Present,
             protect: false,
@@ -63,15 +63,11 @@ fn in_sync() -> (Desired, Actual) {
 }
 
 fn people(desired: &mut Desired) -> &mut People {
-    &mut desired
-        .groups
-        .get_mut(&GroupId::from("eng"))
-        .unwrap()
-        .people
+    &mut Arc::make_mut(desired.groups.get_mut(&GroupId::from("eng")).unwrap()).people
 }
 
 fn declared_group(desired: &mut Desired) -> &mut Group {
-    &mut desired.groups.get_mut(&GroupId::from("eng")).unwrap().group
+    &mut Arc::make_mut(desired.groups.get_mut(&GroupId::from("eng")).unwrap()).group
 }
 
 fn live(actual: &mut Actual) -> &mut ActualGroup {
@@ -340,11 +336,7 @@ fn a_changed_group_is_one_declared_differently_and_not_one_that_moved_lines() {
     let (desired, _) = in_sync();
     let mut baseline = desired.clone();
     // Another group was added above it in the file: its line moved, nothing else.
-    baseline
-        .groups
-        .get_mut(&GroupId::from("eng"))
-        .unwrap()
-        .source = Source {
+    Arc::make_mut(baseline.groups.get_mut(&GroupId::from("eng")).unwrap()).source = Source {
         file: std::path::Path::new("groups/other.yaml").into(),
         line: Some(40),
     };

@@ -48,7 +48,7 @@ fn in_sync() -> (Desired, Actual) {
     let mut desired = Desired::default();
     desired
         .groups
-        .insert(group.id.clone(), Box::new(declared(group.clone())));
+        .insert(group.id.clone(), Arc::new(declared(group.clone())));
     let mut actual = Actual::default();
     let mut twin = group;
     twin.create_time = Some(1_448_357_837);
@@ -59,7 +59,7 @@ fn in_sync() -> (Desired, Actual) {
 }
 
 fn desired_mut<'a>(desired: &'a mut Desired, id: &str) -> &'a mut DesiredGroup {
-    desired.groups.get_mut(&GroupId::from(id)).unwrap()
+    Arc::make_mut(desired.groups.get_mut(&GroupId::from(id)).unwrap())
 }
 
 fn actual_mut<'a>(actual: &'a mut Actual, id: &str) -> &'a mut ActualGroup {
@@ -304,7 +304,7 @@ fn creating_needs_type_and_name() {
     other.name = None;
     desired
         .groups
-        .insert(other.id.clone(), Box::new(declared(other)));
+        .insert(other.id.clone(), Arc::new(declared(other)));
     assert_eq!(
         errors(&desired, &Actual::default(), &PlanOptions::default()),
         vec![
@@ -476,7 +476,7 @@ fn targets_and_excludes_limit_the_plan() {
     second.name = Some("Ops".into());
     desired
         .groups
-        .insert(second.id.clone(), Box::new(declared(second)));
+        .insert(second.id.clone(), Arc::new(declared(second)));
     let targeted = PlanOptions {
         targets: [GroupId::from("ops")].into(),
         ..PlanOptions::default()
@@ -504,10 +504,10 @@ fn changes_come_in_phase_order() {
     let new = full("aaa-new");
     desired
         .groups
-        .insert(new.id.clone(), Box::new(declared(new)));
+        .insert(new.id.clone(), Arc::new(declared(new)));
     let mut gone = declared(full("zzz-gone"));
     gone.ensure = Ensure::Absent;
-    desired.groups.insert(gone.group.id.clone(), Box::new(gone));
+    desired.groups.insert(gone.group.id.clone(), Arc::new(gone));
     actual.groups.insert(
         GroupId::from("zzz-gone"),
         Box::new(live(full("zzz-gone"), 4)),
@@ -539,7 +539,7 @@ fn destroy_limits_count_groups_and_members() {
         entry.ensure = Ensure::Absent;
         desired
             .groups
-            .insert(GroupId::from(id.as_str()), Box::new(entry));
+            .insert(GroupId::from(id.as_str()), Arc::new(entry));
         actual.groups.insert(
             GroupId::from(id.as_str()),
             Box::new(live(full(&id), members)),
@@ -684,7 +684,7 @@ fn a_service_assigned_id_is_adopted_but_never_created() {
     adopted.group_type = Some(GroupType::Public);
     desired
         .groups
-        .insert(adopted.id.clone(), Box::new(declared(adopted.clone())));
+        .insert(adopted.id.clone(), Arc::new(declared(adopted.clone())));
     let mut actual = Actual::default();
     actual
         .groups
@@ -700,7 +700,7 @@ fn a_service_assigned_id_is_adopted_but_never_created() {
     let mut desired = Desired::default();
     desired
         .groups
-        .insert(community.id.clone(), Box::new(declared(community)));
+        .insert(community.id.clone(), Arc::new(declared(community)));
     assert_eq!(run(&desired, &Actual::default()).changes.len(), 1);
 }
 
@@ -713,7 +713,7 @@ fn a_community_join_option_is_set_right_after_import() {
     let mut desired = Desired::default();
     desired
         .groups
-        .insert(community.id.clone(), Box::new(declared(community)));
+        .insert(community.id.clone(), Arc::new(declared(community)));
     let plan = run(&desired, &Actual::default());
     assert_eq!(
         plan.changes[0].action.commands(),
@@ -728,7 +728,7 @@ fn a_destroy_whose_id_differs_from_a_declared_one_only_by_case_or_spaces_is_refu
     let keep = full("ops-Keep");
     desired
         .groups
-        .insert(keep.id.clone(), Box::new(declared(keep.clone())));
+        .insert(keep.id.clone(), Arc::new(declared(keep.clone())));
     actual
         .groups
         .insert(keep.id.clone(), Box::new(live(keep, 3)));
@@ -752,7 +752,7 @@ fn a_destroy_whose_id_differs_from_a_declared_one_only_by_case_or_spaces_is_refu
     let twin = full("ENG");
     let mut absent = declared(twin.clone());
     absent.ensure = Ensure::Absent;
-    protected.groups.insert(twin.id.clone(), Box::new(absent));
+    protected.groups.insert(twin.id.clone(), Arc::new(absent));
     actual
         .groups
         .insert(twin.id.clone(), Box::new(live(twin, 1)));
@@ -782,7 +782,7 @@ fn fleet(n: usize) -> (Desired, Actual) {
         let group = full(&format!("g{i:02}"));
         desired
             .groups
-            .insert(group.id.clone(), Box::new(declared(group.clone())));
+            .insert(group.id.clone(), Arc::new(declared(group.clone())));
         actual
             .groups
             .insert(group.id.clone(), Box::new(live(group, 1)));
@@ -795,7 +795,7 @@ fn updates_past_the_threshold_of_existing_groups_stop_the_apply() {
     let limits = SafetyLimits::default();
     let rename = |desired: &mut Desired, count: usize| {
         for (i, group) in desired.groups.values_mut().enumerate().take(count) {
-            group.group.name = Some(format!("Renamed {i}").into());
+            Arc::make_mut(group).group.name = Some(format!("Renamed {i}").into());
         }
     };
     // 20 existing groups: 6 updated is 30%, allowed; 7 is 35%, refused.

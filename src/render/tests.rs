@@ -1,6 +1,8 @@
 //! Rendering specifications: one rich plan, made by the real planner, seen through every view;
 //! then the promises each view makes (colour, size cap, escaping, a parseable document).
 
+use std::sync::Arc;
+
 use super::*;
 use crate::model::{
     Actual, ActualGroup, ApplyJoin, Custom, Desired, DesiredGroup, Ensure, GroupType, Role, Source,
@@ -51,7 +53,7 @@ fn rich_plan() -> Plan {
     let mut declare = |group: Group, ensure: Ensure| {
         desired
             .groups
-            .insert(group.id.clone(), Box::new(declared(group, ensure)));
+            .insert(group.id.clone(), Arc::new(declared(group, ensure)));
     };
 
     declare(
@@ -684,7 +686,7 @@ fn replace_plan() -> Plan {
     let wanted = group("ty-a", GroupType::AVChatRoom, "Team A");
     desired.groups.insert(
         wanted.id.clone(),
-        Box::new(declared(wanted, Ensure::Present)),
+        Arc::new(declared(wanted, Ensure::Present)),
     );
     let live_group = Group {
         owner: Some("alice".into()),
@@ -802,7 +804,7 @@ fn people_plan() -> Plan {
         declared.people = people;
         desired
             .groups
-            .insert(declared.group.id.clone(), Box::new(declared));
+            .insert(declared.group.id.clone(), Arc::new(declared));
     };
     let set = |accounts: &[&str]| Some(accounts.iter().map(|a| (*a).into()).collect());
 

@@ -2,6 +2,7 @@
 //! `members`, every page (`Offset` for most types, `Next` for Community), once per group.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use timctl::api::{Client, ClientConfig, Credentials, Endpoint, MEMBER_PAGE};
 use timctl::emulator::{self, Config, Emulator, Role as SeedRole, SeedMember};
@@ -46,7 +47,7 @@ fn seeded(
     group
 }
 
-fn declared(id: &str, owner: &str, people: People) -> (GroupId, Box<DesiredGroup>) {
+fn declared(id: &str, owner: &str, people: People) -> (GroupId, Arc<DesiredGroup>) {
     let group = DesiredGroup {
         group: Group {
             owner: Some(owner.into()),
@@ -57,7 +58,7 @@ fn declared(id: &str, owner: &str, people: People) -> (GroupId, Box<DesiredGroup
         source: Source::default(),
         people,
     };
-    (GroupId::from(id), Box::new(group))
+    (GroupId::from(id), Arc::new(group))
 }
 
 fn expected(members: usize, admins: usize) -> BTreeMap<CompactString, Role> {
@@ -111,7 +112,7 @@ async fn member_lists_are_read_whole_only_where_people_are_declared() {
             // To be destroyed: its members do not matter.
             (GroupId::from("gone"), {
                 let (_, mut gone) = declared("gone", "alice", people.clone());
-                gone.ensure = Ensure::Absent;
+                Arc::make_mut(&mut gone).ensure = Ensure::Absent;
                 gone
             }),
         ]

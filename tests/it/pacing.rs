@@ -59,7 +59,7 @@ async fn concurrent_reads_and_writes_are_never_rate_limited() {
         groups: (0..250)
             .map(|i| {
                 let group = declared(format!("paced-{i:03}"));
-                (group.group.id.clone(), Box::new(group))
+                (group.group.id.clone(), std::sync::Arc::new(group))
             })
             .collect(),
         prune_prefixes: BTreeSet::new(),

@@ -9,6 +9,7 @@
 //! `members_exclusive` and `members_silent`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
@@ -357,7 +358,7 @@ async fn apply_then_plan(emulator: &Emulator, client: &Client, case: &Case) -> R
             seeds.push(seed(id, *kind, live));
         }
         if let Some(entry) = declared(id, *group_type, live.as_ref(), wish) {
-            desired.groups.insert(GroupId::from(*id), Box::new(entry));
+            desired.groups.insert(GroupId::from(*id), Arc::new(entry));
         }
     }
     emulator.seed(seeds).await.map_err(|e| e.to_string())?;

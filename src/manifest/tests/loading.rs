@@ -285,7 +285,7 @@ fn a_baseline_reads_only_the_files_that_differ_from_the_head_and_loads_the_same_
     let without_sources = |desired: &crate::model::Desired| {
         let mut desired = desired.clone();
         for group in desired.groups.values_mut() {
-            group.source = Source::default();
+            std::sync::Arc::make_mut(group).source = Source::default();
         }
         desired
     };
