@@ -211,10 +211,13 @@ fn same_bytes(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Reads and parses `files` on up to one thread per core, each thread a run of consecutive
-/// files, and joins the results in file order: the groups, and the problems, come out exactly
-/// as one thread reading the files in order would give them. Also gives the parsed trees,
-/// when `keep_trees`.
+/// Reads and parses `files` on up to one thread per core, and joins the results in file
+/// order: the groups, and the problems, come out exactly as one thread reading the files in
+/// order would give them. Also gives the parsed trees, when `keep_trees`.
+///
+/// Each thread takes the next file not taken yet, so that a thread slowed down (by the
+/// client being made beside it, by another process) leaves its share to the others instead
+/// of holding up the join.
 fn read_files(
     files: &[PathBuf],
     limits: &Limits,
@@ -225,11 +228,17 @@ fn read_files(
         .map_or(1, usize::from)
         .clamp(1, 8)
         .min(files.len().max(1));
-    let read = |files: &[PathBuf]| {
-        let mut declared = document::Declared::default();
-        let mut problems = Vec::new();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let read = || {
+        let mut parts = Vec::new();
         let mut spent = Spent::share(keep_trees, threads);
-        for file in files {
+        loop {
+            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(file) = files.get(index) else {
+                break;
+            };
+            let mut declared = document::Declared::default();
+            let mut problems = Vec::new();
             match read_bounded(file, MAX_MANIFEST_BYTES) {
                 Ok(bytes) => document::read_file_keeping(
                     file,
@@ -241,28 +250,28 @@ fn read_files(
                 ),
                 Err(error) => problems.push(files::read_problem(file, error)),
             }
+            parts.push((index, declared, problems));
         }
-        (declared, problems, spent)
+        (parts, spent)
     };
-    let parts: Vec<(document::Declared, Vec<Problem>, Spent)> = if threads == 1 {
-        vec![read(files)]
-    } else {
-        let chunk = files.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = files
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || read(part)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| handle.join().expect("a manifest reader does not panic"))
-                .collect()
-        })
-    };
-    let mut declared = document::Declared::default();
+    let mut parts = Vec::with_capacity(files.len());
     let mut spent = Spent::new(keep_trees);
-    for (part, found, trees) in parts {
-        spent.extend(trees);
+    std::thread::scope(|scope| {
+        let others: Vec<_> = (1..threads).map(|_| scope.spawn(read)).collect();
+        // This thread reads too.
+        let mine = read();
+        for (read, trees) in std::iter::once(mine).chain(
+            others
+                .into_iter()
+                .map(|handle| handle.join().expect("a manifest reader does not panic")),
+        ) {
+            parts.extend(read);
+            spent.extend(trees);
+        }
+    });
+    parts.sort_unstable_by_key(|(index, ..)| *index);
+    let mut declared = document::Declared::default();
+    for (_, part, found) in parts {
         let document::Declared {
             groups,
             prune_prefixes,
