@@ -221,12 +221,23 @@ pub async fn read_actual(
     read_members(client, desired, baseline, options, &mut actual).await?;
 
     let mut wanted: BTreeMap<GroupId, BTreeSet<String>> = BTreeMap::new();
+    // Identity pre-flight: every account a change would make an owner must be imported.
+    // Found in the same walk of the manifests as the roles (neither needs the other).
+    let mut accounts = BTreeSet::new();
     // Only groups read live can need a role, and every group read is in scope.
-    for manifests in std::iter::once(desired).chain(baseline) {
+    for (index, manifests) in std::iter::once(desired).chain(baseline).enumerate() {
         for pair in side_by_side(options.scoped(manifests), actual.groups.iter_mut()) {
-            let Pair::Both(id, declared, live) = pair else {
-                continue;
+            let (id, declared, live) = match pair {
+                Pair::Left(_, declared) if index == 0 => {
+                    relied_on(declared, None, options, &mut accounts);
+                    continue;
+                }
+                Pair::Both(id, declared, live) => (id, declared, live),
+                _ => continue,
             };
+            if index == 0 {
+                relied_on(declared, Some(&**live), options, &mut accounts);
+            }
             let Some(owner) = declared.group.owner.as_ref() else {
                 continue;
             };
@@ -250,8 +261,6 @@ pub async fn read_actual(
             live.roles.extend(roles);
         }
     }
-    // Identity pre-flight: every account a change would make an owner must be imported.
-    let accounts = accounts_relied_on(desired, &actual, options);
     if !accounts.is_empty() {
         actual.accounts = client.check_accounts(&accounts).await?;
     }
@@ -306,35 +315,30 @@ pub(crate) async fn member_lists(
     client.read_members(&groups).await
 }
 
-/// The accounts the plan would make owners: the owner of a group to create (or re-create, the
-/// live owner carried over when the manifest leaves owner unmanaged), and the new owner of a
-/// transfer; and every declared admin or member who is not a member yet.
-fn accounts_relied_on(
-    desired: &Desired,
-    actual: &Actual,
+/// Adds the accounts a declared group (read `live`) relies on: the owner of a group to create
+/// (or re-create, the live owner carried over when the manifest leaves owner unmanaged), the
+/// new owner of a transfer, and every declared admin or member who is not a member yet.
+fn relied_on(
+    declared: &DesiredGroup,
+    live: Option<&ActualGroup>,
     options: &PlanOptions,
-) -> BTreeSet<String> {
-    let mut accounts = BTreeSet::new();
-    for (_, declared, live) in
-        side_by_side(options.scoped(desired), &actual.groups).filter_map(Pair::left)
+    accounts: &mut BTreeSet<String>,
+) {
+    if declared.ensure != Ensure::Present {
+        return;
+    }
+    accounts.extend(owner_relied_on(declared, live, options));
+    let members = live.and_then(|live| live.members.as_ref());
+    let people = &declared.people;
+    for account in [&people.admins, &people.members]
+        .into_iter()
+        .flatten()
+        .flatten()
     {
-        if declared.ensure != Ensure::Present {
-            continue;
-        }
-        accounts.extend(owner_relied_on(declared, live.map(|live| &**live), options));
-        let members = live.and_then(|live| live.members.as_ref());
-        let people = &declared.people;
-        for account in [&people.admins, &people.members]
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            if members.is_none_or(|members| !members.contains_key(account.as_str())) {
-                accounts.insert(account.to_string());
-            }
+        if members.is_none_or(|members| !members.contains_key(account.as_str())) {
+            accounts.insert(account.to_string());
         }
     }
-    accounts
 }
 
 /// The account a present declared group would make its owner, given the `live` group.

@@ -49,11 +49,16 @@ impl Client {
         ids: &[GroupId],
         mut progress: impl FnMut(usize),
     ) -> Result<Actual, ApiError> {
-        let unique: BTreeSet<&GroupId> = ids.iter().collect();
+        // Each id once, in order; ids from a map already are, and are not sorted again.
+        let sorted: Vec<GroupId>;
+        let unique = if ids.is_sorted_by(|a, b| a < b) {
+            ids
+        } else {
+            let set: BTreeSet<&GroupId> = ids.iter().collect();
+            sorted = set.into_iter().cloned().collect();
+            &sorted
+        };
         let batches: Vec<Vec<GroupId>> = unique
-            .into_iter()
-            .cloned()
-            .collect::<Vec<_>>()
             .chunks(GROUP_INFO_BATCH)
             .map(<[GroupId]>::to_vec)
             .collect();
