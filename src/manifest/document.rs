@@ -7,9 +7,11 @@
 //!
 //! Before the parser, [`scan`] refuses nesting deep enough to make parsing slow.
 //!
-//! Lines come from the parser for syntax errors and from [`locate`] for everything else; when
-//! the two disagree on the number of documents, the file's problems carry no line rather than
-//! a wrong one.
+//! A file of plain block YAML is read in one pass ([`plain`]), lines and all. Any other file
+//! is read by the full reader, whose lines come from the parser for syntax errors and from
+//! [`locate`] for everything else; when the two disagree on the number of documents, the
+//! file's problems carry no line rather than a wrong one. Both give the rules one
+//! [`tree`](super::tree).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -38,9 +40,8 @@ const PRUNE_KEYS: &[&str] = &["id_prefixes"];
 /// What the files declare, in the order read (duplicates are checked by the caller).
 #[derive(Debug, Default)]
 pub(crate) struct Declared {
-    /// Boxed, as in [`crate::model::Desired`]: sorting and indexing 100,000 of them then
-    /// moves pointers, not 240-byte groups.
-    #[allow(clippy::vec_box)]
+    /// Behind pointers, as in [`crate::model::Desired`]: sorting and indexing 100,000 of them
+    /// then moves pointers, not 240-byte groups.
     pub groups: Vec<Arc<DesiredGroup>>,
     pub prune_prefixes: BTreeSet<String>,
     /// The files that declare a prune, for [`super::prune_scope`].
