@@ -19,7 +19,7 @@ use super::nodes::big_integer;
 use super::problem::Problem;
 use super::scan::HONOURED_TAGS;
 use super::suggest::{TYPE_ALIASES, unknown_key, unknown_value};
-use super::tree::{Item, Val};
+use super::tree::{Collection, Item, Val};
 use super::validate;
 use super::written::SourceText;
 use crate::model::{ApplyJoin, CompactString, Custom, Ensure, GroupId, GroupType};
@@ -553,8 +553,8 @@ pub(crate) fn describe(value: &Val<'_>) -> String {
         Val::Bool(b) => format!("boolean {b}"),
         Val::Int(n) => format!("integer {n}"),
         Val::Str(s) => format!("string {s:?}"),
-        Val::Seq(_) => "a list".into(),
-        Val::Map(_) => "a mapping".into(),
+        Val::Seq(_) | Val::Deep(Collection::List) => "a list".into(),
+        Val::Map(_) | Val::Deep(Collection::Mapping) => "a mapping".into(),
         Val::Other(other) => describe_value(other),
     }
 }
@@ -569,6 +569,6 @@ fn describe_value(value: &Value) -> String {
         Value::Number(n) => format!("integer {n}"),
         Value::Tagged(t) => format!("a value tagged {}", t.tag),
         // The tree gives every other value a shape of its own.
-        other => describe(&Item::view(other, None, None).value),
+        other => describe(&Item::shallow(other)),
     }
 }

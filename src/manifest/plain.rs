@@ -21,7 +21,7 @@
 use std::borrow::Cow;
 
 use super::locate::{MAX_KEY, is_dash};
-use super::tree::{Item, Val};
+use super::tree::{Collection, Item, RULES_DEPTH, Val};
 
 /// The text is outside the subset: read it with the full reader.
 #[derive(Debug, PartialEq, Eq)]
@@ -200,7 +200,7 @@ impl<'a> Parser<'_, 'a> {
             } else {
                 Item {
                     line: Some(key_line),
-                    value: self.inline(rest, col)?,
+                    value: self.inline(rest, col, depth + 1)?,
                 }
             };
             self.entries.push((key, value));
@@ -214,7 +214,12 @@ impl<'a> Parser<'_, 'a> {
         }
         Ok(Item {
             line: Some(line),
-            value: Val::Map(self.entries.drain(start..).collect()),
+            value: if depth > RULES_DEPTH {
+                self.entries.truncate(start);
+                Val::Deep(Collection::Mapping)
+            } else {
+                Val::Map(self.entries.drain(start..).collect())
+            },
         })
     }
 
@@ -243,7 +248,7 @@ impl<'a> Parser<'_, 'a> {
                 self.at += 1;
                 Item {
                     line: Some(item_line),
-                    value: self.inline(content, col)?,
+                    value: self.inline(content, col, depth + 1)?,
                 }
             };
             items.push(item);
@@ -255,7 +260,7 @@ impl<'a> Parser<'_, 'a> {
         }
         Ok(Item {
             line: Some(line),
-            value: Val::Seq(items),
+            value: list(items, depth),
         })
     }
 
@@ -289,17 +294,22 @@ impl<'a> Parser<'_, 'a> {
 
     /// A value written on the line of its key or `-` (at `col`): a scalar or a one-line flow
     /// list of scalars. The next line must not be deeper: that would continue it.
-    fn inline(&mut self, text: &'a str, col: usize) -> Read<Val<'a>> {
+    fn inline(&mut self, text: &'a str, col: usize, depth: usize) -> Read<Val<'a>> {
         if self.peek().is_some_and(|next| next.indent > col) {
             return Err(NotPlain);
         }
         let (value, rest) = match text.as_bytes()[0] {
-            b'[' => self.flow_list(&text[1..])?,
+            b'[' => self.flow_list(&text[1..], depth)?,
             b'{' => {
                 let rest = text[1..].trim_start_matches(' ');
                 let rest = rest.strip_prefix('}').ok_or(NotPlain)?;
                 self.spend()?;
-                (Val::Map(Vec::new()), rest)
+                let empty = if depth > RULES_DEPTH {
+                    Val::Deep(Collection::Mapping)
+                } else {
+                    Val::Map(Vec::new())
+                };
+                (empty, rest)
             }
             b'"' | b'\'' => {
                 let (s, rest) = quoted(text)?;
@@ -317,12 +327,12 @@ impl<'a> Parser<'_, 'a> {
     }
 
     /// `[a, "b", 1]` after its `[`: the list and the text after its `]`.
-    fn flow_list(&mut self, mut text: &'a str) -> Read<(Val<'a>, &'a str)> {
+    fn flow_list(&mut self, mut text: &'a str, depth: usize) -> Read<(Val<'a>, &'a str)> {
         self.spend()?;
         let mut items = Vec::new();
         text = text.trim_start_matches(' ');
         if let Some(rest) = text.strip_prefix(']') {
-            return Ok((Val::Seq(items), rest));
+            return Ok((list(items, depth), rest));
         }
         loop {
             let (item, rest) = match text.as_bytes().first() {
@@ -351,7 +361,7 @@ impl<'a> Parser<'_, 'a> {
             });
             let rest = rest.trim_start_matches(' ');
             if let Some(rest) = rest.strip_prefix(']') {
-                return Ok((Val::Seq(items), rest));
+                return Ok((list(items, depth), rest));
             }
             text = rest
                 .strip_prefix(',')
@@ -362,6 +372,15 @@ impl<'a> Parser<'_, 'a> {
                 return Err(NotPlain);
             }
         }
+    }
+}
+
+/// A list at `depth`: only what it is below what the rules read (see [`RULES_DEPTH`]).
+fn list<'a>(items: Vec<Item<'a>>, depth: usize) -> Val<'a> {
+    if depth > RULES_DEPTH {
+        Val::Deep(Collection::List)
+    } else {
+        Val::Seq(items)
     }
 }
 

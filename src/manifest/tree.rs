@@ -9,6 +9,11 @@
 //! tree of lines. The full reader's values are viewed in the same shape ([`Item::view`]),
 //! borrowing from its `Value`s.
 //!
+//! A list or mapping deeper than any rule looks ([`RULES_DEPTH`]) is kept only as what it is
+//! ([`Val::Deep`]): a rule only names it ("expected a string, found a list"). So a file whose
+//! aliases (`*name`) copy a large list into a custom value costs the YAML values it makes, and
+//! not a second tree of them.
+//!
 //! Guarantees: the two agree. For text both can read, the one-pass reader's tree is exactly
 //! the view of the full reader's (debug builds check it on every file they read, see
 //! `document.rs`), so a rule cannot tell which reader read a file. A line is only ever the
@@ -19,6 +24,11 @@ use std::borrow::Cow;
 use serde_yaml::Value;
 
 use super::locate::Node;
+
+/// The deepest a rule looks into a document for a list or a mapping: the root is at 0,
+/// `groups` at 1, a group at 2, its `custom` and `admins` at 3, and their values and items
+/// (at 4) must be scalars.
+pub(crate) const RULES_DEPTH: usize = 3;
 
 /// A value and the 1-based line where it starts, where known: for a mapping's value, the
 /// line of its key; for a list item, the line of its `-`; for an item of a one-line list,
@@ -41,7 +51,16 @@ pub(crate) enum Val<'a> {
     Seq(Vec<Item<'a>>),
     /// Entries in the file's order (after merges), no key repeated.
     Map(Vec<(Val<'a>, Item<'a>)>),
+    /// A list or mapping deeper than [`RULES_DEPTH`] (or a key that is one).
+    Deep(Collection),
     Other(&'a Value),
+}
+
+/// What a [`Val::Deep`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Collection {
+    List,
+    Mapping,
 }
 
 impl<'a> Item<'a> {
@@ -49,7 +68,24 @@ impl<'a> Item<'a> {
     /// by its place and key ([`Node::entry`]), an item's by its index in a list of the
     /// parsed length ([`Node::item`]); `line` is the value's own.
     pub fn view(value: &'a Value, pos: Option<&Node>, line: Option<usize>) -> Item<'a> {
+        Item::view_at(value, pos, line, 0)
+    }
+
+    /// A value seen on its own, a list or mapping as only what it is.
+    pub fn shallow(value: &'a Value) -> Val<'a> {
+        Item::view_at(value, None, None, RULES_DEPTH + 1).value
+    }
+
+    /// [`Item::view`] of a value at `depth` in its document.
+    fn view_at(
+        value: &'a Value,
+        pos: Option<&Node>,
+        line: Option<usize>,
+        depth: usize,
+    ) -> Item<'a> {
         let value = match value {
+            Value::Sequence(_) if depth > RULES_DEPTH => Val::Deep(Collection::List),
+            Value::Mapping(_) if depth > RULES_DEPTH => Val::Deep(Collection::Mapping),
             Value::Null => Val::Null,
             Value::Bool(b) => Val::Bool(*b),
             Value::Number(n) if !n.is_f64() && n.as_i64().is_some() => {
@@ -62,7 +98,7 @@ impl<'a> Item<'a> {
                     .enumerate()
                     .map(|(index, item)| {
                         let node = pos.and_then(|p| p.item(index, items.len()));
-                        Item::view(item, node, node.map(|n| n.line))
+                        Item::view_at(item, node, node.map(|n| n.line), depth + 1)
                     })
                     .collect(),
             ),
@@ -70,7 +106,7 @@ impl<'a> Item<'a> {
                 map.iter()
                     .enumerate()
                     .map(|(index, (key, value))| {
-                        let key = Item::view(key, None, None).value;
+                        let key = Item::shallow(key);
                         // An integer key is located as the one-pass reader writes it. The
                         // rules refuse the entry, so its lines are never shown.
                         let node = match &key {
@@ -78,7 +114,10 @@ impl<'a> Item<'a> {
                             Val::Int(n) => pos.and_then(|p| p.entry(index, &n.to_string())),
                             _ => None,
                         };
-                        (key, Item::view(value, node, node.map(|n| n.line)))
+                        (
+                            key,
+                            Item::view_at(value, node, node.map(|n| n.line), depth + 1),
+                        )
                     })
                     .collect(),
             ),
@@ -117,7 +156,7 @@ impl Val<'_> {
             Val::Int(n) => Cow::Owned(Value::Number((*n).into())),
             Val::Str(s) => Cow::Owned(Value::String(s.to_string())),
             Val::Other(value) => Cow::Borrowed(*value),
-            Val::Seq(_) | Val::Map(_) => return None,
+            Val::Seq(_) | Val::Map(_) | Val::Deep(_) => return None,
         })
     }
 }
@@ -157,6 +196,43 @@ mod tests {
         assert_eq!(members[0].line, Some(5));
         let n = group.value.get("n").expect("n");
         assert!(matches!(n.value, Val::Other(Value::Number(_))), "{n:?}");
+    }
+
+    #[test]
+    fn lists_and_mappings_below_what_the_rules_read_are_only_what_they_are() {
+        let text = "groups:\n  - id: a\n    custom:\n      k:\n        - 1\n      l: [2]\n      m: {}\n      \
+                    n:\n        o: 1\n    admins: [x]\n";
+        let value = full(text);
+        let root = Item::view(&value, None, None);
+        let Val::Seq(groups) = &root.value.get("groups").expect("groups").value else {
+            panic!("a list")
+        };
+        let group = &groups[0].value;
+        let custom = &group.get("custom").expect("custom").value;
+        assert!(matches!(custom, Val::Map(_)), "read at depth 3: {custom:?}");
+        assert_eq!(
+            custom.get("k").map(|i| &i.value),
+            Some(&Val::Deep(Collection::List))
+        );
+        for (key, deep) in [
+            ("l", Collection::List),
+            ("m", Collection::Mapping),
+            ("n", Collection::Mapping),
+        ] {
+            assert_eq!(custom.get(key).map(|i| &i.value), Some(&Val::Deep(deep)));
+        }
+        let admins = &group.get("admins").expect("admins").value;
+        assert!(matches!(admins, Val::Seq(items) if items.len() == 1));
+        // The one-pass reader gives the same, lines and all.
+        let plain = super::super::plain::documents(text, 100).expect("plain");
+        let pos = super::super::locate::documents(text).remove(0);
+        let seen = Item::view(&value, pos.as_ref(), pos.as_ref().map(|p| p.line));
+        assert_eq!(plain, vec![seen]);
+        assert_eq!(
+            Item::shallow(&full("[1, 2]")),
+            Val::Deep(Collection::List),
+            "a key or a described value is not looked into"
+        );
     }
 
     #[test]
