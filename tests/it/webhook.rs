@@ -11,12 +11,18 @@ use crate::support::{Killed, World};
 
 const TOKEN: &str = "callback-token-for-tests";
 
+/// A port for the controller to listen on, free now and below the system's ephemeral range
+/// (from 32768 on Linux), so that no outgoing connection of a test running meanwhile takes it
+/// as its source port before the controller binds it, seconds later.
+/// Each call starts at a port of its own, so that tests asking at once are not given the same.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let start = (std::process::id() % 2_000) * 10 + call * 101;
+    (0..22_000u32)
+        .map(|step| (10_000 + (start + step) % 22_000) as u16)
+        .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port below the ephemeral range")
 }
 
 /// Three groups applied; the emulator calls back to 127.0.0.1:`port`, signed with [`TOKEN`].
@@ -54,10 +60,19 @@ fn controller(world: &World, port: u16) -> Killed {
         ],
         &[("TIM_CALLBACK_TOKEN", TOKEN)],
     );
-    let child = Killed(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut child = Killed(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while count(world, "get_group_info") == 0 || TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the controller did not start");
+        let exited = child.0.try_wait().expect("the controller's status");
+        if exited.is_some() || Instant::now() >= deadline {
+            let _ = child.0.kill();
+            let _ = child.0.wait();
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.0.stderr.take() {
+                let _ = pipe.read_to_string(&mut stderr);
+            }
+            panic!("the controller did not start on port {port} ({exited:?}):\n{stderr}");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     // Let the first pass finish.
