@@ -446,11 +446,10 @@ fn read_document<'a>(
         ) => {
             for (index, item) in items.iter().enumerate() {
                 let item_ctx = Ctx {
-                    prefix: format!("groups[{index}].").into(),
                     line: item.line.or(ctx.line),
                     ..root.clone()
                 };
-                let group = read_group(item, item_ctx, &defaults, limits, problems);
+                let group = read_group(item, index, item_ctx, &defaults, limits, problems);
                 out.groups.extend(group.map(Arc::new));
             }
         }
@@ -470,14 +469,22 @@ fn read_document<'a>(
     }
 }
 
-/// One entry of `groups`. `ctx` names the entry by index until its id is known.
+/// Entry `index` of `groups`, named by its id where it has a usable one and by its index
+/// (`groups[2].`) otherwise.
 fn read_group(
     item: &Item<'_>,
+    index: usize,
     mut ctx: Ctx<'_>,
     defaults: &Fields,
     limits: &Limits,
     problems: &mut Vec<Problem>,
 ) -> Option<DesiredGroup> {
+    let id = item.value.get("id");
+    match id.map(|i| &i.value) {
+        Some(Val::Str(id)) => ctx.group = Some(GroupId::from(&**id)),
+        // Made only here, not for each group: most have an id.
+        _ => ctx.prefix = format!("groups[{index}].").into(),
+    }
     let Val::Map(map) = &item.value else {
         let message = format!(
             "expected a group (a mapping with an id), found {}",
@@ -486,7 +493,6 @@ fn read_group(
         problems.push(ctx.problem(None, None, message));
         return None;
     };
-    let id = item.value.get("id");
     let id_line = id.and_then(|i| i.line).or(ctx.line);
     let id = match id.map(|i| &i.value) {
         None => {
@@ -494,8 +500,6 @@ fn read_group(
             None
         }
         Some(Val::Str(id)) => {
-            ctx.group = Some(GroupId::from(&**id));
-            ctx.prefix = "".into();
             for message in validate::group_id(id) {
                 problems.push(ctx.problem(id_line, Some("id"), message));
             }

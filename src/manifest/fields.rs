@@ -333,7 +333,8 @@ fn custom(
         let message = format!("{} keys, at most {}", map.len(), limits.custom_keys);
         problems.push(ctx.problem(None, None, message));
     }
-    let mut out = Vec::with_capacity(map.len());
+    // Pairs of the model's own strings: the map is then made in place, with no second list.
+    let mut out: Vec<(CompactString, CompactString)> = Vec::with_capacity(map.len());
     for (key, item) in map {
         let Some(key) = key.as_str() else {
             problems.push(ctx.problem(item.line, None, not_a_key(key)));
@@ -349,7 +350,7 @@ fn custom(
         let checked = text_as_written(value, None, false, written)
             .and_then(|v| validate::custom_value(&v, limits).map(|()| v));
         match checked {
-            Ok(v) => out.push((key, v)),
+            Ok(v) => out.push((key.into(), v)),
             Err(message) => problems.push(ctx.problem(line, field, message)),
         }
     }
