@@ -21,7 +21,7 @@
 use std::borrow::Cow;
 
 use super::locate::{MAX_KEY, is_dash};
-use super::tree::{Collection, Item, RULES_DEPTH, Val};
+use super::tree::{Collection, Item, Val};
 
 /// The text is outside the subset: read it with the full reader.
 #[derive(Debug, PartialEq, Eq)]
@@ -212,14 +212,14 @@ impl<'a> Parser<'_, 'a> {
                 _ => break,
             }
         }
+        let value = Val::collection(depth, Collection::Mapping, || {
+            Val::Map(self.entries.drain(start..).collect())
+        });
+        // One below what the rules read left its entries behind.
+        self.entries.truncate(start);
         Ok(Item {
             line: Some(line),
-            value: if depth > RULES_DEPTH {
-                self.entries.truncate(start);
-                Val::Deep(Collection::Mapping)
-            } else {
-                Val::Map(self.entries.drain(start..).collect())
-            },
+            value,
         })
     }
 
@@ -260,7 +260,7 @@ impl<'a> Parser<'_, 'a> {
         }
         Ok(Item {
             line: Some(line),
-            value: list(items, depth),
+            value: Val::collection(depth, Collection::List, || Val::Seq(items)),
         })
     }
 
@@ -304,11 +304,7 @@ impl<'a> Parser<'_, 'a> {
                 let rest = text[1..].trim_start_matches(' ');
                 let rest = rest.strip_prefix('}').ok_or(NotPlain)?;
                 self.spend()?;
-                let empty = if depth > RULES_DEPTH {
-                    Val::Deep(Collection::Mapping)
-                } else {
-                    Val::Map(Vec::new())
-                };
+                let empty = Val::collection(depth, Collection::Mapping, || Val::Map(Vec::new()));
                 (empty, rest)
             }
             b'"' | b'\'' => {
@@ -332,7 +328,10 @@ impl<'a> Parser<'_, 'a> {
         let mut items = Vec::new();
         text = text.trim_start_matches(' ');
         if let Some(rest) = text.strip_prefix(']') {
-            return Ok((list(items, depth), rest));
+            return Ok((
+                Val::collection(depth, Collection::List, || Val::Seq(items)),
+                rest,
+            ));
         }
         loop {
             let (item, rest) = match text.as_bytes().first() {
@@ -361,7 +360,10 @@ impl<'a> Parser<'_, 'a> {
             });
             let rest = rest.trim_start_matches(' ');
             if let Some(rest) = rest.strip_prefix(']') {
-                return Ok((list(items, depth), rest));
+                return Ok((
+                    Val::collection(depth, Collection::List, || Val::Seq(items)),
+                    rest,
+                ));
             }
             text = rest
                 .strip_prefix(',')
@@ -372,15 +374,6 @@ impl<'a> Parser<'_, 'a> {
                 return Err(NotPlain);
             }
         }
-    }
-}
-
-/// A list at `depth`: only what it is below what the rules read (see [`RULES_DEPTH`]).
-fn list<'a>(items: Vec<Item<'a>>, depth: usize) -> Val<'a> {
-    if depth > RULES_DEPTH {
-        Val::Deep(Collection::List)
-    } else {
-        Val::Seq(items)
     }
 }
 

@@ -84,50 +84,61 @@ impl<'a> Item<'a> {
         depth: usize,
     ) -> Item<'a> {
         let value = match value {
-            Value::Sequence(_) if depth > RULES_DEPTH => Val::Deep(Collection::List),
-            Value::Mapping(_) if depth > RULES_DEPTH => Val::Deep(Collection::Mapping),
             Value::Null => Val::Null,
             Value::Bool(b) => Val::Bool(*b),
-            Value::Number(n) if !n.is_f64() && n.as_i64().is_some() => {
-                Val::Int(n.as_i64().expect("checked"))
-            }
+            // A float or an integer past i64 stays the full reader's.
+            Value::Number(n) => n.as_i64().map_or(Val::Other(value), Val::Int),
             Value::String(s) => Val::Str(Cow::Borrowed(s)),
-            Value::Sequence(items) => Val::Seq(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(index, item)| {
-                        let node = pos.and_then(|p| p.item(index, items.len()));
-                        Item::view_at(item, node, node.map(|n| n.line), depth + 1)
-                    })
-                    .collect(),
-            ),
-            Value::Mapping(map) => Val::Map(
-                map.iter()
-                    .enumerate()
-                    .map(|(index, (key, value))| {
-                        let key = Item::shallow(key);
-                        // An integer key is located as the one-pass reader writes it. The
-                        // rules refuse the entry, so its lines are never shown.
-                        let node = match &key {
-                            Val::Str(k) => pos.and_then(|p| p.entry(index, k)),
-                            Val::Int(n) => pos.and_then(|p| p.entry(index, &n.to_string())),
-                            _ => None,
-                        };
-                        (
-                            key,
-                            Item::view_at(value, node, node.map(|n| n.line), depth + 1),
-                        )
-                    })
-                    .collect(),
-            ),
-            Value::Number(_) | Value::Tagged(_) => Val::Other(value),
+            Value::Sequence(items) => Val::collection(depth, Collection::List, || {
+                Val::Seq(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(index, item)| {
+                            let node = pos.and_then(|p| p.item(index, items.len()));
+                            Item::view_at(item, node, node.map(|n| n.line), depth + 1)
+                        })
+                        .collect(),
+                )
+            }),
+            Value::Mapping(map) => Val::collection(depth, Collection::Mapping, || {
+                Val::Map(
+                    map.iter()
+                        .enumerate()
+                        .map(|(index, (key, value))| {
+                            let key = Item::shallow(key);
+                            // An integer key is located as the one-pass reader writes it. The
+                            // rules refuse the entry, so its lines are never shown.
+                            let node = match &key {
+                                Val::Str(k) => pos.and_then(|p| p.entry(index, k)),
+                                Val::Int(n) => pos.and_then(|p| p.entry(index, &n.to_string())),
+                                _ => None,
+                            };
+                            (
+                                key,
+                                Item::view_at(value, node, node.map(|n| n.line), depth + 1),
+                            )
+                        })
+                        .collect(),
+                )
+            }),
+            Value::Tagged(_) => Val::Other(value),
         };
         Item { line, value }
     }
 }
 
-impl Val<'_> {
+impl<'a> Val<'a> {
+    /// A list or mapping (`kind`) at `depth` in its document, as `made` makes it, unless it
+    /// is below what the rules read ([`RULES_DEPTH`]): then only what it is, and not made.
+    pub fn collection(depth: usize, kind: Collection, made: impl FnOnce() -> Val<'a>) -> Val<'a> {
+        if depth > RULES_DEPTH {
+            Val::Deep(kind)
+        } else {
+            made()
+        }
+    }
+
     /// The text of a string; nothing else is text, a tagged string included.
     pub fn as_str(&self) -> Option<&str> {
         match self {
