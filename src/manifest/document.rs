@@ -193,7 +193,7 @@ pub(crate) fn read_file_within(
 
 /// A file's documents as the full reader read them: YAML values, with their located lines
 /// where known.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub(super) struct Read {
     /// `None` for a document whose merge (`<<`) failed.
     pub values: Vec<Option<Value>>,
